@@ -1,0 +1,5 @@
+//! CloudTrail: the audit trail itself.
+
+pub mod logging_stopped;
+pub mod management_events_disabled;
+pub mod trail_deleted;

@@ -1,0 +1,79 @@
+use crate::prelude::*;
+
+declare_rule! {
+    /// ## What it detects
+    /// An `AuthorizeSecurityGroupIngress` call that lets the whole internet (IPv4 `0.0.0.0/0` or
+    /// IPv6 `::/0`) reach a port that is not on the ingress allowlist (default: tcp/80, tcp/443;
+    /// `ingress_allowed_ports`). A port range fires unless every port in it is allowlisted
+    /// (22-443 fires although 443 is allowed); protocol `-1` opens every port of every protocol.
+    /// CIDRs are parsed, not compared as text: `203.0.113.7/0` is the whole internet, and ranges
+    /// granted in one call add up (`0.0.0.0/1` + `128.0.0.0/1`). Sources that are other security
+    /// groups or prefix lists are not address ranges and never fire. Severity is critical when
+    /// every protocol or a remote-administration or database port (22, 3389, 3306, 5432, ...) is
+    /// exposed, high otherwise.
+    /// ## Why it matters
+    /// Internet-wide scanners find an exposed SSH, RDP or database port within minutes; brute
+    /// force and exploitation follow. It is the most common way EC2 instances are compromised.
+    /// ## How to fix
+    /// Revoke the rule (`aws ec2 revoke-security-group-ingress --group-id … --ip-permissions …`)
+    /// and grant the port to known ranges only, or reach instances through SSM Session Manager or
+    /// EC2 Instance Connect Endpoint instead of opening SSH/RDP.
+    /// ## References
+    /// - https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html
+    /// - https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-19
+    /// - https://attack.mitre.org/techniques/T1133/
+    SG_INGRESS_OPEN_TO_WORLD {
+        id: "ec2-sg-ingress-open-to-world",
+        title: "Security group ingress opened to the internet",
+        severity: Severity::High,
+        source: "ec2.amazonaws.com",
+        events: &["AuthorizeSecurityGroupIngress"],
+        attack: Some("T1133"),
+        check,
+    }
+}
+
+/// Remote administration, databases, caches and control planes: never meant for the internet.
+const SENSITIVE: &[(Proto, u16)] = &[
+    (Proto::Tcp, 20),
+    (Proto::Tcp, 21),
+    (Proto::Tcp, 22),
+    (Proto::Tcp, 23),
+    (Proto::Tcp, 135),
+    (Proto::Tcp, 139),
+    (Proto::Tcp, 445),
+    (Proto::Tcp, 1433),
+    (Proto::Tcp, 1521),
+    (Proto::Tcp, 2375),
+    (Proto::Tcp, 2379),
+    (Proto::Tcp, 3306),
+    (Proto::Tcp, 3389),
+    (Proto::Tcp, 5432),
+    (Proto::Tcp, 5900),
+    (Proto::Tcp, 5985),
+    (Proto::Tcp, 6379),
+    (Proto::Tcp, 9200),
+    (Proto::Tcp, 11211),
+    (Proto::Tcp, 27017),
+    (Proto::Udp, 161),
+];
+
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
+    let req: SecurityGroupRequest = ev.request()?;
+    let open = exposures(&req.grants()?, &cx.config.ingress_allowed_ports);
+    if open.is_empty() {
+        return Ok(Vec::new());
+    }
+    let critical = open.iter().any(|e| e.proto.is_none() || SENSITIVE.iter().any(|&(p, port)| e.includes(p, port)));
+    let group = req.group();
+    let services: Vec<String> = open.iter().map(Exposure::service).collect();
+    let finding = Finding::new(
+        format!("Security group {group} opened {} to {}", services.join(", "), open[0].internet()),
+        Resource::new("security-group", &group),
+    )
+    .field("Security group", &group)
+    .field("Exposed to the internet", describe(&open))
+    .field("Allowlisted ingress ports", cx.config.ingress_allowed_ports.to_string())
+    .severity(if critical { Severity::Critical } else { Severity::High });
+    Ok(vec![finding])
+}

@@ -1,0 +1,40 @@
+use crate::prelude::*;
+
+declare_rule! {
+    /// ## What it detects
+    /// A `ModifyDBSnapshotAttribute` or `ModifyDBClusterSnapshotAttribute` call that adds `all`
+    /// to the `restore` attribute: the DB snapshot becomes public.
+    /// ## Why it matters
+    /// Anyone with an AWS account can restore a public DB snapshot and read the whole database.
+    /// ## How to fix
+    /// `aws rds modify-db-snapshot-attribute --db-snapshot-identifier … --attribute-name restore
+    /// --values-to-remove all` (or `modify-db-cluster-snapshot-attribute`), then treat the data as
+    /// disclosed. Encrypted snapshots cannot be made public: encrypt with a customer-managed key.
+    /// ## References
+    /// - https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ShareSnapshot.html
+    /// - https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-1
+    /// - https://attack.mitre.org/techniques/T1537/
+    RDS_SNAPSHOT_MADE_PUBLIC {
+        id: "rds-snapshot-made-public",
+        title: "RDS snapshot made public",
+        severity: Severity::Critical,
+        source: "rds.amazonaws.com",
+        events: &["ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute"],
+        attack: Some("T1537"),
+        check,
+    }
+}
+
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
+    let req: DbSnapshotAttributeRequest = ev.request()?;
+    if !req.grantees(ev, &cx.config.trusted_accounts).public {
+        return Ok(Vec::new());
+    }
+    let resource = req.resource();
+    let id = resource.id.clone();
+    Ok(vec![
+        Finding::new(format!("RDS snapshot {id} was made public"), resource)
+            .field("Snapshot", id)
+            .field("Restore permission added", "all (every AWS account)"),
+    ])
+}

@@ -1,0 +1,181 @@
+//! Configuration: allowlists and rule switches, from a TOML file and/or `TRAILWARDEN_*` variables.
+//!
+//! ```toml
+//! ingress_allowed_ports = ["tcp/80", "tcp/443"]   # or the old form "80,443,53" (any protocol)
+//! egress_allowed_ports = "tcp/80,tcp/443,tcp/587"
+//! trusted_accounts = ["111122223333"]             # sharing with these accounts is not an alert
+//! disabled_rules = ["ec2-sg-egress-open-to-world"]
+//! ```
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::network::PortList;
+
+/// A configuration problem, naming the file and line or the variable at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("config file {path}: {message}")]
+    File { path: String, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Everything the rules and the engine can be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Ports that may be open to the world for ingress.
+    pub ingress_allowed_ports: PortList,
+    /// Ports that may be open to the world for egress.
+    pub egress_allowed_ports: PortList,
+    /// Accounts that snapshots and images may be shared with without an alert (e.g. your backup account).
+    pub trusted_accounts: BTreeSet<String>,
+    /// Rule ids that do not run.
+    pub disabled_rules: BTreeSet<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let ports = |s: &str| PortList::parse_list(&[s]).unwrap_or_default();
+        Config {
+            ingress_allowed_ports: ports("tcp/80,tcp/443"),
+            egress_allowed_ports: ports("tcp/80,tcp/443,tcp/587"),
+            trusted_accounts: BTreeSet::new(),
+            disabled_rules: BTreeSet::new(),
+        }
+    }
+}
+
+/// A list given either as a TOML array or as one comma-separated string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum List {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl List {
+    fn items(self) -> Vec<String> {
+        match self {
+            List::One(s) => split(&s),
+            List::Many(v) => v.iter().flat_map(|s| split(s)).collect(),
+        }
+    }
+}
+
+fn split(s: &str) -> Vec<String> {
+    s.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    ingress_allowed_ports: Option<List>,
+    egress_allowed_ports: Option<List>,
+    trusted_accounts: Option<List>,
+    disabled_rules: Option<List>,
+}
+
+/// The environment variables read by [`Config::apply_env`].
+pub const ENV_VARS: [&str; 4] = [
+    "TRAILWARDEN_INGRESS_ALLOWED_PORTS",
+    "TRAILWARDEN_EGRESS_ALLOWED_PORTS",
+    "TRAILWARDEN_TRUSTED_ACCOUNTS",
+    "TRAILWARDEN_DISABLED_RULES",
+];
+
+impl Config {
+    /// Reads a TOML config file over the defaults.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        Config::from_toml(&text, &shown)
+    }
+
+    /// Parses TOML text over the defaults; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let file: FileConfig =
+            toml::from_str(text).map_err(|e| ConfigError::File { path: origin.to_string(), message: e.to_string() })?;
+        let mut cfg = Config::default();
+        let err = |key: &str, message: String| ConfigError::File {
+            path: origin.to_string(),
+            message: format!("`{key}`: {message}"),
+        };
+        if let Some(l) = file.ingress_allowed_ports {
+            cfg.ingress_allowed_ports = PortList::parse_list(&l.items()).map_err(|m| err("ingress_allowed_ports", m))?;
+        }
+        if let Some(l) = file.egress_allowed_ports {
+            cfg.egress_allowed_ports = PortList::parse_list(&l.items()).map_err(|m| err("egress_allowed_ports", m))?;
+        }
+        if let Some(l) = file.trusted_accounts {
+            cfg.trusted_accounts = accounts(l.items()).map_err(|m| err("trusted_accounts", m))?;
+        }
+        if let Some(l) = file.disabled_rules {
+            cfg.disabled_rules = l.items().into_iter().collect();
+        }
+        Ok(cfg)
+    }
+
+    /// Overrides settings from `TRAILWARDEN_*` variables, read through `get` (`std::env::var` in
+    /// the Lambda; a map in tests).
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let env = |var: &str, message: String| ConfigError::Env { var: var.to_string(), message };
+        let [ingress, egress, trusted, disabled] = ENV_VARS;
+        if let Some(v) = get(ingress) {
+            self.ingress_allowed_ports = PortList::parse_list(&[v]).map_err(|m| env(ingress, m))?;
+        }
+        if let Some(v) = get(egress) {
+            self.egress_allowed_ports = PortList::parse_list(&[v]).map_err(|m| env(egress, m))?;
+        }
+        if let Some(v) = get(trusted) {
+            self.trusted_accounts = accounts(split(&v)).map_err(|m| env(trusted, m))?;
+        }
+        if let Some(v) = get(disabled) {
+            self.disabled_rules = split(&v).into_iter().collect();
+        }
+        Ok(())
+    }
+}
+
+fn accounts(items: Vec<String>) -> Result<BTreeSet<String>, String> {
+    for a in &items {
+        if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("`{a}` is not a 12-digit AWS account id"));
+        }
+    }
+    Ok(items.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_overrides_defaults_and_accepts_both_list_forms() {
+        let cfg = Config::from_toml(
+            "ingress_allowed_ports = \"80,443,53\"\negress_allowed_ports = [\"tcp/443\"]\ntrusted_accounts = [\"111122223333\"]\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(cfg.ingress_allowed_ports.to_string(), "80, 443, 53");
+        assert_eq!(cfg.egress_allowed_ports.to_string(), "tcp/443");
+        assert!(cfg.trusted_accounts.contains("111122223333"));
+    }
+
+    #[test]
+    fn errors_name_the_place() {
+        let e = Config::from_toml("ingress_alowed_ports = []\n", "t.toml").unwrap_err().to_string();
+        assert!(e.contains("t.toml") && e.contains("line 1") && e.contains("ingress_alowed_ports"), "{e}");
+        let e = Config::from_toml("\ningress_allowed_ports = \"tcp/http\"\n", "t.toml").unwrap_err().to_string();
+        assert!(e.contains("ingress_allowed_ports") && e.contains("tcp/http"), "{e}");
+        let mut cfg = Config::default();
+        let e = cfg.apply_env(|v| (v == "TRAILWARDEN_TRUSTED_ACCOUNTS").then(|| "12".to_string())).unwrap_err();
+        assert_eq!(e.to_string(), "environment variable TRAILWARDEN_TRUSTED_ACCOUNTS: `12` is not a 12-digit AWS account id");
+    }
+}

@@ -1,0 +1,472 @@
+//! The CloudTrail record, in two stages.
+//!
+//! [`RawRecord`] is what every reader produces: one pass over the record that keeps the byte spans
+//! of the top-level fields a rule may read and skips the rest. Only `eventName` is decoded for
+//! every record (to look it up in the rules index); a record that some rule wants becomes an
+//! [`Event`], whose top-level fields are typed and whose `requestParameters`,
+//! `responseElements` and `additionalEventData` stay raw until a rule asks for them.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// A field of a record that could not be read: where (a dotted path from the record's top) and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("field `{field}`: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), message: message.into() }
+    }
+
+    fn missing(field: &str) -> Self {
+        FieldError::new(field, "missing")
+    }
+}
+
+/// Top-level fields kept by the one-pass scan. Everything else is skipped unread.
+#[derive(Default, Clone, Copy)]
+pub struct RawRecord<'a> {
+    event_name: Option<&'a RawValue>,
+    event_source: Option<&'a RawValue>,
+    event_time: Option<&'a RawValue>,
+    event_id: Option<&'a RawValue>,
+    event_type: Option<&'a RawValue>,
+    aws_region: Option<&'a RawValue>,
+    recipient_account_id: Option<&'a RawValue>,
+    source_ip: Option<&'a RawValue>,
+    user_agent: Option<&'a RawValue>,
+    user_identity: Option<&'a RawValue>,
+    error_code: Option<&'a RawValue>,
+    error_message: Option<&'a RawValue>,
+    request_parameters: Option<&'a RawValue>,
+    response_elements: Option<&'a RawValue>,
+    additional_event_data: Option<&'a RawValue>,
+}
+
+pub(crate) enum Field {
+    EventName,
+    EventSource,
+    EventTime,
+    EventId,
+    EventType,
+    AwsRegion,
+    RecipientAccountId,
+    SourceIp,
+    UserAgent,
+    UserIdentity,
+    ErrorCode,
+    ErrorMessage,
+    RequestParameters,
+    ResponseElements,
+    AdditionalEventData,
+    // Keys that shape a document (a CloudTrail log file, an EventBridge envelope), not a record.
+    Records,
+    Detail,
+    DetailType,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Field;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Field, E> {
+                Ok(match s {
+                    "eventName" => Field::EventName,
+                    "eventSource" => Field::EventSource,
+                    "eventTime" => Field::EventTime,
+                    "eventID" => Field::EventId,
+                    "eventType" => Field::EventType,
+                    "awsRegion" => Field::AwsRegion,
+                    "recipientAccountId" => Field::RecipientAccountId,
+                    "sourceIPAddress" => Field::SourceIp,
+                    "userAgent" => Field::UserAgent,
+                    "userIdentity" => Field::UserIdentity,
+                    "errorCode" => Field::ErrorCode,
+                    "errorMessage" => Field::ErrorMessage,
+                    "requestParameters" => Field::RequestParameters,
+                    "responseElements" => Field::ResponseElements,
+                    "additionalEventData" => Field::AdditionalEventData,
+                    "Records" => Field::Records,
+                    "detail" => Field::Detail,
+                    "detail-type" => Field::DetailType,
+                    _ => Field::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+impl<'a> RawRecord<'a> {
+    /// Fills the record from an object's entries; the caller has already seen the `{`.
+    pub(crate) fn fill<A: MapAccess<'a>>(&mut self, key: Field, map: &mut A) -> Result<(), A::Error> {
+        let slot = match key {
+            Field::EventName => &mut self.event_name,
+            Field::EventSource => &mut self.event_source,
+            Field::EventTime => &mut self.event_time,
+            Field::EventId => &mut self.event_id,
+            Field::EventType => &mut self.event_type,
+            Field::AwsRegion => &mut self.aws_region,
+            Field::RecipientAccountId => &mut self.recipient_account_id,
+            Field::SourceIp => &mut self.source_ip,
+            Field::UserAgent => &mut self.user_agent,
+            Field::UserIdentity => &mut self.user_identity,
+            Field::ErrorCode => &mut self.error_code,
+            Field::ErrorMessage => &mut self.error_message,
+            Field::RequestParameters => &mut self.request_parameters,
+            Field::ResponseElements => &mut self.response_elements,
+            Field::AdditionalEventData => &mut self.additional_event_data,
+            Field::Records | Field::Detail | Field::DetailType | Field::Other => {
+                map.next_value::<IgnoredAny>()?;
+                return Ok(());
+            }
+        };
+        *slot = Some(map.next_value()?);
+        Ok(())
+    }
+
+    /// The record's `eventName`, the one field read for every record.
+    pub fn event_name(&self) -> Result<Cow<'a, str>, FieldError> {
+        required_str(self.event_name, "eventName")
+    }
+}
+
+impl<'de> Deserialize<'de> for RawRecord<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawRecord<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a CloudTrail record (a JSON object)")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut rec = RawRecord::default();
+                while let Some(key) = map.next_key::<Field>()? {
+                    rec.fill(key, &mut map)?;
+                }
+                Ok(rec)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Reads a JSON string without serde when it holds no escapes (nearly always), borrowing it.
+fn decode_str<'a>(raw: &'a RawValue, field: &str) -> Result<Cow<'a, str>, FieldError> {
+    let text = raw.get();
+    if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        if !inner.contains('\\') {
+            return Ok(Cow::Borrowed(inner));
+        }
+        return serde_json::from_str::<String>(text)
+            .map(Cow::Owned)
+            .map_err(|e| FieldError::new(field, strip_position(&e.to_string())));
+    }
+    Err(FieldError::new(field, format!("expected a string, found {}", kind_of(text))))
+}
+
+fn required_str<'a>(raw: Option<&'a RawValue>, field: &str) -> Result<Cow<'a, str>, FieldError> {
+    match raw {
+        Some(r) if r.get() != "null" => decode_str(r, field),
+        _ => Err(FieldError::missing(field)),
+    }
+}
+
+fn optional_str<'a>(raw: Option<&'a RawValue>, field: &str) -> Result<Option<Cow<'a, str>>, FieldError> {
+    match raw {
+        Some(r) if r.get() != "null" => decode_str(r, field).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Names the JSON kind of a raw value for messages ("a number", "an object", ...).
+pub(crate) fn kind_of(text: &str) -> &'static str {
+    match text.as_bytes().first() {
+        Some(b'{') => "an object",
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        Some(_) => "a number",
+        None => "nothing",
+    }
+}
+
+/// serde_json appends " at line L column C"; inside a field that position means nothing to a reader.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Who made the call (`userIdentity`).
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserIdentity<'a> {
+    #[serde(rename = "type", borrow, default)]
+    pub kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub arn: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub user_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub principal_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub account_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub invoked_by: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub session_context: Option<SessionContext<'a>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionContext<'a> {
+    #[serde(borrow, default)]
+    pub session_issuer: Option<SessionIssuer<'a>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionIssuer<'a> {
+    #[serde(rename = "type", borrow, default)]
+    pub kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub arn: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub user_name: Option<Cow<'a, str>>,
+}
+
+impl UserIdentity<'_> {
+    /// `userIdentity.type`, or "" when absent.
+    pub fn kind(&self) -> &str {
+        self.kind.as_deref().unwrap_or("")
+    }
+
+    /// The most specific human name: the user, the role session's issuer, else the ARN's last part.
+    pub fn name(&self) -> String {
+        if let Some(n) = self.user_name.as_deref() {
+            return n.to_string();
+        }
+        if self.kind() == "Root" {
+            return "root".to_string();
+        }
+        if let Some(n) = self
+            .session_context
+            .as_ref()
+            .and_then(|s| s.session_issuer.as_ref())
+            .and_then(|i| i.user_name.as_deref())
+        {
+            return n.to_string();
+        }
+        self.arn
+            .as_deref()
+            .and_then(|a| a.rsplit(['/', ':']).next())
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+/// A CloudTrail record some rule wants: typed top-level fields, borrowed from the input.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub event_name: Cow<'a, str>,
+    pub event_source: Cow<'a, str>,
+    pub event_time: Cow<'a, str>,
+    pub event_id: Cow<'a, str>,
+    pub event_type: Cow<'a, str>,
+    pub aws_region: Cow<'a, str>,
+    pub account_id: Cow<'a, str>,
+    pub source_ip: Cow<'a, str>,
+    pub user_agent: Cow<'a, str>,
+    pub user_identity: UserIdentity<'a>,
+    pub error_code: Option<Cow<'a, str>>,
+    pub error_message: Option<Cow<'a, str>>,
+    request_parameters: Option<&'a RawValue>,
+    response_elements: Option<&'a RawValue>,
+    additional_event_data: Option<&'a RawValue>,
+}
+
+impl<'a> Event<'a> {
+    /// Types the record's top-level fields. Only `eventName` is required; a field of the wrong
+    /// type is an error naming it.
+    pub fn from_raw(raw: &RawRecord<'a>) -> Result<Self, FieldError> {
+        let text = |r, f| optional_str(r, f).map(Option::unwrap_or_default);
+        let user_identity = match raw.user_identity {
+            Some(r) if r.get() != "null" => parse_at(r, "userIdentity")?,
+            _ => UserIdentity::default(),
+        };
+        // recipientAccountId is the account the event belongs to; older and some global
+        // events only carry the caller's account.
+        let mut account_id = text(raw.recipient_account_id, "recipientAccountId")?;
+        if account_id.is_empty() {
+            account_id = user_identity.account_id.clone().unwrap_or_default();
+        }
+        Ok(Event {
+            event_name: raw.event_name()?,
+            event_source: text(raw.event_source, "eventSource")?,
+            event_time: text(raw.event_time, "eventTime")?,
+            event_id: text(raw.event_id, "eventID")?,
+            event_type: text(raw.event_type, "eventType")?,
+            aws_region: text(raw.aws_region, "awsRegion")?,
+            account_id,
+            source_ip: text(raw.source_ip, "sourceIPAddress")?,
+            user_agent: text(raw.user_agent, "userAgent")?,
+            user_identity,
+            error_code: optional_str(raw.error_code, "errorCode")?,
+            error_message: optional_str(raw.error_message, "errorMessage")?,
+            request_parameters: raw.request_parameters,
+            response_elements: raw.response_elements,
+            additional_event_data: raw.additional_event_data,
+        })
+    }
+
+    /// Parses one JSON text holding a single CloudTrail record or an EventBridge envelope around one.
+    pub fn from_json(text: &'a str) -> Result<Self, crate::input::ParseError> {
+        let raw = crate::input::parse_single(text)?;
+        Event::from_raw(&raw).map_err(crate::input::ParseError::Field)
+    }
+
+    /// True when the call failed (`errorCode` present): it changed nothing.
+    pub fn failed(&self) -> bool {
+        self.error_code.is_some()
+    }
+
+    /// `requestParameters` read into `T` (its default when absent or null).
+    pub fn request<T: DeserializeOwned + Default>(&self) -> Result<T, FieldError> {
+        parse_opt(self.request_parameters, "requestParameters")
+    }
+
+    /// `responseElements` read into `T` (its default when absent or null).
+    pub fn response<T: DeserializeOwned + Default>(&self) -> Result<T, FieldError> {
+        parse_opt(self.response_elements, "responseElements")
+    }
+
+    /// `additionalEventData` read into `T` (its default when absent or null).
+    pub fn additional<T: DeserializeOwned + Default>(&self) -> Result<T, FieldError> {
+        parse_opt(self.additional_event_data, "additionalEventData")
+    }
+
+    /// The raw `requestParameters` text, for rules that walk it themselves.
+    pub fn request_raw(&self) -> Option<&'a str> {
+        self.request_parameters.map(RawValue::get)
+    }
+}
+
+fn parse_opt<T: DeserializeOwned + Default>(raw: Option<&RawValue>, root: &str) -> Result<T, FieldError> {
+    match raw {
+        Some(r) if r.get() != "null" => parse_at(r, root),
+        _ => Ok(T::default()),
+    }
+}
+
+/// Deserializes a raw value, naming the exact field (`root.a.items[2].b`) on failure.
+fn parse_at<'a, T: Deserialize<'a>>(raw: &'a RawValue, root: &str) -> Result<T, FieldError> {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { root.to_string() } else { format!("{root}.{path}") };
+        FieldError::new(field, strip_position(&e.inner().to_string()))
+    })
+}
+
+/// A string, number or boolean read as text: AWS writes some values either way
+/// (`"fromPort": 22` but `"MFAUsed": "No"`), so rules that only compare text use this.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Scalar(pub String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Scalar, E> {
+                Ok(Scalar(s.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<Scalar, E> {
+                Ok(Scalar(b.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Scalar, E> {
+                Ok(Scalar(n.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Scalar, E> {
+                Ok(Scalar(n.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Scalar, E> {
+                Ok(Scalar(n.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// AWS query-protocol lists appear in CloudTrail as `{"items": [...]}`, or `{}` when empty.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(bound = "T: Deserialize<'de>")]
+pub struct Items<T> {
+    #[serde(default = "Vec::new")]
+    pub items: Vec<T>,
+}
+
+impl<T> Default for Items<T> {
+    fn default() -> Self {
+        Items { items: Vec::new() }
+    }
+}
+
+/// What a `ConsoleLogin` record says about the sign-in.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ConsoleLogin {
+    /// `responseElements.ConsoleLogin`: `Some(true)` for "Success", `Some(false)` for "Failure".
+    pub success: Option<bool>,
+    /// `additionalEventData.MFAUsed`: `Some(true)` for "Yes", `Some(false)` for "No".
+    pub mfa_used: Option<bool>,
+}
+
+#[derive(Default, Deserialize)]
+struct ConsoleLoginResponse {
+    #[serde(rename = "ConsoleLogin")]
+    result: Option<Scalar>,
+}
+
+#[derive(Default, Deserialize)]
+struct ConsoleLoginData {
+    #[serde(rename = "MFAUsed")]
+    mfa_used: Option<Scalar>,
+}
+
+impl Event<'_> {
+    /// Reads a `ConsoleLogin` record's outcome and MFA flag.
+    pub fn console_login(&self) -> Result<ConsoleLogin, FieldError> {
+        let response: ConsoleLoginResponse = self.response()?;
+        let data: ConsoleLoginData = self.additional()?;
+        let yes_no = |v: Option<Scalar>, yes: &str, no: &str| {
+            v.and_then(|s| match s.0.trim() {
+                t if t.eq_ignore_ascii_case(yes) => Some(true),
+                t if t.eq_ignore_ascii_case(no) => Some(false),
+                _ => None,
+            })
+        };
+        Ok(ConsoleLogin {
+            success: yes_no(response.result, "Success", "Failure"),
+            mfa_used: yes_no(data.mfa_used, "Yes", "No"),
+        })
+    }
+}

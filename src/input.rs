@@ -1,0 +1,437 @@
+//! Readers for every shape CloudTrail arrives in.
+//!
+//! A file may hold a bare record, an array of records, a CloudTrail log file
+//! (`{"Records": [...]}`), an EventBridge envelope (`detail` holds the record), or JSON lines of
+//! any of these; any of them may be gzip-compressed; folders are walked recursively, so an S3
+//! download (`AWSLogs/...`) works as it is. Each document is read in one pass: records are handed
+//! to the caller as they are met, with only the spans of their top-level fields kept.
+
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::event::{Field, FieldError, RawRecord};
+
+/// The largest decompressed file we read; a gzip bomb stops here with an error.
+pub const MAX_FILE_BYTES: u64 = 4 << 30;
+
+/// What one record position in a file turned out to be.
+pub enum Item<'a> {
+    Record(RawRecord<'a>),
+    /// Something that cannot be a record (a number, a string, a nested array...), named.
+    NotARecord(&'static str),
+}
+
+/// A problem with the input, named by file and position. Reading goes on after it.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{path}: cannot read: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: corrupt gzip data: {source}")]
+    Gzip { path: PathBuf, source: std::io::Error },
+    #[error("{path}: larger than {limit} bytes once decompressed; skipped")]
+    TooLarge { path: PathBuf, limit: u64 },
+    #[error("{path}: empty file, no records")]
+    Empty { path: PathBuf },
+    #[error("{path}: invalid JSON at line {line} column {column}: {message}")]
+    Syntax { path: PathBuf, line: usize, column: usize, message: String },
+    #[error("{path}: record {record}: {what}")]
+    Record { path: PathBuf, record: usize, what: String },
+}
+
+/// Why a single JSON text could not be read as one record.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("invalid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("expected a CloudTrail record, an EventBridge envelope or a log file with one record, found {0}")]
+    Shape(String),
+    #[error("{0}")]
+    Field(FieldError),
+}
+
+/// Reads one JSON text that must hold exactly one record (bare, enveloped, or alone in a log file).
+pub fn parse_single(text: &str) -> Result<RawRecord<'_>, ParseError> {
+    let mut items = Vec::new();
+    let mut de = serde_json::Deserializer::from_str(text);
+    DocSeed { sink: &mut |item| items.push(item), nested: false }.deserialize(&mut de)?;
+    de.end()?;
+    match (items.pop(), items.is_empty()) {
+        (Some(Item::Record(r)), true) => Ok(r),
+        (Some(Item::NotARecord(kind)), true) => Err(ParseError::Shape(kind.to_string())),
+        (None, _) => Err(ParseError::Shape("no record".into())),
+        (Some(_), false) => Err(ParseError::Shape(format!("{} records", items.len() + 1))),
+    }
+}
+
+/// Calls `sink` for every record position in `buf`, a whole file's (decompressed) bytes, in order.
+/// Syntax errors are returned; in JSON lines, reading resumes on the next line.
+pub fn for_each_item<'a>(buf: &'a [u8], mut sink: impl FnMut(Item<'a>)) -> Vec<(usize, usize, String)> {
+    let mut errors = Vec::new();
+    let mut start = 0;
+    let mut documents = 0usize;
+    // (line, column) in `buf` of `start`, so positions in sub-slices report against the file.
+    let (mut base_line, mut base_col) = (1usize, 1usize);
+    while let Some(skip) = buf[start..].iter().position(|b| !b.is_ascii_whitespace()) {
+        let slice = &buf[start + skip..];
+        let (line0, col0) = advance(buf, start, start + skip, base_line, base_col);
+        let mut de = serde_json::Deserializer::from_slice(slice);
+        let result = DocSeed { sink: &mut sink, nested: false }
+            .deserialize(&mut de)
+            .and_then(|()| de.end());
+        documents += 1;
+        let Err(e) = result else { break };
+        let offset = offset_of(slice, e.line(), e.column());
+        let (line, column) = absolute(line0, col0, e.line(), e.column());
+        let previous = start;
+        let trailing = e.is_syntax() && e.to_string().starts_with("trailing characters");
+        if trailing {
+            // Another document follows this one: JSON lines, or concatenated documents.
+            start = start + skip + offset;
+        } else {
+            // In JSON lines a broken line swallows the lines after it; judge it on its own line.
+            let first_nl = slice.iter().position(|&b| b == b'\n');
+            let jsonl = first_nl.is_some_and(|nl| documents > 1 || next_line_is_a_value(&slice[nl + 1..]));
+            match first_nl.filter(|_| jsonl) {
+                Some(nl) => {
+                    let mut alone = serde_json::Deserializer::from_slice(&slice[..nl]);
+                    let own = DocSeed { sink: &mut |_| {}, nested: false }
+                        .deserialize(&mut alone)
+                        .and_then(|()| alone.end())
+                        .err()
+                        .unwrap_or(e);
+                    let (line, column) = absolute(line0, col0, own.line(), own.column());
+                    errors.push((line, column, strip(&own.to_string())));
+                    start = start + skip + nl + 1;
+                }
+                None => {
+                    errors.push((line, column, strip(&e.to_string())));
+                    break;
+                }
+            }
+        }
+        (base_line, base_col) = advance(buf, previous, start, base_line, base_col);
+    }
+    errors
+}
+
+fn next_line_is_a_value(rest: &[u8]) -> bool {
+    let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
+    !line.iter().all(u8::is_ascii_whitespace) && serde_json::from_slice::<IgnoredAny>(line).is_ok()
+}
+
+/// serde_json reports 1-based lines and columns within the slice it was given.
+fn offset_of(slice: &[u8], line: usize, column: usize) -> usize {
+    let mut line_start = 0;
+    for _ in 1..line {
+        match slice[line_start..].iter().position(|&b| b == b'\n') {
+            Some(nl) => line_start += nl + 1,
+            None => break,
+        }
+    }
+    (line_start + column.saturating_sub(1)).min(slice.len())
+}
+
+fn absolute(line0: usize, col0: usize, line: usize, column: usize) -> (usize, usize) {
+    if line <= 1 { (line0, col0 + column.saturating_sub(1)) } else { (line0 + line - 1, column) }
+}
+
+/// The (line, column) of `to`, counting from `from` at (line, column).
+fn advance(buf: &[u8], from: usize, to: usize, mut line: usize, mut col: usize) -> (usize, usize) {
+    let part = &buf[from..to];
+    match part.iter().rposition(|&b| b == b'\n') {
+        Some(last) => {
+            line += part.iter().filter(|&&b| b == b'\n').count();
+            col = part.len() - last;
+        }
+        None => col += part.len(),
+    }
+    (line, col)
+}
+
+fn strip(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// A top-level value or an element of a top-level array.
+struct DocSeed<'s, F> {
+    sink: &'s mut F,
+    nested: bool,
+}
+
+impl<'de, F: FnMut(Item<'de>)> DeserializeSeed<'de> for DocSeed<'_, F> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+macro_rules! not_a_record {
+    ($($method:ident: $ty:ty => $kind:literal),* $(,)?) => {
+        $(fn $method<E: de::Error>(self, _: $ty) -> Result<(), E> {
+            (self.sink)(Item::NotARecord($kind));
+            Ok(())
+        })*
+    };
+}
+
+impl<'de, F: FnMut(Item<'de>)> Visitor<'de> for DocSeed<'_, F> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("CloudTrail records")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut rec = RawRecord::default();
+        let (mut log_file, mut detail_type, mut detail) = (false, false, None);
+        while let Some(key) = map.next_key::<Field>()? {
+            match key {
+                Field::Records => {
+                    map.next_value_seed(RecordsSeed { sink: &mut *self.sink })?;
+                    log_file = true;
+                }
+                Field::Detail => detail = Some(map.next_value_seed(DetailSeed)?),
+                Field::DetailType => {
+                    map.next_value::<IgnoredAny>()?;
+                    detail_type = true;
+                }
+                other => rec.fill(other, &mut map)?,
+            }
+        }
+        if !log_file {
+            match detail {
+                Some(item) if detail_type => (self.sink)(item),
+                _ => (self.sink)(Item::Record(rec)),
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.nested {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            (self.sink)(Item::NotARecord("an array"));
+            return Ok(());
+        }
+        while seq.next_element_seed(DocSeed { sink: &mut *self.sink, nested: true })?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        (self.sink)(Item::NotARecord("null"));
+        Ok(())
+    }
+
+    not_a_record! {
+        visit_bool: bool => "a boolean",
+        visit_i64: i64 => "a number",
+        visit_u64: u64 => "a number",
+        visit_f64: f64 => "a number",
+        visit_str: &str => "a string",
+    }
+}
+
+/// The `Records` array of a CloudTrail log file: every element must be a record.
+struct RecordsSeed<'s, F> {
+    sink: &'s mut F,
+}
+
+impl<'de, F: FnMut(Item<'de>)> DeserializeSeed<'de> for RecordsSeed<'_, F> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, F: FnMut(Item<'de>)> Visitor<'de> for RecordsSeed<'_, F> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of CloudTrail records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element_seed(DetailSeed)? {
+            (self.sink)(item);
+        }
+        Ok(())
+    }
+}
+
+/// One value that must be a record object; anything else becomes `NotARecord`.
+struct DetailSeed;
+
+impl<'de> DeserializeSeed<'de> for DetailSeed {
+    type Value = Item<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Item<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+macro_rules! detail_not_a_record {
+    ($($method:ident: $ty:ty => $kind:literal),* $(,)?) => {
+        $(fn $method<E: de::Error>(self, _: $ty) -> Result<Item<'de>, E> {
+            Ok(Item::NotARecord($kind))
+        })*
+    };
+}
+
+impl<'de> Visitor<'de> for DetailSeed {
+    type Value = Item<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a CloudTrail record")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Item<'de>, A::Error> {
+        let mut rec = RawRecord::default();
+        while let Some(key) = map.next_key::<Field>()? {
+            rec.fill(key, &mut map)?;
+        }
+        Ok(Item::Record(rec))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Item<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Item::NotARecord("an array"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Item<'de>, E> {
+        Ok(Item::NotARecord("null"))
+    }
+    detail_not_a_record! {
+        visit_bool: bool => "a boolean",
+        visit_i64: i64 => "a number",
+        visit_u64: u64 => "a number",
+        visit_f64: f64 => "a number",
+        visit_str: &str => "a string",
+    }
+}
+
+/// True for the files replay reads when given a folder.
+pub fn is_input_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    [".json", ".jsonl", ".json.gz", ".jsonl.gz"].iter().any(|ext| name.ends_with(ext))
+}
+
+/// Expands files and folders (recursively) into the input files, sorted, skipping CloudTrail
+/// digest files (integrity hashes, not events). Named files are taken whatever their extension.
+pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputError>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let mut found = Vec::new();
+        let walk = walkdir::WalkDir::new(path).follow_links(true).into_iter();
+        for entry in walk.filter_entry(|e| e.file_name() != "CloudTrail-Digest") {
+            match entry {
+                Ok(e) if e.file_type().is_file() && is_input_file(e.path()) => found.push(e.into_path()),
+                Ok(_) => {}
+                Err(e) => errors.push(InputError::Io {
+                    path: e.path().map(Path::to_path_buf).unwrap_or_else(|| path.clone()),
+                    source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("filesystem loop")),
+                }),
+            }
+        }
+        found.sort();
+        files.extend(found);
+    }
+    (files, errors)
+}
+
+/// Reads a whole file, gunzipping it when it starts with the gzip magic bytes (whatever its name).
+pub fn read_file(path: &Path) -> Result<Vec<u8>, InputError> {
+    let file = std::fs::File::open(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
+    read_stream(file, path)
+}
+
+/// Reads a whole stream (a file, standard input), gunzipping it when it is gzip data.
+pub fn read_stream(mut reader: impl Read, path: &Path) -> Result<Vec<u8>, InputError> {
+    let io = |source| InputError::Io { path: path.to_path_buf(), source };
+    let mut head = [0u8; 2];
+    let mut got = 0;
+    while got < 2 {
+        match reader.read(&mut head[got..]).map_err(io)? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    let chained = std::io::Read::chain(&head[..got], reader);
+    let mut buf = Vec::new();
+    let limit = MAX_FILE_BYTES + 1;
+    let read = if head[..got] == [0x1f, 0x8b] {
+        flate2::read::MultiGzDecoder::new(chained)
+            .take(limit)
+            .read_to_end(&mut buf)
+            .map_err(|source| InputError::Gzip { path: path.to_path_buf(), source })?
+    } else {
+        chained.take(limit).read_to_end(&mut buf).map_err(io)?
+    };
+    if read as u64 > MAX_FILE_BYTES {
+        return Err(InputError::TooLarge { path: path.to_path_buf(), limit: MAX_FILE_BYTES });
+    }
+    if buf.iter().all(u8::is_ascii_whitespace) {
+        return Err(InputError::Empty { path: path.to_path_buf() });
+    }
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(text: &str) -> (Vec<String>, Vec<(usize, usize, String)>) {
+        let mut out = Vec::new();
+        let errors = for_each_item(text.as_bytes(), |item| match item {
+            Item::Record(r) => out.push(r.event_name().map(|n| n.into_owned()).unwrap_or_else(|e| e.to_string())),
+            Item::NotARecord(k) => out.push(format!("<{k}>")),
+        });
+        (out, errors)
+    }
+
+    #[test]
+    fn every_shape() {
+        assert_eq!(names(r#"{"eventName":"A"}"#).0, ["A"]);
+        assert_eq!(names(r#"[{"eventName":"A"},{"eventName":"B"}]"#).0, ["A", "B"]);
+        assert_eq!(names(r#"{"Records":[{"eventName":"A"},{"eventName":"B"}]}"#).0, ["A", "B"]);
+        assert_eq!(
+            names(r#"{"version":"0","detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"A"}}"#).0,
+            ["A"]
+        );
+        assert_eq!(
+            names("{\"eventName\":\"A\"}\n{\"Records\":[{\"eventName\":\"B\"}]}\n[{\"eventName\":\"C\"}]\n").0,
+            ["A", "B", "C"]
+        );
+    }
+
+    #[test]
+    fn not_records_are_named() {
+        assert_eq!(names(r#"[1,"x",null,[2],{"eventName":"A"}]"#).0, ["<a number>", "<a string>", "<null>", "<an array>", "A"]);
+        assert_eq!(names(r#"{"Records":[true,{"eventName":"A"}]}"#).0, ["<a boolean>", "A"]);
+    }
+
+    #[test]
+    fn json_lines_resume_after_a_broken_line() {
+        let (got, errors) = names("{\"eventName\":\"A\"}\n{\"eventName\":\n{\"eventName\":\"C\"}\n");
+        assert_eq!(got, ["A", "C"]);
+        assert_eq!(errors.len(), 1);
+        assert_eq!((errors[0].0, errors[0].1), (2, 13), "{errors:?}");
+    }
+
+    #[test]
+    fn truncated_log_file_keeps_the_records_before_the_cut() {
+        let (got, errors) = names(r#"{"Records":[{"eventName":"A"},{"eventName":"B"},{"eventN"#);
+        assert_eq!(got, ["A", "B"]);
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].2.contains("EOF"), "{errors:?}");
+    }
+
+    #[test]
+    fn escaped_names_decode() {
+        assert_eq!(names(r#"{"eventName":"Stop\u004cogging"}"#).0, ["StopLogging"]);
+        assert_eq!(names(r#"{"eventName":5}"#).0, ["field `eventName`: expected a string, found a number"]);
+        assert_eq!(names(r#"{"eventSource":"x"}"#).0, ["field `eventName`: missing"]);
+    }
+}

@@ -1,0 +1,66 @@
+//! trailwarden watches AWS CloudTrail for dangerous changes: a library of detection rules, an
+//! engine that runs them, readers for every shape CloudTrail arrives in, and (with the default
+//! `aws` feature) the alert mailer and Lambda handler.
+//!
+//! Evaluate one event:
+//!
+//! ```
+//! use trailwarden::{Config, Engine, Event, Severity};
+//!
+//! let record = r#"{
+//!     "eventVersion": "1.09", "eventSource": "ec2.amazonaws.com",
+//!     "eventName": "AuthorizeSecurityGroupIngress", "eventTime": "2024-08-01T12:23:55Z",
+//!     "eventID": "9fd68588-ecbf-4528-a345-199fa6bb0821", "awsRegion": "us-east-1",
+//!     "recipientAccountId": "111122223333", "sourceIPAddress": "198.51.100.7",
+//!     "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/mallory", "userName": "mallory"},
+//!     "requestParameters": {"groupId": "sg-0a1b2c3d", "ipPermissions": {"items": [
+//!         {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22,
+//!          "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}}
+//! }"#;
+//! let engine = Engine::new(Config::default()).expect("default config is valid");
+//! let event = Event::from_json(record).expect("a well-formed record");
+//! let alerts = engine.evaluate(&event).details;
+//! assert_eq!(alerts.len(), 1);
+//! assert_eq!(alerts[0].rule_id, "ec2-sg-ingress-open-to-world");
+//! assert_eq!(alerts[0].severity, Severity::Critical);
+//! assert_eq!(alerts[0].resource.id, "sg-0a1b2c3d");
+//! ```
+//!
+//! Rules are plain functions registered with [`declare_rule!`]; a crate that depends on this one
+//! can declare its own, and the engine runs them beside the built-in ones.
+
+pub mod config;
+pub mod detail;
+pub mod engine;
+pub mod event;
+pub mod input;
+pub mod network;
+pub mod replay;
+pub mod rule;
+pub mod share;
+
+#[path = "../rules/mod.rs"]
+pub mod rules;
+
+pub use config::{Config, ConfigError};
+pub use detail::{Actor, EventDetail, Finding, Resource, Severity};
+pub use engine::{Engine, Evaluation, RuleError};
+pub use event::{Event, FieldError, RawRecord};
+pub use rule::{Context, Rule, registry};
+
+/// Everything a rule file needs: `use crate::prelude::*;` (or `trailwarden::prelude::*`).
+pub mod prelude {
+    pub use crate::config::Config;
+    pub use crate::declare_rule;
+    pub use crate::detail::{Finding, Resource, Severity};
+    pub use crate::event::{ConsoleLogin, Event, FieldError, Items, Scalar};
+    pub use crate::network::{Exposure, Grant, PortList, Proto, SecurityGroupRequest, describe, exposures};
+    pub use crate::rule::Context;
+    pub use crate::share::{DbSnapshotAttributeRequest, Grantees, ImagePermissionRequest, SnapshotPermissionRequest};
+    pub use serde::Deserialize;
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use inventory;
+}

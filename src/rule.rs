@@ -1,0 +1,201 @@
+//! Rule metadata, the `declare_rule!` macro and the registry every rule lands in.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::config::Config;
+use crate::detail::{Finding, Severity};
+use crate::event::{Event, FieldError};
+
+/// What a rule's check may look at besides the event.
+pub struct Context<'a> {
+    pub config: &'a Config,
+}
+
+/// A rule's check: pure, never calls AWS. An `Err` names the field of the event it could not read.
+pub type Check = fn(&Event, &Context) -> Result<Vec<Finding>, FieldError>;
+
+/// A rule: constant metadata plus its check. Declared with [`declare_rule!`](crate::declare_rule).
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable kebab-case id, never reused: `ec2-sg-ingress-open-to-world`.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    /// The `eventSource` the rule's events come from: `ec2.amazonaws.com`.
+    pub source: &'static str,
+    /// The `eventName`s the rule looks at.
+    pub events: &'static [&'static str],
+    /// The MITRE ATT&CK technique, where one fits: `T1537`.
+    pub attack: Option<&'static str>,
+    pub check: Check,
+    /// The rule's doc comment: What it detects / Why it matters / How to fix / References.
+    pub doc: &'static str,
+    /// The source file that declared it, for messages about the rule itself.
+    pub file: &'static str,
+    /// Run on calls that failed (`errorCode` present). Off by default: a failed call changed nothing.
+    pub include_failed: bool,
+}
+
+impl Rule {
+    /// Values for the optional metadata; `declare_rule!` fills the rest.
+    pub const DEFAULTS: Rule = Rule {
+        id: "",
+        title: "",
+        severity: Severity::Info,
+        source: "",
+        events: &[],
+        attack: None,
+        check: |_, _| Ok(Vec::new()),
+        doc: "",
+        file: "",
+        include_failed: false,
+    };
+
+    /// The body of a `## Heading` section of the doc comment, trimmed.
+    pub fn section(&self, heading: &str) -> Option<String> {
+        let mut lines = self.doc.lines().map(str::trim);
+        lines.find(|l| l.strip_prefix("## ").map(str::trim) == Some(heading))?;
+        let body: Vec<&str> = lines.take_while(|l| !l.starts_with("## ")).collect();
+        let text = body.join("\n").trim().to_string();
+        (!text.is_empty()).then_some(text)
+    }
+
+    /// The "How to fix" section.
+    pub fn remediation(&self) -> String {
+        self.section("How to fix").unwrap_or_default()
+    }
+
+    /// The URLs listed under "References".
+    pub fn references(&self) -> Vec<&'static str> {
+        let doc: &'static str = self.doc;
+        let mut in_refs = false;
+        let mut out = Vec::new();
+        for line in doc.lines().map(str::trim) {
+            if let Some(h) = line.strip_prefix("## ") {
+                in_refs = h.trim() == "References";
+            } else if in_refs && let Some(start) = line.find("https://") {
+                let url = &line[start..];
+                let end = url.find(|c: char| c.is_whitespace() || c == ')' || c == '>').unwrap_or(url.len());
+                out.push(&url[..end]);
+            }
+        }
+        out
+    }
+}
+
+/// A rule as submitted to the registry.
+pub struct Registered(pub &'static Rule);
+
+inventory::collect!(Registered);
+
+/// Declares a rule and registers it. The doc comment is the rule's documentation and must have
+/// the sections `## What it detects`, `## Why it matters`, `## How to fix` and `## References`.
+///
+/// ```
+/// use trailwarden::prelude::*;
+///
+/// trailwarden::declare_rule! {
+///     /// ## What it detects
+///     /// Any `DeleteBucket` call.
+///     /// ## Why it matters
+///     /// Data is gone.
+///     /// ## How to fix
+///     /// Restore from backup.
+///     /// ## References
+///     /// - https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html
+///     BUCKET_DELETED {
+///         id: "example-bucket-deleted",
+///         title: "S3 bucket deleted",
+///         severity: Severity::Low,
+///         source: "s3.amazonaws.com",
+///         events: &["DeleteBucket"],
+///         attack: None,
+///         check,
+///     }
+/// }
+///
+/// fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+///     Ok(vec![Finding::new("bucket deleted", Resource::new("s3-bucket", ev.event_id.to_string()))])
+/// }
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        $name:ident {
+            id: $id:expr,
+            title: $title:expr,
+            severity: $severity:expr,
+            source: $source:expr,
+            events: $events:expr,
+            attack: $attack:expr,
+            check $(: $check:expr)?
+            $(, $field:ident : $value:expr)* $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        pub static $name: $crate::rule::Rule = $crate::rule::Rule {
+            id: $id,
+            title: $title,
+            severity: $severity,
+            source: $source,
+            events: $events,
+            attack: $attack,
+            check: $crate::declare_rule!(@check $($check)?),
+            doc: concat!($($doc, "\n"),*),
+            file: file!(),
+            $($field: $value,)*
+            ..$crate::rule::Rule::DEFAULTS
+        };
+        $crate::__private::inventory::submit! { $crate::rule::Registered(&$name) }
+    };
+    (@check) => { check };
+    (@check $check:expr) => { $check };
+}
+
+/// Every registered rule (this crate's and any linked crate's), sorted by id.
+///
+/// # Panics
+/// When two rules share an id: a programming error, caught at start-up.
+pub fn registry() -> &'static [&'static Rule] {
+    static RULES: OnceLock<Vec<&'static Rule>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let rules: Vec<&'static Rule> = inventory::iter::<Registered>.into_iter().map(|r| r.0).collect();
+        match sorted_unique(rules) {
+            Ok(rules) => rules,
+            Err(msg) => panic!("{msg}"),
+        }
+    })
+}
+
+/// Sorts rules by id; two rules with one id is an error naming both files.
+pub fn sorted_unique(mut rules: Vec<&'static Rule>) -> Result<Vec<&'static Rule>, String> {
+    rules.sort_by(|a, b| a.id.cmp(b.id).then(a.file.cmp(b.file)));
+    for pair in rules.windows(2) {
+        if pair[0].id == pair[1].id {
+            return Err(format!(
+                "duplicate rule id `{}`: declared in {} and in {}; rule ids must be unique",
+                pair[0].id, pair[0].file, pair[1].file
+            ));
+        }
+    }
+    Ok(rules)
+}
+
+/// Looks a rule up by id.
+pub fn find(id: &str) -> Option<&'static Rule> {
+    registry().iter().copied().find(|r| r.id == id)
+}
+
+/// The eventName -> rules index, built once per engine.
+pub(crate) fn index(rules: &[&'static Rule]) -> HashMap<&'static str, Vec<&'static Rule>> {
+    let mut index: HashMap<&'static str, Vec<&'static Rule>> = HashMap::new();
+    for rule in rules {
+        for name in rule.events {
+            index.entry(*name).or_default().push(*rule);
+        }
+    }
+    index
+}
