@@ -52,6 +52,11 @@ impl Rule {
         include_failed: false,
     };
 
+    /// The declaring file, relative to the crate root (`rules/ec2/....rs`).
+    pub fn source_file(&self) -> &'static str {
+        self.file.strip_prefix("src/../").unwrap_or(self.file)
+    }
+
     /// The body of a `## Heading` section of the doc comment, trimmed.
     pub fn section(&self, heading: &str) -> Option<String> {
         let mut lines = self.doc.lines().map(str::trim);
@@ -177,7 +182,9 @@ pub fn sorted_unique(mut rules: Vec<&'static Rule>) -> Result<Vec<&'static Rule>
         if pair[0].id == pair[1].id {
             return Err(format!(
                 "duplicate rule id `{}`: declared in {} and in {}; rule ids must be unique",
-                pair[0].id, pair[0].file, pair[1].file
+                pair[0].id,
+                pair[0].source_file(),
+                pair[1].source_file()
             ));
         }
     }

@@ -1,0 +1,130 @@
+//! Holds every registered rule to the project's rules (DESIGN.md §3), and runs every fixture.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use trailwarden::input::{Item, for_each_item, read_file};
+use trailwarden::rule::{Rule, registry, sorted_unique};
+use trailwarden::{Config, Engine, Event};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/events");
+
+/// Adding or removing a rule is a visible change: this list must be edited with it.
+#[test]
+fn registered_rule_ids() {
+    let ids: Vec<&str> = registry().iter().map(|r| r.id).collect();
+    assert_eq!(
+        ids,
+        [
+            "cloudtrail-logging-stopped",
+            "cloudtrail-management-events-disabled",
+            "cloudtrail-trail-deleted",
+            "ec2-ami-made-public",
+            "ec2-ami-shared",
+            "ec2-sg-egress-open-to-world",
+            "ec2-sg-ingress-open-to-world",
+            "ec2-snapshot-made-public",
+            "ec2-snapshot-shared",
+            "rds-snapshot-made-public",
+            "rds-snapshot-shared",
+            "signin-console-login-without-mfa",
+            "signin-root-console-login",
+            "signin-root-console-login-failed",
+        ]
+    );
+}
+
+#[test]
+fn metadata_is_complete() {
+    for rule in registry() {
+        let id = rule.id;
+        assert!(
+            !id.is_empty()
+                && id.split('-').all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
+            "{id}: ids are kebab-case"
+        );
+        assert!(!rule.title.is_empty(), "{id}: no title");
+        assert!(rule.source.ends_with(".amazonaws.com"), "{id}: eventSource {:?}", rule.source);
+        assert!(!rule.events.is_empty(), "{id}: no event names");
+        for section in ["What it detects", "Why it matters", "How to fix", "References"] {
+            assert!(rule.section(section).is_some(), "{id} ({}): doc comment lacks `## {section}`", rule.file);
+        }
+        assert!(!rule.references().is_empty(), "{id}: References list no URL");
+        assert!(rule.source_file().starts_with("rules/"), "{id}: declared outside rules/: {}", rule.file);
+        if let Some(t) = rule.attack {
+            assert!(t.starts_with('T') && t[1..].split('.').all(|p| p.parse::<u32>().is_ok()), "{id}: ATT&CK id {t}");
+        }
+    }
+}
+
+#[test]
+fn duplicate_ids_are_rejected_naming_both_files() {
+    static A: Rule = Rule { id: "dup", file: "rules/a/one.rs", ..Rule::DEFAULTS };
+    static B: Rule = Rule { id: "dup", file: "rules/b/two.rs", ..Rule::DEFAULTS };
+    let err = sorted_unique(vec![&B, &A]).unwrap_err();
+    assert_eq!(err, "duplicate rule id `dup`: declared in rules/a/one.rs and in rules/b/two.rs; rule ids must be unique");
+}
+
+fn fixtures(rule: &Rule) -> Vec<PathBuf> {
+    let dir = Path::new(FIXTURES).join(rule.id);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: no fixture folder {}: {e}", rule.id, dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// Runs one rule over every record of a fixture: (eventName, alerts) per record.
+fn run(rule: &Rule, path: &Path) -> Vec<(String, usize)> {
+    let engine = Engine::with_rules(Config::default(), &[rule.id.to_string()]).unwrap();
+    let buf = read_file(path).unwrap_or_else(|e| panic!("{e}"));
+    let mut out = Vec::new();
+    let errors = for_each_item(&buf, |item| {
+        let Item::Record(raw) = item else { panic!("{}: not a record", path.display()) };
+        let ev = Event::from_raw(&raw).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let eval = engine.evaluate(&ev);
+        assert!(eval.errors.is_empty(), "{}: {:?}", path.display(), eval.errors);
+        for d in &eval.details {
+            assert_eq!(d.rule_id, rule.id);
+            assert!(!d.summary.is_empty() && !d.event_id.is_empty() && !d.resource.id.is_empty(), "{d:?}");
+        }
+        out.push((ev.event_name.to_string(), eval.details.len()));
+    });
+    assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+    assert!(!out.is_empty(), "{}: no records", path.display());
+    out
+}
+
+#[test]
+fn every_rule_fires_on_its_fires_fixtures_and_stays_quiet_on_the_others() {
+    for rule in registry() {
+        let files = fixtures(rule);
+        let name = |p: &PathBuf| p.file_name().unwrap().to_string_lossy().into_owned();
+        let fires: Vec<&PathBuf> = files.iter().filter(|p| name(p).starts_with("fires_")).collect();
+        let quiet: Vec<&PathBuf> = files.iter().filter(|p| name(p).starts_with("quiet_")).collect();
+        assert!(!fires.is_empty(), "{}: no fires_ fixture", rule.id);
+        assert!(!quiet.is_empty(), "{}: no quiet_ fixture", rule.id);
+        assert_eq!(fires.len() + quiet.len(), files.len(), "{}: fixtures are named fires_* or quiet_*", rule.id);
+        for path in files.iter() {
+            let should_fire = name(path).starts_with("fires_");
+            for (event_name, alerts) in run(rule, path) {
+                assert!(
+                    rule.events.contains(&event_name.as_str()),
+                    "{}: eventName {event_name} is not one the rule looks at",
+                    path.display()
+                );
+                assert_eq!(alerts > 0, should_fire, "{}: {} alerts", path.display(), alerts);
+            }
+        }
+    }
+}
+
+#[test]
+fn no_fixture_folder_without_a_rule() {
+    let ids: BTreeSet<&str> = registry().iter().map(|r| r.id).collect();
+    for entry in std::fs::read_dir(FIXTURES).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(ids.contains(name.as_str()), "testdata/events/{name} belongs to no rule");
+    }
+}
