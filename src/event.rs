@@ -138,6 +138,32 @@ impl<'a> RawRecord<'a> {
         Ok(())
     }
 
+    /// Where the record's first kept field starts, as an address inside the buffer it was read
+    /// from (for naming the line of a bad record; only computed on error).
+    pub fn start_address(&self) -> Option<usize> {
+        [
+            self.event_name,
+            self.event_source,
+            self.event_time,
+            self.event_id,
+            self.event_type,
+            self.aws_region,
+            self.recipient_account_id,
+            self.source_ip,
+            self.user_agent,
+            self.user_identity,
+            self.error_code,
+            self.error_message,
+            self.request_parameters,
+            self.response_elements,
+            self.additional_event_data,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|r| r.get().as_ptr() as usize)
+        .min()
+    }
+
     /// The record's `eventName`, the one field read for every record.
     pub fn event_name(&self) -> Result<Cow<'a, str>, FieldError> {
         required_str(self.event_name, "eventName")

@@ -37,8 +37,8 @@ pub enum InputError {
     Empty { path: PathBuf },
     #[error("{path}: invalid JSON at line {line} column {column}: {message}")]
     Syntax { path: PathBuf, line: usize, column: usize, message: String },
-    #[error("{path}: record {record}: {what}")]
-    Record { path: PathBuf, record: usize, what: String },
+    #[error("{path}: record {record}{}: {what}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+    Record { path: PathBuf, record: usize, line: Option<usize>, what: String },
 }
 
 /// Why a single JSON text could not be read as one record.
@@ -304,6 +304,23 @@ impl<'de> Visitor<'de> for DetailSeed {
         visit_u64: u64 => "a number",
         visit_f64: f64 => "a number",
         visit_str: &str => "a string",
+    }
+}
+
+/// The 1-based line of `address` (from [`RawRecord::start_address`]) in `buf`.
+pub fn line_at(buf: &[u8], address: Option<usize>) -> Option<usize> {
+    let offset = address?.checked_sub(buf.as_ptr() as usize).filter(|&o| o <= buf.len())?;
+    Some(buf[..offset].iter().filter(|&&b| b == b'\n').count() + 1)
+}
+
+/// The line an error is reported at, for ordering a file's errors.
+impl InputError {
+    pub fn line(&self) -> usize {
+        match self {
+            InputError::Syntax { line, .. } => *line,
+            InputError::Record { line, .. } => line.unwrap_or(0),
+            _ => 0,
+        }
     }
 }
 

@@ -45,14 +45,20 @@ pub fn scan_file(engine: &Engine, path: &Path) -> FileReport {
 /// Runs the engine over a whole file's (decompressed) bytes; `path` names it in errors.
 pub fn scan_bytes(engine: &Engine, path: &Path, buf: &[u8]) -> FileReport {
     let mut report = FileReport { path: path.to_path_buf(), bytes: buf.len() as u64, ..FileReport::default() };
-    let record_error = |record: u64, what: String| InputError::Record { path: path.to_path_buf(), record: record as usize, what };
+    let record_error = |record: u64, line: Option<usize>, what: String| InputError::Record {
+        path: path.to_path_buf(),
+        record: record as usize,
+        line,
+        what,
+    };
     let syntax = input::for_each_item(buf, |item| {
         report.records += 1;
         let n = report.records;
         let raw = match item {
             Item::Record(raw) => raw,
             Item::NotARecord(kind) => {
-                report.errors.push(record_error(n, format!("expected a CloudTrail record (a JSON object), found {kind}")));
+                let what = format!("expected a CloudTrail record (a JSON object), found {kind}");
+                report.errors.push(record_error(n, None, what));
                 return;
             }
         };
@@ -63,9 +69,10 @@ pub fn scan_bytes(engine: &Engine, path: &Path, buf: &[u8]) -> FileReport {
                     *report.matched.entry(id).or_default() += 1;
                 }
                 report.details.extend(eval.details);
-                report.errors.extend(eval.errors.into_iter().map(|e| record_error(n, e.to_string())));
+                let line = || input::line_at(buf, raw.start_address());
+                report.errors.extend(eval.errors.into_iter().map(|e| record_error(n, line(), e.to_string())));
             }
-            Err(e) => report.errors.push(record_error(n, e.to_string())),
+            Err(e) => report.errors.push(record_error(n, input::line_at(buf, raw.start_address()), e.to_string())),
         }
     });
     report.errors.extend(syntax.into_iter().map(|(line, column, message)| InputError::Syntax {
@@ -74,6 +81,7 @@ pub fn scan_bytes(engine: &Engine, path: &Path, buf: &[u8]) -> FileReport {
         column,
         message,
     }));
+    report.errors.sort_by_key(InputError::line);
     report
 }
 

@@ -57,12 +57,26 @@ impl Rule {
         self.file.strip_prefix("src/../").unwrap_or(self.file)
     }
 
-    /// The body of a `## Heading` section of the doc comment, trimmed.
+    /// The body of a `## Heading` section, reflowed: wrapped lines joined, paragraphs and list
+    /// items kept apart.
     pub fn section(&self, heading: &str) -> Option<String> {
         let mut lines = self.doc.lines().map(str::trim);
         lines.find(|l| l.strip_prefix("## ").map(str::trim) == Some(heading))?;
-        let body: Vec<&str> = lines.take_while(|l| !l.starts_with("## ")).collect();
-        let text = body.join("\n").trim().to_string();
+        let mut text = String::new();
+        for line in lines.take_while(|l| !l.starts_with("## ")) {
+            if line.is_empty() {
+                text.push_str("\n\n");
+            } else if line.starts_with("- ") && !text.is_empty() {
+                text.push('\n');
+                text.push_str(line);
+            } else {
+                if !text.is_empty() && !text.ends_with('\n') {
+                    text.push(' ');
+                }
+                text.push_str(line);
+            }
+        }
+        let text = text.trim().to_string();
         (!text.is_empty()).then_some(text)
     }
 

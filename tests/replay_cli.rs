@@ -1,0 +1,163 @@
+//! Full-output tests of the replay command line: the real binary, its stdout, stderr and exit code.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// `cargo test` builds the examples next to the test binaries' `deps/` folder.
+fn replay_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir.join("examples").join(format!("replay{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} not built: run through `cargo test`", bin.display());
+    bin
+}
+
+fn replay(args: &[&str]) -> Output {
+    Command::new(replay_bin()).args(args).current_dir(ROOT).env("NO_COLOR", "1").output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// The summary's last line carries a time and a rate; everything else must match exactly.
+fn masked(stderr: &[u8]) -> String {
+    text(stderr)
+        .lines()
+        .map(|l| match l.find(" in ") {
+            Some(i) if l.ends_with(" records/s)") => format!("{} in <elapsed>", &l[..i]),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// Compares with `tests/golden/NAME`; `UPDATE_GOLDEN=1` rewrites it (review the diff).
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(ROOT).join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(actual, expected, "output differs from {} (UPDATE_GOLDEN=1 to accept)", path.display());
+}
+
+#[test]
+fn testdata_as_json_lines() {
+    let out = replay(&["--format", "jsonl", "testdata/"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for line in stdout.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        for key in ["rule_id", "severity", "title", "event_id", "event_name", "event_time", "account_id", "region"] {
+            assert!(v[key].as_str().is_some_and(|s| !s.is_empty()), "{key} missing in {line}");
+        }
+    }
+    golden("testdata.jsonl", &stdout);
+    golden("testdata.summary", &masked(&out.stderr));
+}
+
+#[test]
+fn testdata_as_a_table() {
+    let out = replay(&["testdata/"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    golden("testdata.table", &text(&out.stdout));
+}
+
+#[test]
+fn bad_input_is_reported_by_file_and_record_and_the_rest_is_read() {
+    let out = replay(&["--format", "jsonl", "tests/data/bad-input"]);
+    assert_eq!(out.status.code(), Some(2));
+    let alerts: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // good.json.gz (2), not_a_record.json (1), truncated.json (1 before the cut), wrong_types.jsonl (1).
+    assert_eq!(alerts.len(), 5);
+    golden("bad-input.stderr", &masked(&out.stderr));
+}
+
+#[test]
+fn only_the_named_rules_run() {
+    let out = replay(&["--format", "jsonl", "--rule", "cloudtrail-trail-deleted", "testdata/"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.contains("\"rule_id\":\"cloudtrail-trail-deleted\""));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("cloudtrail-trail-deleted") && !stderr.contains("ec2-ami-shared"), "{stderr}");
+}
+
+#[test]
+fn bad_usage_exits_1_with_a_message() {
+    let out = replay(&["--rule", "no-such-rule", "testdata/"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "error: unknown rule id `no-such-rule` (list them with --list-rules)\n");
+    let out = replay(&["--format", "xml", "testdata/"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("invalid value 'xml'"), "{}", text(&out.stderr));
+    let out = replay(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("required"), "{}", text(&out.stderr));
+    let out = replay(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn config_file_changes_the_allowlist_and_bad_config_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("trailwarden.toml");
+    std::fs::write(&cfg, "ingress_allowed_ports = \"22,80,443\"\n").unwrap();
+    let fixture = "testdata/events/ec2-sg-ingress-open-to-world/fires_stratus_port22_cidr_with_host_bits.json";
+    let out = replay(&["--format", "jsonl", fixture]);
+    assert_eq!(text(&out.stdout).lines().count(), 1);
+    let out = replay(&["--format", "jsonl", "--config", cfg.to_str().unwrap(), fixture]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), "", "tcp/22 is allowlisted now");
+
+    std::fs::write(&cfg, "# ports\ningress_allowed_ports = \"22,ssh\"\n").unwrap();
+    let out = replay(&["--config", cfg.to_str().unwrap(), fixture]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("trailwarden.toml") && stderr.contains("`ssh`"), "{stderr}");
+    std::fs::write(&cfg, "# ports\ningress_allowed_ports = [22\n").unwrap();
+    let stderr = text(&replay(&["--config", cfg.to_str().unwrap(), fixture]).stderr);
+    assert!(stderr.contains("line 2"), "{stderr}");
+}
+
+#[test]
+fn s3_layout_archive_works_as_downloaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/03/14");
+    let digests = dir.path().join("AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/03/14");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::create_dir_all(&digests).unwrap();
+    let record = std::fs::read_to_string(Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json")).unwrap();
+    let body = format!("{{\"Records\":[{record},{record}]}}");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, body.as_bytes()).unwrap();
+    std::fs::write(logs.join("111122223333_CloudTrail_eu-west-1_20260314T0925Z_abc.json.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(digests.join("111122223333_CloudTrail-Digest_eu-west-1_20260314T0925Z.json.gz"), b"{\"digestStartTime\":\"x\"}").unwrap();
+    std::fs::write(logs.join("README.txt"), b"not a log").unwrap();
+    let out = replay(&["--format", "jsonl", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 2);
+    assert!(text(&out.stderr).contains("1 files, 2 records, 2 alerts, 0 input errors"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_missing_path_is_an_input_error() {
+    let out = replay(&["testdata/events/cloudtrail-trail-deleted", "no/such/file.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("error: no/such/file.json: cannot read: No such file or directory"), "{stderr}");
+    assert!(text(&out.stdout).contains("cloudtrail-trail-deleted"));
+}
+
+#[test]
+fn list_rules_prints_the_registry() {
+    let out = replay(&["--list-rules"]);
+    assert_eq!(out.status.code(), Some(0));
+    let first = text(&out.stdout).lines().next().unwrap().to_string();
+    assert_eq!(first, "cloudtrail-logging-stopped\tcritical\tStopLogging\tCloudTrail logging stopped");
+}
