@@ -10,7 +10,16 @@ fn replay_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
     let bin = dir.join("examples").join(format!("replay{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{} not built: run through `cargo test`", bin.display());
+    assert!(bin.exists(), "{} not built: run plain `cargo test` (it builds the examples)", bin.display());
+    // `cargo test --test replay_cli` alone does not rebuild examples: refuse to test a stale one.
+    let built = std::fs::metadata(&bin).unwrap().modified().unwrap();
+    let newest = ["src", "rules", "examples", "templates"]
+        .iter()
+        .flat_map(|d| walkdir::WalkDir::new(Path::new(ROOT).join(d)))
+        .filter_map(|e| e.ok()?.metadata().ok()?.modified().ok())
+        .max()
+        .unwrap();
+    assert!(built >= newest, "{} is older than the sources: run `cargo build --example replay` or plain `cargo test`", bin.display());
     bin
 }
 
