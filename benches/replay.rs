@@ -1,1 +1,145 @@
-fn main(){}
+//! Replay throughput against its floors, measured in one run (DESIGN.md §7).
+//!
+//! Builds (once, cached under target/) a `make-corpus --events 200000` archive and measures, in
+//! records/s: gunzip alone, serde_json into `IgnoredAny`, replay of the gzip archive on one core
+//! and on every core, and replay of the same records as plain JSON. Prints the ratios at the end.
+//!
+//! `cargo bench --bench replay` (TRAILWARDEN_BENCH_EVENTS to change the corpus size).
+
+use std::hint::black_box;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput};
+use rayon::prelude::*;
+use serde::de::IgnoredAny;
+use trailwarden::input;
+use trailwarden::replay::scan_bytes;
+use trailwarden::{Config, Engine};
+
+fn corpus(events: usize) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let dir = target.join(format!("bench-corpus-{events}"));
+    if !dir.join(".complete").exists() {
+        let _ = std::fs::remove_dir_all(&dir);
+        let tool = root.join("../shared/tools/make-corpus");
+        let status = std::process::Command::new("python3")
+            .arg(&tool)
+            .args(["--events", &events.to_string(), "--out"])
+            .arg(&dir)
+            .status()
+            .unwrap_or_else(|e| panic!("running {}: {e}", tool.display()));
+        assert!(status.success(), "make-corpus failed");
+        std::fs::write(dir.join(".complete"), b"").unwrap();
+    }
+    let (files, errors) = input::collect_files(&[dir]);
+    assert!(errors.is_empty(), "{errors:?}");
+    files
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out).unwrap();
+    out
+}
+
+fn main() {
+    let events: usize = std::env::var("TRAILWARDEN_BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let files = corpus(events);
+    let gz: Vec<Vec<u8>> = files.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let plain: Vec<Vec<u8>> = gz.iter().map(|b| gunzip(b)).collect();
+    let engine = Engine::new(Config::default()).unwrap();
+    let records: u64 = plain.iter().map(|b| scan_bytes(&engine, Path::new("x"), b).records).sum();
+    assert_eq!(records, events as u64);
+    let alerts: usize = plain.iter().map(|b| scan_bytes(&engine, Path::new("x"), b).details.len()).sum();
+    let mb = |v: &[Vec<u8>]| v.iter().map(Vec::len).sum::<usize>() as f64 / 1e6;
+    eprintln!(
+        "corpus: {} files, {records} records, {:.0} MB gzip, {:.0} MB JSON, {alerts} alerts, {} rules, {} threads",
+        files.len(),
+        mb(&gz),
+        mb(&plain),
+        engine.rules().len(),
+        rayon::current_num_threads()
+    );
+
+    let mut c = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(8))
+        .configure_from_args();
+    let mut g = c.benchmark_group("replay");
+    g.throughput(Throughput::Elements(records));
+    g.bench_function("gunzip_1core", |b| {
+        b.iter(|| gz.iter().map(|f| gunzip(f).len()).sum::<usize>());
+    });
+    g.bench_function("ignored_any_1core", |b| {
+        b.iter(|| {
+            for f in &plain {
+                black_box(serde_json::from_slice::<IgnoredAny>(f).unwrap());
+            }
+        });
+    });
+    g.bench_function("replay_gzip_1core", |b| {
+        b.iter(|| {
+            gz.iter()
+                .map(|f| {
+                    scan_bytes(&engine, Path::new("x"), &input::read_stream(&f[..], Path::new("x")).unwrap())
+                        .details
+                        .len()
+                })
+                .sum::<usize>()
+        });
+    });
+    g.bench_function("replay_gzip_all_cores", |b| {
+        b.iter(|| {
+            gz.par_iter()
+                .map(|f| {
+                    scan_bytes(&engine, Path::new("x"), &input::read_stream(&f[..], Path::new("x")).unwrap())
+                        .details
+                        .len()
+                })
+                .sum::<usize>()
+        });
+    });
+    g.bench_function("replay_plain_1core", |b| {
+        b.iter(|| plain.iter().map(|f| scan_bytes(&engine, Path::new("x"), f).details.len()).sum::<usize>());
+    });
+    g.finish();
+    c.final_summary();
+    report(records);
+}
+
+/// Reads criterion's estimates back and prints records/s and the ratios we track.
+fn report(records: u64) {
+    let root = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+        .join("criterion/replay");
+    let rate = |name: &str| -> Option<f64> {
+        let text = std::fs::read_to_string(root.join(name).join("new/estimates.json")).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let ns = v["mean"]["point_estimate"].as_f64()?;
+        Some(records as f64 / (ns / 1e9))
+    };
+    let names =
+        ["gunzip_1core", "ignored_any_1core", "replay_gzip_1core", "replay_gzip_all_cores", "replay_plain_1core"];
+    let rates: Vec<Option<f64>> = names.iter().map(|n| rate(n)).collect();
+    println!("\nrecords/s (this run)");
+    for (n, r) in names.iter().zip(&rates) {
+        if let Some(r) = r {
+            println!("  {n:<24} {:>12.0}", r);
+        }
+    }
+    if let [Some(gunzip), Some(ignored), Some(gz1), Some(gzn), Some(plain)] = rates[..] {
+        println!("ratios");
+        println!("  replay gzip 1 core / gunzip alone   {:.2}x  (target >= 0.70)", gz1 / gunzip);
+        println!("  replay gzip all cores / 1 core      {:.2}x  (target >= 1.80)", gzn / gz1);
+        println!(
+            "  replay plain 1 core / IgnoredAny    {:.2}x  ({:.0} records/s, target >= 500k)",
+            plain / ignored,
+            plain
+        );
+    }
+}

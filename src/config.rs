@@ -108,7 +108,8 @@ impl Config {
             message: format!("`{key}`: {message}"),
         };
         if let Some(l) = file.ingress_allowed_ports {
-            cfg.ingress_allowed_ports = PortList::parse_list(&l.items()).map_err(|m| err("ingress_allowed_ports", m))?;
+            cfg.ingress_allowed_ports =
+                PortList::parse_list(&l.items()).map_err(|m| err("ingress_allowed_ports", m))?;
         }
         if let Some(l) = file.egress_allowed_ports {
             cfg.egress_allowed_ports = PortList::parse_list(&l.items()).map_err(|m| err("egress_allowed_ports", m))?;
@@ -176,6 +177,9 @@ mod tests {
         assert!(e.contains("ingress_allowed_ports") && e.contains("tcp/http"), "{e}");
         let mut cfg = Config::default();
         let e = cfg.apply_env(|v| (v == "TRAILWARDEN_TRUSTED_ACCOUNTS").then(|| "12".to_string())).unwrap_err();
-        assert_eq!(e.to_string(), "environment variable TRAILWARDEN_TRUSTED_ACCOUNTS: `12` is not a 12-digit AWS account id");
+        assert_eq!(
+            e.to_string(),
+            "environment variable TRAILWARDEN_TRUSTED_ACCOUNTS: `12` is not a 12-digit AWS account id"
+        );
     }
 }

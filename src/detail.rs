@@ -20,7 +20,8 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+    pub const ALL: [Severity; 5] =
+        [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
 
     /// Upper-case label, as in a subject line: `HIGH`.
     pub fn label(self) -> &'static str {
@@ -145,8 +146,9 @@ pub struct EventDetail {
 
 impl EventDetail {
     /// Joins a finding with its rule and event.
-    pub fn new(rule: &Rule, ev: &Event, finding: Finding) -> Self {
+    pub fn new(rule: &'static Rule, ev: &Event, finding: Finding) -> Self {
         let who = &ev.user_identity;
+        let docs = crate::rule::docs(rule);
         EventDetail {
             rule_id: rule.id.to_string(),
             severity: finding.severity.unwrap_or(rule.severity),
@@ -167,8 +169,8 @@ impl EventDetail {
                 name: who.name(),
             },
             fields: finding.fields,
-            remediation: rule.remediation().to_string(),
-            references: rule.references().into_iter().map(str::to_string).collect(),
+            remediation: docs.remediation.clone(),
+            references: docs.references.clone(),
         }
     }
 }

@@ -291,19 +291,12 @@ impl UserIdentity<'_> {
         if self.kind() == "Root" {
             return "root".to_string();
         }
-        if let Some(n) = self
-            .session_context
-            .as_ref()
-            .and_then(|s| s.session_issuer.as_ref())
-            .and_then(|i| i.user_name.as_deref())
+        if let Some(n) =
+            self.session_context.as_ref().and_then(|s| s.session_issuer.as_ref()).and_then(|i| i.user_name.as_deref())
         {
             return n.to_string();
         }
-        self.arn
-            .as_deref()
-            .and_then(|a| a.rsplit(['/', ':']).next())
-            .unwrap_or("")
-            .to_string()
+        self.arn.as_deref().and_then(|a| a.rsplit(['/', ':']).next()).unwrap_or("").to_string()
     }
 }
 

@@ -9,8 +9,10 @@
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::event::{Field, FieldError, RawRecord};
 
@@ -18,8 +20,13 @@ use crate::event::{Field, FieldError, RawRecord};
 pub const MAX_FILE_BYTES: u64 = 4 << 30;
 
 /// What one record position in a file turned out to be.
+// Moved once per record straight to its consumer; boxing the large variant would allocate per record.
+#[allow(clippy::large_enum_variant)]
 pub enum Item<'a> {
     Record(RawRecord<'a>),
+    /// A record of a CloudTrail log file, validated JSON but not yet scanned: most records no
+    /// rule wants, and [`event_name_hint`] can tell without scanning them.
+    Text(&'a str),
     /// Something that cannot be a record (a number, a string, a nested array...), named.
     NotARecord(&'static str),
 }
@@ -41,6 +48,44 @@ pub enum InputError {
     Record { path: PathBuf, record: usize, line: Option<usize>, what: String },
 }
 
+impl<'a> Item<'a> {
+    /// The record's top-level fields, scanning it now if it was kept as text. `Err` names what
+    /// was found instead of a record.
+    pub fn scan(self) -> Result<RawRecord<'a>, String> {
+        match self {
+            Item::Record(r) => Ok(r),
+            Item::Text(text) => serde_json::from_str(text).map_err(|e| e.to_string()),
+            Item::NotARecord(kind) => Err(format!("expected a CloudTrail record (a JSON object), found {kind}")),
+        }
+    }
+}
+
+/// The `eventName` of a validated record's text, found without parsing it, when that can be
+/// done with certainty: the key `"eventName"` appears exactly once, unescaped, with a plain
+/// string value. (Inside a JSON string a `"` is always escaped, so an unescaped `"eventName"`
+/// followed by `:` is a key.) `None` means: scan the record to know.
+pub fn event_name_hint(text: &str) -> Option<&str> {
+    static KEY: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
+    let finder = KEY.get_or_init(|| memchr::memmem::Finder::new(b"\"eventName\""));
+    let bytes = text.as_bytes();
+    let mut found = None;
+    for at in finder.find_iter(bytes) {
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        if !matches!(before, Some(b'{' | b',' | b' ' | b'\t' | b'\n' | b'\r')) {
+            continue;
+        }
+        let rest = text.get(at + 11..)?.trim_start();
+        let Some(value) = rest.strip_prefix(':') else { continue };
+        if found.is_some() {
+            return None;
+        }
+        found = Some(value.trim_start());
+    }
+    let value = found?.strip_prefix('"')?;
+    let end = memchr::memchr2(b'"', b'\\', value.as_bytes())?;
+    (value.as_bytes()[end] == b'"').then(|| &value[..end])
+}
+
 /// Why a single JSON text could not be read as one record.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
@@ -59,7 +104,7 @@ pub fn parse_single(text: &str) -> Result<RawRecord<'_>, ParseError> {
     DocSeed { sink: &mut |item| items.push(item), nested: false }.deserialize(&mut de)?;
     de.end()?;
     match (items.pop(), items.is_empty()) {
-        (Some(Item::Record(r)), true) => Ok(r),
+        (Some(item @ (Item::Record(_) | Item::Text(_))), true) => item.scan().map_err(ParseError::Shape),
         (Some(Item::NotARecord(kind)), true) => Err(ParseError::Shape(kind.to_string())),
         (None, _) => Err(ParseError::Shape("no record".into())),
         (Some(_), false) => Err(ParseError::Shape(format!("{} records", items.len() + 1))),
@@ -74,13 +119,13 @@ pub fn for_each_item<'a>(buf: &'a [u8], mut sink: impl FnMut(Item<'a>)) -> Vec<(
     let mut documents = 0usize;
     // (line, column) in `buf` of `start`, so positions in sub-slices report against the file.
     let (mut base_line, mut base_col) = (1usize, 1usize);
+    // Valid UTF-8 (the norm) is checked once here, so spans kept from it are not re-validated.
+    let text = std::str::from_utf8(buf).ok();
     while let Some(skip) = buf[start..].iter().position(|b| !b.is_ascii_whitespace()) {
-        let slice = &buf[start + skip..];
-        let (line0, col0) = advance(buf, start, start + skip, base_line, base_col);
-        let mut de = serde_json::Deserializer::from_slice(slice);
-        let result = DocSeed { sink: &mut sink, nested: false }
-            .deserialize(&mut de)
-            .and_then(|()| de.end());
+        let at = start + skip;
+        let slice = &buf[at..];
+        let (line0, col0) = advance(buf, start, at, base_line, base_col);
+        let result = parse_document(slice, text.and_then(|t| t.get(at..)), &mut sink);
         documents += 1;
         let Err(e) = result else { break };
         let offset = offset_of(slice, e.line(), e.column());
@@ -96,12 +141,7 @@ pub fn for_each_item<'a>(buf: &'a [u8], mut sink: impl FnMut(Item<'a>)) -> Vec<(
             let jsonl = first_nl.is_some_and(|nl| documents > 1 || next_line_is_a_value(&slice[nl + 1..]));
             match first_nl.filter(|_| jsonl) {
                 Some(nl) => {
-                    let mut alone = serde_json::Deserializer::from_slice(&slice[..nl]);
-                    let own = DocSeed { sink: &mut |_| {}, nested: false }
-                        .deserialize(&mut alone)
-                        .and_then(|()| alone.end())
-                        .err()
-                        .unwrap_or(e);
+                    let own = parse_document(&slice[..nl], None, &mut |_| {}).err().unwrap_or(e);
                     let (line, column) = absolute(line0, col0, own.line(), own.column());
                     errors.push((line, column, strip(&own.to_string())));
                     start = start + skip + nl + 1;
@@ -115,6 +155,24 @@ pub fn for_each_item<'a>(buf: &'a [u8], mut sink: impl FnMut(Item<'a>)) -> Vec<(
         (base_line, base_col) = advance(buf, previous, start, base_line, base_col);
     }
     errors
+}
+
+/// Parses one document (and nothing after it), from `text` when the bytes are known UTF-8.
+fn parse_document<'a>(
+    bytes: &'a [u8],
+    text: Option<&'a str>,
+    sink: &mut impl FnMut(Item<'a>),
+) -> Result<(), serde_json::Error> {
+    match text {
+        Some(t) => {
+            let mut de = serde_json::Deserializer::from_str(t);
+            DocSeed { sink, nested: false }.deserialize(&mut de).and_then(|()| de.end())
+        }
+        None => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            DocSeed { sink, nested: false }.deserialize(&mut de).and_then(|()| de.end())
+        }
+    }
 }
 
 fn next_line_is_a_value(rest: &[u8]) -> bool {
@@ -254,8 +312,13 @@ impl<'de, F: FnMut(Item<'de>)> Visitor<'de> for RecordsSeed<'_, F> {
         f.write_str("an array of CloudTrail records")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(item) = seq.next_element_seed(DetailSeed)? {
-            (self.sink)(item);
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            let text = raw.get();
+            (self.sink)(if text.starts_with('{') {
+                Item::Text(text)
+            } else {
+                Item::NotARecord(crate::event::kind_of(text))
+            });
         }
         Ok(())
     }
@@ -402,8 +465,10 @@ mod tests {
     fn names(text: &str) -> (Vec<String>, Vec<(usize, usize, String)>) {
         let mut out = Vec::new();
         let errors = for_each_item(text.as_bytes(), |item| match item {
-            Item::Record(r) => out.push(r.event_name().map(|n| n.into_owned()).unwrap_or_else(|e| e.to_string())),
             Item::NotARecord(k) => out.push(format!("<{k}>")),
+            item => {
+                out.push(item.scan().unwrap().event_name().map(|n| n.into_owned()).unwrap_or_else(|e| e.to_string()))
+            }
         });
         (out, errors)
     }
@@ -425,7 +490,10 @@ mod tests {
 
     #[test]
     fn not_records_are_named() {
-        assert_eq!(names(r#"[1,"x",null,[2],{"eventName":"A"}]"#).0, ["<a number>", "<a string>", "<null>", "<an array>", "A"]);
+        assert_eq!(
+            names(r#"[1,"x",null,[2],{"eventName":"A"}]"#).0,
+            ["<a number>", "<a string>", "<null>", "<an array>", "A"]
+        );
         assert_eq!(names(r#"{"Records":[true,{"eventName":"A"}]}"#).0, ["<a boolean>", "A"]);
     }
 
@@ -443,6 +511,21 @@ mod tests {
         assert_eq!(got, ["A", "B"]);
         assert_eq!(errors.len(), 1);
         assert!(errors[0].2.contains("EOF"), "{errors:?}");
+    }
+
+    #[test]
+    fn event_name_hint_is_certain_or_silent() {
+        assert_eq!(event_name_hint(r#"{"a":1, "eventName" : "StopLogging","b":2}"#), Some("StopLogging"));
+        // Escaped quotes inside a value are not a key.
+        assert_eq!(
+            event_name_hint(r#"{"x":"\"eventName\":\"DeleteTrail\"","eventName":"GetObject"}"#),
+            Some("GetObject")
+        );
+        // Twice (a nested key), escaped value, escaped key, non-string: scan instead.
+        assert_eq!(event_name_hint(r#"{"p":{"eventName":"A"},"eventName":"B"}"#), None);
+        assert_eq!(event_name_hint(r#"{"eventName":"Stop\u004cogging"}"#), None);
+        assert_eq!(event_name_hint(r#"{"event\u004eame":"StopLogging"}"#), None);
+        assert_eq!(event_name_hint(r#"{"eventName":5}"#), None);
     }
 
     #[test]

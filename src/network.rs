@@ -458,7 +458,12 @@ fn parse_net<N: FromStr>(text: &str, field: &str) -> Result<N, crate::event::Fie
     text.trim().parse().map_err(|_| bad_cidr(field, text))
 }
 
-fn grant_of(at: &str, proto: Option<&str>, from: Option<i64>, to: Option<i64>) -> Result<Grant, crate::event::FieldError> {
+fn grant_of(
+    at: &str,
+    proto: Option<&str>,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> Result<Grant, crate::event::FieldError> {
     use crate::event::FieldError;
     let proto = match proto {
         Some(p) => Proto::parse(p).map_err(|m| FieldError::new(format!("{at}.ipProtocol"), m))?,
@@ -467,8 +472,9 @@ fn grant_of(at: &str, proto: Option<&str>, from: Option<i64>, to: Option<i64>) -
     };
     let port = |v: Option<i64>, name: &str, default: u16| match v {
         None | Some(-1) => Ok(default),
-        Some(n) => u16::try_from(n)
-            .map_err(|_| FieldError::new(format!("{at}.{name}"), format!("{n} is not a port number"))),
+        Some(n) => {
+            u16::try_from(n).map_err(|_| FieldError::new(format!("{at}.{name}"), format!("{n} is not a port number")))
+        }
     };
     let (from, to) = (port(from, "fromPort", 0)?, port(to, "toPort", u16::MAX)?);
     if proto.is_some_and(Proto::has_ports) && from > to {

@@ -54,10 +54,14 @@ pub fn scan_bytes(engine: &Engine, path: &Path, buf: &[u8]) -> FileReport {
     let syntax = input::for_each_item(buf, |item| {
         report.records += 1;
         let n = report.records;
-        let raw = match item {
-            Item::Record(raw) => raw,
-            Item::NotARecord(kind) => {
-                let what = format!("expected a CloudTrail record (a JSON object), found {kind}");
+        if let Item::Text(text) = &item
+            && input::event_name_hint(text).is_some_and(|name| !engine.wants(name))
+        {
+            return;
+        }
+        let raw = match item.scan() {
+            Ok(raw) => raw,
+            Err(what) => {
                 report.errors.push(record_error(n, None, what));
                 return;
             }
@@ -185,9 +189,9 @@ pub fn write_table(details: &[EventDetail], out: &mut dyn Write) -> io::Result<(
         return writeln!(out, "no alerts");
     }
     let mut table = comfy_table::Table::new();
-    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED).set_header([
-        "time", "severity", "rule", "account", "region", "actor", "summary",
-    ]);
+    table
+        .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_header(["time", "severity", "rule", "account", "region", "actor", "summary"]);
     for d in details {
         table.add_row([
             d.event_time.as_str(),

@@ -103,6 +103,26 @@ impl Rule {
     }
 }
 
+/// A rule's remediation and references, worked out from its doc comment once.
+pub struct RuleDocs {
+    pub remediation: String,
+    pub references: Vec<String>,
+}
+
+/// The cached [`RuleDocs`] of a rule (alerts carry them; parsing the doc per alert is waste).
+pub fn docs(rule: &'static Rule) -> &'static RuleDocs {
+    use std::sync::Mutex;
+    static CACHE: OnceLock<Mutex<HashMap<usize, &'static RuleDocs>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut map = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    map.entry(rule as *const Rule as usize).or_insert_with(|| {
+        Box::leak(Box::new(RuleDocs {
+            remediation: rule.remediation(),
+            references: rule.references().into_iter().map(str::to_string).collect(),
+        }))
+    })
+}
+
 /// A rule as submitted to the registry.
 pub struct Registered(pub &'static Rule);
 
@@ -155,6 +175,8 @@ macro_rules! declare_rule {
         }
     ) => {
         $(#[doc = $doc])*
+        // A rule that sets every optional field leaves nothing for the update to fill.
+        #[allow(clippy::needless_update)]
         pub static $name: $crate::rule::Rule = $crate::rule::Rule {
             id: $id,
             title: $title,

@@ -29,7 +29,8 @@ fn escaped_and_enveloped_records_read_the_same() {
     let engine = Engine::new(Config::default()).unwrap();
     let plain = stop_logging("");
     let escaped = plain.replace("\"StopLogging\"", "\"Stop\\u004cogging\"");
-    let envelope = format!(r#"{{"detail-type":"AWS API Call via CloudTrail","source":"aws.cloudtrail","detail":{plain}}}"#);
+    let envelope =
+        format!(r#"{{"detail-type":"AWS API Call via CloudTrail","source":"aws.cloudtrail","detail":{plain}}}"#);
     let log_file = format!(r#"{{"Records":[{plain}]}}"#);
     for text in [&plain, &escaped, &envelope, &log_file] {
         let alerts = engine.evaluate(&Event::from_json(text).unwrap()).details;
@@ -42,9 +43,15 @@ fn escaped_and_enveloped_records_read_the_same() {
 #[test]
 fn from_json_names_what_is_wrong() {
     let err = |t: &str| Event::from_json(t).unwrap_err().to_string();
-    assert_eq!(err("42"), "expected a CloudTrail record, an EventBridge envelope or a log file with one record, found a number");
+    assert_eq!(
+        err("42"),
+        "expected a CloudTrail record, an EventBridge envelope or a log file with one record, found a number"
+    );
     assert_eq!(err(r#"{"eventSource":"x"}"#), "field `eventName`: missing");
-    assert_eq!(err(r#"{"eventName":"A","userIdentity":{"type":7}}"#), "field `userIdentity.type`: invalid type: integer `7`, expected a string");
+    assert_eq!(
+        err(r#"{"eventName":"A","userIdentity":{"type":7}}"#),
+        "field `userIdentity.type`: invalid type: integer `7`, expected a string"
+    );
     assert!(err(r#"{"eventName":"A""#).starts_with("invalid JSON: EOF while parsing an object"));
     assert_eq!(
         err(r#"{"Records":[{"eventName":"A"},{"eventName":"B"}]}"#),

@@ -22,7 +22,8 @@ fn model_world_v4(nets: &[Ipv4Net]) -> bool {
 }
 
 fn model_world_v6(nets: &[Ipv6Net]) -> bool {
-    let mut spans: Vec<(u128, u128)> = nets.iter().map(|n| (u128::from(n.network()), u128::from(n.broadcast()))).collect();
+    let mut spans: Vec<(u128, u128)> =
+        nets.iter().map(|n| (u128::from(n.network()), u128::from(n.broadcast()))).collect();
     spans.sort();
     let mut next = 0u128;
     for (a, b) in spans {
@@ -88,13 +89,16 @@ fn port() -> impl Strategy<Value = u16> {
 }
 
 fn grant() -> impl Strategy<Value = Grant> {
-    (proto(), port(), port(), prop::collection::vec(v4net(), 0..3), prop::collection::vec(v6net(), 0..2)).prop_map(
-        |(proto, a, b, v4, v6)| Grant { proto, from: a.min(b), to: a.max(b), v4, v6 },
-    )
+    (proto(), port(), port(), prop::collection::vec(v4net(), 0..3), prop::collection::vec(v6net(), 0..2))
+        .prop_map(|(proto, a, b, v4, v6)| Grant { proto, from: a.min(b), to: a.max(b), v4, v6 })
 }
 
 fn allowlist() -> impl Strategy<Value = PortList> {
-    let spec = (prop_oneof![Just(None), Just(Some(Proto::Tcp)), Just(Some(Proto::Udp)), Just(Some(Proto::Icmp))], port(), 0u16..20)
+    let spec = (
+        prop_oneof![Just(None), Just(Some(Proto::Tcp)), Just(Some(Proto::Udp)), Just(Some(Proto::Icmp))],
+        port(),
+        0u16..20,
+    )
         .prop_map(|(proto, from, len)| PortSpec { proto, from, to: from.saturating_add(len) });
     prop::collection::vec(spec, 0..4).prop_map(PortList)
 }

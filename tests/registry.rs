@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use trailwarden::input::{Item, for_each_item, read_file};
+use trailwarden::input::{for_each_item, read_file};
 use trailwarden::rule::{Rule, registry, sorted_unique};
 use trailwarden::{Config, Engine, Event};
 
@@ -40,7 +40,9 @@ fn metadata_is_complete() {
         let id = rule.id;
         assert!(
             !id.is_empty()
-                && id.split('-').all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
+                && id
+                    .split('-')
+                    .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
             "{id}: ids are kebab-case"
         );
         assert!(!rule.title.is_empty(), "{id}: no title");
@@ -62,7 +64,10 @@ fn duplicate_ids_are_rejected_naming_both_files() {
     static A: Rule = Rule { id: "dup", file: "rules/a/one.rs", ..Rule::DEFAULTS };
     static B: Rule = Rule { id: "dup", file: "rules/b/two.rs", ..Rule::DEFAULTS };
     let err = sorted_unique(vec![&B, &A]).unwrap_err();
-    assert_eq!(err, "duplicate rule id `dup`: declared in rules/a/one.rs and in rules/b/two.rs; rule ids must be unique");
+    assert_eq!(
+        err,
+        "duplicate rule id `dup`: declared in rules/a/one.rs and in rules/b/two.rs; rule ids must be unique"
+    );
 }
 
 fn fixtures(rule: &Rule) -> Vec<PathBuf> {
@@ -81,7 +86,7 @@ fn run(rule: &Rule, path: &Path) -> Vec<(String, usize)> {
     let buf = read_file(path).unwrap_or_else(|e| panic!("{e}"));
     let mut out = Vec::new();
     let errors = for_each_item(&buf, |item| {
-        let Item::Record(raw) = item else { panic!("{}: not a record", path.display()) };
+        let raw = item.scan().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let ev = Event::from_raw(&raw).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let eval = engine.evaluate(&ev);
         assert!(eval.errors.is_empty(), "{}: {:?}", path.display(), eval.errors);

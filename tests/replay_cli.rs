@@ -19,7 +19,11 @@ fn replay_bin() -> PathBuf {
         .filter_map(|e| e.ok()?.metadata().ok()?.modified().ok())
         .max()
         .unwrap();
-    assert!(built >= newest, "{} is older than the sources: run `cargo build --example replay` or plain `cargo test`", bin.display());
+    assert!(
+        built >= newest,
+        "{} is older than the sources: run `cargo build --example replay` or plain `cargo test`",
+        bin.display()
+    );
     bin
 }
 
@@ -141,12 +145,19 @@ fn s3_layout_archive_works_as_downloaded() {
     let digests = dir.path().join("AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/03/14");
     std::fs::create_dir_all(&logs).unwrap();
     std::fs::create_dir_all(&digests).unwrap();
-    let record = std::fs::read_to_string(Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json")).unwrap();
+    let record =
+        std::fs::read_to_string(Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json"))
+            .unwrap();
     let body = format!("{{\"Records\":[{record},{record}]}}");
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut gz, body.as_bytes()).unwrap();
-    std::fs::write(logs.join("111122223333_CloudTrail_eu-west-1_20260314T0925Z_abc.json.gz"), gz.finish().unwrap()).unwrap();
-    std::fs::write(digests.join("111122223333_CloudTrail-Digest_eu-west-1_20260314T0925Z.json.gz"), b"{\"digestStartTime\":\"x\"}").unwrap();
+    std::fs::write(logs.join("111122223333_CloudTrail_eu-west-1_20260314T0925Z_abc.json.gz"), gz.finish().unwrap())
+        .unwrap();
+    std::fs::write(
+        digests.join("111122223333_CloudTrail-Digest_eu-west-1_20260314T0925Z.json.gz"),
+        b"{\"digestStartTime\":\"x\"}",
+    )
+    .unwrap();
     std::fs::write(logs.join("README.txt"), b"not a log").unwrap();
     let out = replay(&["--format", "jsonl", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

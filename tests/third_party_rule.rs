@@ -34,7 +34,9 @@ fn audit_bucket(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     if !bucket.starts_with("audit-") {
         return Ok(Vec::new());
     }
-    Ok(vec![Finding::new(format!("bucket {bucket} deleted"), Resource::new("s3-bucket", &bucket)).field("Bucket", &bucket)])
+    Ok(vec![
+        Finding::new(format!("bucket {bucket} deleted"), Resource::new("s3-bucket", &bucket)).field("Bucket", &bucket),
+    ])
 }
 
 fn delete_bucket(name: &str) -> String {

@@ -87,7 +87,10 @@ fn basic(selectors: &[Selector]) -> Coverage {
 
 fn advanced(selectors: &[AdvancedSelector]) -> Coverage {
     let field = |s: &AdvancedSelector, name: &str| {
-        s.field_selectors.iter().find(|f| f.field.eq_ignore_ascii_case(name)).map(|f| (f.equals.clone(), f.not_equals.clone()))
+        s.field_selectors
+            .iter()
+            .find(|f| f.field.eq_ignore_ascii_case(name))
+            .map(|f| (f.equals.clone(), f.not_equals.clone()))
     };
     for s in selectors {
         let management = field(s, "eventCategory").is_some_and(|(eq, _)| eq.iter().any(|v| v == "Management"));
@@ -120,10 +123,13 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
                 .field("New selectors", why),
         ],
         Coverage::Recorded(excluded) if !excluded.is_empty() => vec![
-            Finding::new(format!("CloudTrail trail {trail} excluded {} from its management events", excluded.join(", ")), resource)
-                .field("Trail", &trail)
-                .field("Excluded event sources", excluded.join(", "))
-                .severity(Severity::Medium),
+            Finding::new(
+                format!("CloudTrail trail {trail} excluded {} from its management events", excluded.join(", ")),
+                resource,
+            )
+            .field("Trail", &trail)
+            .field("Excluded event sources", excluded.join(", "))
+            .severity(Severity::Medium),
         ],
         Coverage::Recorded(_) => Vec::new(),
     })

@@ -34,5 +34,8 @@ struct Request {
 
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let trail = ev.request::<Request>()?.name.unwrap_or_default();
-    Ok(vec![Finding::new(format!("CloudTrail trail {trail} was deleted"), Resource::new("trail", &trail)).field("Trail", &trail)])
+    Ok(vec![
+        Finding::new(format!("CloudTrail trail {trail} was deleted"), Resource::new("trail", &trail))
+            .field("Trail", &trail),
+    ])
 }
