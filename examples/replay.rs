@@ -28,6 +28,12 @@ struct Cli {
     /// TOML configuration (allowlists, trusted accounts, disabled rules).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Also write each alert email, as it would be sent, into this folder (NNNN-<event id>.html/.txt).
+    #[arg(long, value_name = "DIR")]
+    html: Option<PathBuf>,
+    /// Account name shown in the emails' subject (ACCOUNTNAME in the Lambda).
+    #[arg(long, default_value = "")]
+    account_name: String,
     /// Worker threads (default: every core).
     #[arg(long)]
     threads: Option<usize>,
@@ -90,6 +96,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     totals.errors += walk_errors.len() as u64;
 
+    if let Some(dir) = &cli.html {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut previews = 0u64;
     let progress = Progress::default();
     let mut table_rows = Vec::new();
     let done = std::sync::atomic::AtomicBool::new(false);
@@ -101,6 +111,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut failure = Ok(());
             replay::scan_files(&engine, &files, &progress, |report| {
                 totals.add(&engine, &report);
+                if let Some(dir) = &cli.html
+                    && let Err(e) = replay::write_previews(dir, &report.details, &cli.account_name, &mut previews)
+                {
+                    failure = Err(e);
+                }
                 for e in &report.errors {
                     let _ = writeln!(std::io::stderr(), "error: {e}");
                 }

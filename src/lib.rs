@@ -35,6 +35,7 @@ pub mod engine;
 pub mod event;
 pub mod input;
 pub mod network;
+pub mod render;
 pub mod replay;
 pub mod rule;
 pub mod share;

@@ -210,3 +210,18 @@ pub fn write_table(details: &[EventDetail], out: &mut dyn Write) -> io::Result<(
 fn one_line(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
+
+/// Writes each event's alert email as it would be sent: `NNNN-<event id>.html` (the subject is
+/// its title) and `.txt` (subject line, blank line, text body). `seq` numbers files across calls.
+pub fn write_previews(dir: &Path, details: &[EventDetail], account_name: &str, seq: &mut u64) -> io::Result<()> {
+    for group in details.chunk_by(|a, b| a.event_id == b.event_id && a.event_time == b.event_time) {
+        let email = crate::render::render(group, account_name).map_err(io::Error::other)?;
+        *seq += 1;
+        let id: String =
+            group[0].event_id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(64).collect();
+        let stem = dir.join(format!("{:04}-{id}", *seq));
+        std::fs::write(stem.with_extension("html"), &email.html)?;
+        std::fs::write(stem.with_extension("txt"), format!("Subject: {}\n\n{}", email.subject, email.text))?;
+    }
+    Ok(())
+}

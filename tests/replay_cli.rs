@@ -181,3 +181,25 @@ fn list_rules_prints_the_registry() {
     let first = text(&out.stdout).lines().next().unwrap().to_string();
     assert_eq!(first, "cloudtrail-logging-stopped\tcritical\tStopLogging\tCloudTrail logging stopped");
 }
+
+#[test]
+fn html_previews_are_written_one_per_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = replay(&[
+        "--html",
+        dir.path().to_str().unwrap(),
+        "--account-name",
+        "prod",
+        "testdata/events/ec2-sg-ingress-open-to-world",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names.len(), 10, "{names:?}");
+    assert_eq!(names[0], "0001-e3b0c442-98fc-41c4-9a1b-000000000003.html");
+    let txt = std::fs::read_to_string(dir.path().join("0001-e3b0c442-98fc-41c4-9a1b-000000000003.txt")).unwrap();
+    assert!(txt.starts_with("Subject: [CRITICAL] Security group sg-0a1b2c3d4e5f60718 opened all traffic to 0.0.0.0/0 | prod | 111122223333\n\n"), "{txt}");
+    let html = std::fs::read_to_string(dir.path().join(&names[0])).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<title>[CRITICAL] Security group"), "{html}");
+}

@@ -1,0 +1,235 @@
+//! The alert email: subject, HTML body and text body for one CloudTrail event's alerts.
+//!
+//! Every value that comes from the event is attacker-controlled. The templates are askama's
+//! (`templates/alert.html` escapes everything; `alert.txt` is plain text), values lose their
+//! control characters (no forged lines, no header injection), the subject is bounded, and the
+//! only links are ones built here from known AWS console URL patterns after checking each part.
+
+use askama::Template;
+
+use crate::detail::{EventDetail, Severity};
+
+/// An email ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("no alerts to render")]
+    Empty,
+    #[error("template: {0}")]
+    Template(#[from] askama::Error),
+}
+
+/// The longest subject summary kept, in characters, before "…".
+pub const SUBJECT_SUMMARY_CHARS: usize = 120;
+
+struct AlertView {
+    severity: &'static str,
+    color: &'static str,
+    title: String,
+    summary: String,
+    rule_id: String,
+    resource: String,
+    console_url: Option<String>,
+    fields: Vec<(String, String)>,
+    remediation: String,
+    references: Vec<String>,
+}
+
+macro_rules! mail_template {
+    ($name:ident, $path:literal) => {
+        #[derive(Template)]
+        #[template(path = $path)]
+        // The text body shows a subset of what the HTML body does.
+        #[allow(dead_code)]
+        struct $name<'a> {
+            subject: &'a str,
+            banner_color: &'static str,
+            severity_label: &'static str,
+            account_label: &'a str,
+            alerts: &'a [AlertView],
+            event_rows: &'a [(&'static str, String)],
+            history_url: &'a Option<String>,
+        }
+    };
+}
+
+mail_template!(HtmlMail, "alert.html");
+mail_template!(TextMail, "alert.txt");
+
+fn color(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "#7f1d1d",
+        Severity::High => "#b91c1c",
+        Severity::Medium => "#c2410c",
+        Severity::Low => "#a16207",
+        Severity::Info => "#1d4ed8",
+    }
+}
+
+/// One line of untrusted text: control characters (CR, LF, tabs, escapes) become spaces.
+pub fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.trim().to_string()
+}
+
+fn bounded(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// `[HIGH] Security group sg-0a1b opened tcp/22 to 0.0.0.0/0 | prod | 111122223333`
+pub fn subject(details: &[EventDetail], account_name: &str) -> String {
+    let Some(first) = details.iter().max_by_key(|d| d.severity) else { return String::new() };
+    let more = if details.len() > 1 { format!(" (+{} more)", details.len() - 1) } else { String::new() };
+    let mut parts = vec![format!(
+        "[{}] {}{more}",
+        first.severity.label(),
+        bounded(&one_line(&first.summary), SUBJECT_SUMMARY_CHARS)
+    )];
+    let name = bounded(&one_line(account_name), 40);
+    if !name.is_empty() {
+        parts.push(name);
+    }
+    let account = bounded(&one_line(&first.account_id), 20);
+    if !account.is_empty() {
+        parts.push(account);
+    }
+    parts.join(" | ")
+}
+
+/// Renders the email for one CloudTrail event's alerts (all from the same event).
+pub fn render(details: &[EventDetail], account_name: &str) -> Result<Email, RenderError> {
+    let mut sorted: Vec<&EventDetail> = details.iter().collect();
+    sorted.sort_by_key(|d| std::cmp::Reverse(d.severity));
+    let first = *sorted.first().ok_or(RenderError::Empty)?;
+    let subject = subject(details, account_name);
+    let region = &first.region;
+    let alerts: Vec<AlertView> = sorted
+        .iter()
+        .map(|d| AlertView {
+            severity: d.severity.label(),
+            color: color(d.severity),
+            title: one_line(&d.title),
+            summary: one_line(&d.summary),
+            rule_id: one_line(&d.rule_id),
+            resource: one_line(&format!("{} {}", d.resource.kind, d.resource.id)),
+            console_url: console_url(&d.resource.kind, &d.resource.id, region),
+            fields: d.fields.iter().map(|(k, v)| (one_line(k), one_line(v))).collect(),
+            remediation: d.remediation.clone(),
+            references: d.references.iter().filter(|r| is_plain_https(r)).cloned().collect(),
+        })
+        .collect();
+    let name = one_line(account_name);
+    let account_label =
+        if name.is_empty() { one_line(&first.account_id) } else { format!("{name} ({})", one_line(&first.account_id)) };
+    let actor = &first.actor;
+    let event_rows: Vec<(&'static str, String)> = vec![
+        ("Account", account_label.clone()),
+        ("Actor", one_line(&format!("{} {}", actor.kind, actor.name))),
+        ("Actor ARN", one_line(&actor.arn)),
+        ("Region", one_line(&first.region)),
+        ("Event", one_line(&format!("{} ({})", first.event_name, first.event_source))),
+        ("Time", one_line(&first.event_time)),
+        ("Event ID", one_line(&first.event_id)),
+        ("Source IP", one_line(&first.source_ip)),
+        ("User agent", one_line(&first.user_agent)),
+    ];
+    let history_url = history_url(&first.event_id, region);
+    let top = first.severity;
+    macro_rules! fill {
+        ($t:ident) => {
+            $t {
+                subject: &subject,
+                banner_color: color(top),
+                severity_label: top.label(),
+                account_label: &account_label,
+                alerts: &alerts,
+                event_rows: &event_rows,
+                history_url: &history_url,
+            }
+            .render()?
+        };
+    }
+    let html = fill!(HtmlMail);
+    let text = fill!(TextMail);
+    Ok(Email { subject, html, text })
+}
+
+fn is_plain_https(url: &str) -> bool {
+    url.strip_prefix("https://").is_some_and(|rest| {
+        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~/?#[]@!$&()*+,;=%:".contains(&b))
+    })
+}
+
+/// `eu-west-1`, `us-gov-west-1`, `ap-southeast-2`...
+fn valid_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].len() <= 2
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+}
+
+fn id_with_prefix(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix)
+        .is_some_and(|hex| (8..=17).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn safe_name(id: &str, extra: &[u8], max: usize) -> bool {
+    !id.is_empty() && id.len() <= max && id.bytes().all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
+}
+
+/// The CloudTrail event history page of the event, when the event id and region look like AWS's.
+pub fn history_url(event_id: &str, region: &str) -> Option<String> {
+    let id_ok =
+        !event_id.is_empty() && event_id.len() <= 64 && event_id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    (id_ok && valid_region(region)).then(|| {
+        format!("https://{region}.console.aws.amazon.com/cloudtrailv2/home?region={region}#/events/{event_id}")
+    })
+}
+
+/// The console page of a resource, for the kinds we know, when every part checks out.
+pub fn console_url(kind: &str, id: &str, region: &str) -> Option<String> {
+    if !valid_region(region) {
+        return None;
+    }
+    let ec2 = |fragment: String| format!("https://{region}.console.aws.amazon.com/ec2/home?region={region}#{fragment}");
+    match kind {
+        "security-group" if id_with_prefix(id, "sg-") => Some(ec2(format!("SecurityGroup:groupId={id}"))),
+        "ebs-snapshot" if id_with_prefix(id, "snap-") => Some(ec2(format!("SnapshotDetails:snapshotId={id}"))),
+        "ami" if id_with_prefix(id, "ami-") => Some(ec2(format!("ImageDetails:imageId={id}"))),
+        "rds-snapshot" if safe_name(id, b"-:", 255) => Some(format!(
+            "https://{region}.console.aws.amazon.com/rds/home?region={region}#db-snapshot:engine=;id={id}"
+        )),
+        "rds-cluster-snapshot" if safe_name(id, b"-:", 255) => Some(format!(
+            "https://{region}.console.aws.amazon.com/rds/home?region={region}#db-cluster-snapshot:engine=;id={id}"
+        )),
+        "trail" if safe_name(id, b"-_.", 128) => {
+            Some(format!("https://{region}.console.aws.amazon.com/cloudtrailv2/home?region={region}#/trails"))
+        }
+        "iam-user" if safe_name(id, b"+=,.@_-", 64) => {
+            Some(format!("https://us-east-1.console.aws.amazon.com/iam/home#/users/details/{id}"))
+        }
+        _ => None,
+    }
+}

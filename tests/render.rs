@@ -1,0 +1,109 @@
+//! The alert email, rendered from hostile events: every CloudTrail value is attacker-controlled.
+
+use trailwarden::render::{SUBJECT_SUMMARY_CHARS, console_url, history_url, render, subject};
+use trailwarden::{Config, Engine, Event, EventDetail};
+
+fn alerts(record: &str) -> Vec<EventDetail> {
+    let engine = Engine::new(Config::default()).unwrap();
+    engine.evaluate(&Event::from_json(record).unwrap()).details
+}
+
+fn hostile_sg() -> String {
+    r#"{"eventSource":"ec2.amazonaws.com","eventName":"AuthorizeSecurityGroupIngress",
+        "eventID":"e3b0c442-98fc-41c4-9a1b-000000000001","eventTime":"2026-03-14T09:26:53Z",
+        "awsRegion":"eu-west-1","recipientAccountId":"111122223333","sourceIPAddress":"198.51.100.23",
+        "userAgent":"javascript:alert(document.domain)",
+        "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/x","userName":"<script>alert(1)</script>"},
+        "requestParameters":{"groupId":"sg-1\"><img src=x onerror=alert(1)>","ipPermissions":{"items":[
+            {"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0","description":"</td><script>x</script>"}]}}]}}}"#
+        .to_string()
+}
+
+#[test]
+fn hostile_values_are_escaped_in_html_and_never_become_links() {
+    let details = alerts(&hostile_sg());
+    assert_eq!(details.len(), 1);
+    let email = render(&details, "prod").unwrap();
+    let html = &email.html;
+    assert!(!html.contains("<script"), "raw script tag in:\n{html}");
+    assert!(!html.contains("<img"), "raw img tag in:\n{html}");
+    assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "{html}");
+    assert!(html.contains("sg-1&#34;&#62;&#60;img src=x onerror=alert(1)&#62;"), "{html}");
+    assert!(html.contains("javascript:alert(document.domain)"), "shown as text");
+    for (i, _) in html.match_indices("href=\"") {
+        assert!(html[i + 6..].starts_with("https://"), "a link that is not https: {}", &html[i..i + 60]);
+    }
+    // The group id is not an AWS id, so no console link is built from it.
+    assert!(!html.contains("SecurityGroup:groupId"), "{html}");
+    assert!(html.contains("href=\"https://eu-west-1.console.aws.amazon.com/cloudtrailv2/home?region=eu-west-1#/events/e3b0c442-98fc-41c4-9a1b-000000000001\""));
+}
+
+#[test]
+fn subject_has_no_line_breaks_and_is_bounded() {
+    let record = r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","eventID":"1",
+        "eventTime":"2026-03-14T09:26:53Z","awsRegion":"eu-west-1","recipientAccountId":"111122223333",
+        "requestParameters":{"name":"audit\r\nBcc: attacker@example.com\r\n\r\n<b>x</b>"}}"#;
+    let details = alerts(record);
+    let s = subject(&details, "prod\r\nX-Injected: 1");
+    assert_eq!(
+        s,
+        "[CRITICAL] CloudTrail logging was stopped for trail audit Bcc: attacker@example.com <b>x</b> | prod X-Injected: 1 | 111122223333"
+    );
+    let email = render(&details, "prod").unwrap();
+    assert!(!email.subject.contains(['\r', '\n']));
+    assert!(!email.text.contains("\nBcc:"), "a value forged a line in the text body:\n{}", email.text);
+
+    let long = record.replace("audit\\r\\nBcc", &"A".repeat(500));
+    let s = subject(&alerts(&long), "prod");
+    let summary = s.strip_prefix("[CRITICAL] ").unwrap().split(" | ").next().unwrap();
+    assert_eq!(summary.chars().count(), SUBJECT_SUMMARY_CHARS);
+    assert!(summary.ends_with('…'));
+}
+
+#[test]
+fn the_email_has_what_a_responder_needs() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/events/ec2-sg-ingress-open-to-world/fires_all_protocols.json"
+    ))
+    .unwrap();
+    let details = alerts(&text);
+    let email = render(&details, "prod").unwrap();
+    assert_eq!(
+        email.subject,
+        "[CRITICAL] Security group sg-0a1b2c3d4e5f60718 opened all traffic to 0.0.0.0/0 | prod | 111122223333"
+    );
+    for needle in [
+        "CRITICAL &middot; 1 alert in prod (111122223333)",
+        "Security group ingress opened to the internet",
+        "prod (111122223333)",
+        "arn:aws:iam::111122223333:user/alice",
+        "AuthorizeSecurityGroupIngress (ec2.amazonaws.com)",
+        "2026-03-14T09:26:53Z",
+        "198.51.100.23",
+        "all traffic from 0.0.0.0/0",
+        "How to fix",
+        "href=\"https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#SecurityGroup:groupId=sg-0a1b2c3d4e5f60718\"",
+        "href=\"https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html\"",
+    ] {
+        assert!(email.html.contains(needle), "missing {needle}");
+    }
+    assert!(email.text.contains("[CRITICAL] Security group ingress opened to the internet"), "{}", email.text);
+    assert!(email.text.contains("  Exposed to the internet: all traffic from 0.0.0.0/0"), "{}", email.text);
+    assert!(email.html.len() < 20_000);
+}
+
+#[test]
+fn console_links_only_from_checked_parts() {
+    assert_eq!(
+        console_url("ebs-snapshot", "snap-041993b54a9b3af6f", "eu-west-1").as_deref(),
+        Some(
+            "https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#SnapshotDetails:snapshotId=snap-041993b54a9b3af6f"
+        )
+    );
+    assert_eq!(console_url("ebs-snapshot", "snap-0419#x", "eu-west-1"), None);
+    assert_eq!(console_url("security-group", "sg-0a1b2c3d", "evil.com/x"), None);
+    assert_eq!(console_url("iam-user", "bob\"onmouseover", "eu-west-1"), None);
+    assert_eq!(history_url("abc-123", "javascript:alert(1)//"), None);
+    assert_eq!(history_url("<x>", "eu-west-1"), None);
+}
