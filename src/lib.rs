@@ -34,6 +34,10 @@ pub mod detail;
 pub mod engine;
 pub mod event;
 pub mod input;
+#[cfg(feature = "aws")]
+pub mod lambda;
+#[cfg(feature = "aws")]
+pub mod mail;
 pub mod network;
 pub mod render;
 pub mod replay;

@@ -1,0 +1,36 @@
+//! The Lambda function: wiring only. The logic is `trailwarden::lambda::handle`.
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::value::RawValue;
+use trailwarden::Engine;
+use trailwarden::lambda::{LambdaConfig, handle};
+use trailwarden::mail::SesMailer;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let filter = std::env::var("TRAILWARDEN_LOG").unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).without_time().init();
+
+    let cfg = LambdaConfig::from_env(|var| std::env::var(var).ok())?;
+    let engine = Engine::new(cfg.rules.clone())?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let mut secrets = aws_sdk_secretsmanager::config::Builder::from(&sdk);
+    if let Some(region) = &cfg.secret_region {
+        secrets = secrets.region(aws_sdk_secretsmanager::config::Region::new(region.clone()));
+    }
+    let secrets = aws_sdk_secretsmanager::Client::from_conf(secrets.build());
+    let mailer = SesMailer::new(&sdk, secrets, &cfg.secret_name, cfg.recipients.clone());
+    tracing::info!(rules = engine.rules().len(), "trailwarden ready");
+
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
+        let (engine, mailer, account) = (&engine, &mailer, cfg.account_name.as_str());
+        async move {
+            handle(engine, mailer, account, event.payload.get()).await.map_err(|e| {
+                // Failing the invocation makes EventBridge retry it; the DLQ keeps it after that.
+                tracing::error!(error = %e, "invocation failed");
+                lambda_runtime::Error::from(e)
+            })
+        }
+    }))
+    .await
+}

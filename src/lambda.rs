@@ -1,0 +1,139 @@
+//! The Lambda's whole logic, testable without the runtime: configuration from the environment,
+//! and the handler that evaluates one EventBridge event and mails its alerts.
+
+use serde::Serialize;
+
+use crate::config::{Config, ConfigError};
+use crate::engine::Engine;
+use crate::event::Event;
+use crate::mail::{MailError, Mailer};
+use crate::render::{RenderError, render};
+
+/// Everything the function reads from its environment at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LambdaConfig {
+    /// `ACCOUNTNAME`: shown in the subject and the email.
+    pub account_name: String,
+    /// `EMAILIDS`: comma-separated recipients.
+    pub recipients: Vec<String>,
+    /// `SECRETNAME`: the Secrets Manager secret holding the sender settings.
+    pub secret_name: String,
+    /// `SECRETREGION`: where that secret lives (default: the function's region).
+    pub secret_region: Option<String>,
+    /// `TRAILWARDEN_*` rule settings.
+    pub rules: Config,
+}
+
+impl LambdaConfig {
+    /// Reads the configuration through `get` (`std::env::var` in the function). A bad value is an
+    /// error naming the variable, so the function fails at start, not on the first alert.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = |var: &str, message: String| ConfigError::Env { var: var.to_string(), message };
+        let required = |var: &str| {
+            get(var)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| env(var, "is not set".into()))
+        };
+        let recipients: Vec<String> =
+            required("EMAILIDS")?.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
+        if recipients.is_empty() {
+            return Err(env("EMAILIDS", "lists no address".into()));
+        }
+        if let Some(bad) = recipients.iter().find(|r| !valid_address(r)) {
+            return Err(env("EMAILIDS", format!("`{bad}` is not an email address")));
+        }
+        let mut rules = match get("TRAILWARDEN_CONFIG").filter(|p| !p.trim().is_empty()) {
+            Some(path) => Config::from_file(std::path::Path::new(path.trim()))?,
+            None => Config::default(),
+        };
+        rules.apply_env(&get)?;
+        Ok(LambdaConfig {
+            account_name: get("ACCOUNTNAME").unwrap_or_default().trim().to_string(),
+            recipients,
+            secret_name: required("SECRETNAME")?,
+            secret_region: get("SECRETREGION").map(|r| r.trim().to_string()).filter(|r| !r.is_empty()),
+            rules,
+        })
+    }
+}
+
+/// A plain `local@domain.tld` check: enough to catch typos and injection, not an RFC 5322 parser.
+pub fn valid_address(addr: &str) -> bool {
+    let Some((local, domain)) = addr.rsplit_once('@') else { return false };
+    let ok_char = |c: char| c.is_ascii_graphic() && !"<>()[]\\,;:\"@".contains(c);
+    !local.is_empty()
+        && local.len() <= 64
+        && local.chars().all(ok_char)
+        && domain.len() <= 253
+        && domain.contains('.')
+        && !domain.starts_with(['.', '-'])
+        && !domain.ends_with(['.', '-'])
+        && domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+}
+
+/// What one invocation did: the function's response.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub event_id: String,
+    pub event_name: String,
+    /// The rules that looked at the event.
+    pub rules_matched: Vec<String>,
+    /// The rules that raised an alert.
+    pub alerts: Vec<String>,
+    /// SES's message id, when an email was sent.
+    pub message_id: Option<String>,
+}
+
+/// Why an invocation failed. Failing is deliberate: EventBridge retries, and the dead-letter
+/// queue keeps the event, so no alert is silently dropped.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("malformed event: {0}")]
+    BadEvent(String),
+    #[error("rendering the alert email: {0}")]
+    Render(#[from] RenderError),
+    #[error("sending the alert email: {0}")]
+    Mail(#[from] MailError),
+}
+
+/// Handles one EventBridge event (its JSON text): evaluate, and mail the alerts if there are any.
+/// An event no rule wants returns at once, without touching the network.
+pub async fn handle<M: Mailer>(
+    engine: &Engine,
+    mailer: &M,
+    account_name: &str,
+    payload: &str,
+) -> Result<Summary, HandlerError> {
+    let raw = crate::input::parse_single(payload).map_err(|e| HandlerError::BadEvent(e.to_string()))?;
+    let name = raw.event_name().map_err(|e| HandlerError::BadEvent(e.to_string()))?;
+    if !engine.wants(&name) {
+        return Ok(Summary { event_name: name.into_owned(), ..Summary::default() });
+    }
+    let event = Event::from_raw(&raw).map_err(|e| HandlerError::BadEvent(e.to_string()))?;
+    let eval = engine.evaluate(&event);
+    if let Some(e) = eval.errors.first() {
+        // A rule could not read the event: treat it as malformed rather than silently passing it.
+        return Err(HandlerError::BadEvent(e.to_string()));
+    }
+    let mut summary = Summary {
+        event_id: event.event_id.to_string(),
+        event_name: event.event_name.to_string(),
+        rules_matched: eval.matched.iter().map(|s| s.to_string()).collect(),
+        alerts: eval.details.iter().map(|d| d.rule_id.clone()).collect(),
+        message_id: None,
+    };
+    if !eval.details.is_empty() {
+        let email = render(&eval.details, account_name)?;
+        summary.message_id = Some(mailer.send(&email).await?);
+    }
+    tracing::info!(
+        event_id = %summary.event_id,
+        event_name = %summary.event_name,
+        rules = ?summary.rules_matched,
+        alerts = ?summary.alerts,
+        message_id = summary.message_id.as_deref().unwrap_or(""),
+        "event evaluated"
+    );
+    Ok(summary)
+}

@@ -1,0 +1,123 @@
+//! The mailer and the Lambda handler against moto's server: real SDK clients, real wire protocol.
+#![cfg(feature = "aws")]
+
+mod support;
+
+use support::Moto;
+use trailwarden::lambda::{HandlerError, handle};
+use trailwarden::mail::{MailError, SesMailer};
+use trailwarden::{Config, Engine};
+
+const SENDER: &str = "alerts@example.com";
+
+fn fixture(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/testdata/events/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+async fn setup(moto: &Moto, secret: Option<&str>) -> SesMailer {
+    let sdk = moto.sdk().await;
+    aws_sdk_sesv2::Client::new(&sdk).create_email_identity().email_identity(SENDER).send().await.unwrap();
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    if let Some(value) = secret {
+        secrets.create_secret().name("trailwarden/sender").secret_string(value).send().await.unwrap();
+    }
+    SesMailer::new(&sdk, secrets, "trailwarden/sender", vec!["secops@example.com".into(), "oncall@example.org".into()])
+}
+
+const ROLE_SECRET: &str =
+    r#"{"EMAIL_FROM":"alerts@example.com","SES_REGION":"us-east-1","ACCESS_KEY":"NA","ACCESS_SECRET_KEY":"NA"}"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alerting_event_is_mailed_to_the_recipients() {
+    let moto = Moto::start();
+    let mailer = setup(&moto, Some(ROLE_SECRET)).await;
+    let engine = Engine::new(Config::default()).unwrap();
+    let summary =
+        handle(&engine, &mailer, "prod", &fixture("cloudtrail-logging-stopped/fires_stratus.json")).await.unwrap();
+    assert_eq!(summary.alerts, ["cloudtrail-logging-stopped"]);
+    assert_eq!(summary.event_id, "10163ed2-2253-469d-a5ee-cbc6651f8934");
+    let id = summary.message_id.expect("a message id");
+    assert!(!id.is_empty());
+
+    let sent = moto.sent_messages();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let m = &sent[0];
+    assert_eq!(m["source"], SENDER, "{m}");
+    let to: Vec<&str> =
+        m["destinations"]["ToAddresses"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(to, ["secops@example.com", "oncall@example.org"]);
+    assert_eq!(
+        m["subject"],
+        "[CRITICAL] CloudTrail logging was stopped for trail stratus-red-team-ct-stop-trail-buykxbqejv | prod | 143434273843"
+    );
+    let body = m["body"].as_str().unwrap();
+    assert!(body.contains("CloudTrail logging stopped") && body.contains("aws cloudtrail start-logging"), "{body}");
+    assert!(body.contains("86.245.153.234"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn explicit_keys_in_the_secret_are_used_and_the_secret_is_read_once() {
+    let moto = Moto::start();
+    let secret = r#"{"EMAIL_FROM":"alerts@example.com","SES_REGION":"us-east-1","ACCESS_KEY":"AKIAEXAMPLEKEY00001","ACCESS_SECRET_KEY":"c2VjcmV0LXZhbHVlLW5ldmVyLWxvZ2dlZA"}"#;
+    let mailer = setup(&moto, Some(secret)).await;
+    let engine = Engine::new(Config::default()).unwrap();
+    for f in
+        ["cloudtrail-trail-deleted/fires_stratus.json", "ec2-snapshot-shared/fires_stratus_shared_with_account.json"]
+    {
+        handle(&engine, &mailer, "prod", &fixture(f)).await.unwrap();
+    }
+    // The secret is cached: deleting it does not stop the next alert.
+    let sdk = moto.sdk().await;
+    aws_sdk_secretsmanager::Client::new(&sdk)
+        .delete_secret()
+        .secret_id("trailwarden/sender")
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .unwrap();
+    handle(&engine, &mailer, "prod", &fixture("ec2-ami-shared/fires_stratus_shared_with_account.json")).await.unwrap();
+    assert_eq!(moto.sent_messages().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quiet_and_unwanted_events_send_nothing() {
+    let moto = Moto::start();
+    let mailer = setup(&moto, Some(ROLE_SECRET)).await;
+    let engine = Engine::new(Config::default()).unwrap();
+    let quiet =
+        handle(&engine, &mailer, "prod", &fixture("cloudtrail-trail-deleted/quiet_failed_call.json")).await.unwrap();
+    assert!(quiet.alerts.is_empty() && quiet.message_id.is_none());
+    let unwanted = r#"{"detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"DescribeInstances","eventSource":"ec2.amazonaws.com"}}"#;
+    let summary = handle(&engine, &mailer, "prod", unwanted).await.unwrap();
+    assert!(summary.rules_matched.is_empty() && summary.message_id.is_none());
+    assert!(moto.sent_messages().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_secret_or_unverified_sender_fails_the_invocation() {
+    let moto = Moto::start();
+    let engine = Engine::new(Config::default()).unwrap();
+    let event = fixture("cloudtrail-trail-deleted/fires_stratus.json");
+
+    let mailer = setup(&moto, None).await;
+    let err = handle(&engine, &mailer, "prod", &event).await.unwrap_err();
+    assert!(matches!(err, HandlerError::Mail(MailError::SecretMissing { .. })), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "sending the alert email: secret `trailwarden/sender` was not found in Secrets Manager"
+    );
+
+    let sdk = moto.sdk().await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    secrets
+        .create_secret()
+        .name("other")
+        .secret_string(r#"{"EMAIL_FROM":"nobody@unverified.example","ACCESS_KEY":"NA","ACCESS_SECRET_KEY":"NA"}"#)
+        .send()
+        .await
+        .unwrap();
+    let mailer = SesMailer::new(&sdk, secrets, "other", vec!["secops@example.com".into()]);
+    let err = handle(&engine, &mailer, "prod", &event).await.unwrap_err().to_string();
+    assert!(err.starts_with("sending the alert email: SES SendEmail failed: MessageRejected"), "{err}");
+    assert!(moto.sent_messages().is_empty());
+}

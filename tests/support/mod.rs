@@ -1,0 +1,122 @@
+//! Test support: a real AWS API emulator (moto's server, from PyPI) started by the tests.
+//!
+//! moto and cargo-lambda are installed, when missing, into a Python venv under the cargo target
+//! directory; nothing is skipped because a tool is absent.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// PyPI packages the tests install (pinned majors).
+pub const PACKAGES: &[&str] = &["moto[server]>=5.1,<6", "cargo-lambda>=1.8,<2"];
+
+/// The cargo target directory (the test binary lives in `<target>/<profile>/deps/`).
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.ancestors().nth(3).unwrap().to_path_buf()
+}
+
+/// The venv's `bin/` folder, creating the venv and installing [`PACKAGES`] on first use.
+pub fn venv_bin() -> PathBuf {
+    static READY: OnceLock<PathBuf> = OnceLock::new();
+    static LOCK: Mutex<()> = Mutex::new(());
+    READY
+        .get_or_init(|| {
+            let _guard = LOCK.lock().unwrap();
+            let venv = target_dir().join("test-venv");
+            let bin = venv.join("bin");
+            let stamp = venv.join(".installed");
+            let wanted = PACKAGES.join("\n");
+            if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+                let run = |cmd: &mut Command| {
+                    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+                    assert!(out.status.success(), "{cmd:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+                };
+                run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+                run(Command::new(bin.join("pip"))
+                    .args(["install", "--quiet", "--disable-pip-version-check"])
+                    .args(PACKAGES));
+                std::fs::write(&stamp, wanted).unwrap();
+            }
+            bin
+        })
+        .clone()
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits until something accepts connections on the port.
+pub fn wait_for_port(port: u16, child: &mut Child, what: &str) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited early: {status}");
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "{what} did not start on port {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A moto server on a free loopback port, stopped when dropped.
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+    pub url: String,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let bin = venv_bin();
+        let port = free_port();
+        let mut child = Command::new(bin.join("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        wait_for_port(port, &mut child, "moto_server");
+        Moto { child, port, url: format!("http://127.0.0.1:{port}") }
+    }
+
+    /// A plain HTTP/1.0 request to moto's own API; returns (status, body).
+    pub fn http(&self, method: &str, path: &str) -> (u16, String) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(s, "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n").unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).unwrap();
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+        let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        (status, body.to_string())
+    }
+
+    /// Every message moto's SES has accepted.
+    pub fn sent_messages(&self) -> Vec<serde_json::Value> {
+        let (status, body) = self.http("GET", "/moto-api/data.json");
+        assert_eq!(status, 200, "{body}");
+        let data: serde_json::Value = serde_json::from_str(&body).unwrap();
+        data["ses"]["Message"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// An SDK configuration pointed at this server, with static test credentials.
+    pub async fn sdk(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.url)
+            .credentials_provider(aws_sdk_sesv2::config::Credentials::new("testing", "testing", None, None, "test"))
+            .load()
+            .await
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
