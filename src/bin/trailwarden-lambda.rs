@@ -11,8 +11,17 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let filter = std::env::var("TRAILWARDEN_LOG").unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).without_time().init();
 
-    let cfg = LambdaConfig::from_env(|var| std::env::var(var).ok())?;
-    let engine = Engine::new(cfg.rules.clone())?;
+    // A bad configuration stops the function at start, with a message naming the variable.
+    let (cfg, engine) = match LambdaConfig::from_env(|var| std::env::var(var).ok())
+        .and_then(|cfg| Engine::new(cfg.rules.clone()).map(|engine| (cfg, engine)))
+    {
+        Ok(ready) => ready,
+        Err(e) => {
+            tracing::error!(error = %e, "bad configuration");
+            eprintln!("trailwarden: bad configuration: {e}");
+            std::process::exit(1);
+        }
+    };
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let mut secrets = aws_sdk_secretsmanager::config::Builder::from(&sdk);
     if let Some(region) = &cfg.secret_region {

@@ -1,0 +1,90 @@
+//! The Lambda's per-event cost: evaluating and rendering one alerting event, and turning away an
+//! event no rule wants; and (with the `aws` feature) the function binary's cold start to its first
+//! poll of the Runtime API, network excluded.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::Criterion;
+use trailwarden::input::parse_single;
+use trailwarden::render::render;
+use trailwarden::{Config, Engine, Event};
+
+const ALERT: &str = include_str!("../testdata/events/ec2-sg-ingress-open-to-world/fires_all_protocols.json");
+const UNWANTED: &str = r#"{"version":"0","detail-type":"AWS API Call via CloudTrail","source":"aws.ec2","detail":{"eventVersion":"1.09","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","userName":"alice"},"eventTime":"2026-03-14T09:26:53Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"eu-west-1","sourceIPAddress":"198.51.100.23","userAgent":"aws-cli/2.15.0","requestParameters":{"instancesSet":{},"filterSet":{}},"responseElements":null,"eventID":"e3b0c442-98fc-41c4-9a1b-00000000ffff","readOnly":true,"eventType":"AwsApiCall","recipientAccountId":"111122223333"}}"#;
+
+fn main() {
+    let engine = Engine::new(Config::default()).unwrap();
+    let mut c = Criterion::default()
+        .sample_size(50)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    c.bench_function("alert/evaluate_and_render_one_alerting_event", |b| {
+        b.iter(|| {
+            let ev = Event::from_json(black_box(ALERT)).unwrap();
+            let details = engine.evaluate(&ev).details;
+            render(&details, "prod").unwrap()
+        });
+    });
+    c.bench_function("alert/turn_away_an_unwanted_event", |b| {
+        b.iter(|| {
+            let raw = parse_single(black_box(UNWANTED)).unwrap();
+            engine.wants(&raw.event_name().unwrap())
+        });
+    });
+    #[cfg(feature = "aws")]
+    cold_start::bench(&mut c);
+    c.final_summary();
+}
+
+#[cfg(feature = "aws")]
+mod cold_start {
+    use std::io::Read;
+    use std::net::TcpListener;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    /// Time from spawning the binary to its first request to a stand-in Runtime API.
+    fn once(bin: &str) -> Duration {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let start = Instant::now();
+        let mut child = Command::new(bin)
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+            .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "bench")
+            .env("AWS_SECRET_ACCESS_KEY", "bench")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("EMAILIDS", "secops@example.com")
+            .env("SECRETNAME", "bench")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let (mut conn, _) = listener.accept().unwrap();
+        let elapsed = start.elapsed();
+        let mut first = [0u8; 64];
+        let n = conn.read(&mut first).unwrap_or(0);
+        assert!(
+            first[..n].starts_with(b"GET /2018-06-01/runtime/invocation/next"),
+            "{:?}",
+            String::from_utf8_lossy(&first[..n])
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+        elapsed
+    }
+
+    pub fn bench(c: &mut criterion::Criterion) {
+        let bin = env!("CARGO_BIN_EXE_trailwarden-lambda");
+        let mut g = c.benchmark_group("lambda");
+        g.sample_size(20);
+        g.bench_function("cold_start_to_first_poll", |b| b.iter_custom(|iters| (0..iters).map(|_| once(bin)).sum()));
+        g.finish();
+    }
+}

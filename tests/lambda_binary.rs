@@ -1,0 +1,153 @@
+//! The real Lambda binary under a Lambda runtime emulator (`cargo lambda watch
+//! --only-lambda-apis`, from PyPI's cargo-lambda), invoked with `cargo lambda invoke`, mailing
+//! through moto's server.
+#![cfg(feature = "aws")]
+
+mod support;
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use support::{Moto, free_port, venv_bin, wait_for_port};
+
+const BIN: &str = env!("CARGO_BIN_EXE_trailwarden-lambda");
+const KEY_SECRET: &str = "c2VjcmV0LXZhbHVlLW5ldmVyLWxvZ2dlZA";
+
+struct Running(Vec<Child>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn function_env(cmd: &mut Command, moto: &Moto) {
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::var("HOME").unwrap_or_default())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("ACCOUNTNAME", "prod")
+        .env("EMAILIDS", "secops@example.com, oncall@example.org")
+        .env("SECRETNAME", "trailwarden/sender")
+        .env("SECRETREGION", "us-east-1");
+}
+
+fn invoke(port: u16, data_file: &Path) -> Output {
+    Command::new(venv_bin().join("cargo-lambda"))
+        .args(["lambda", "invoke", "-A", "127.0.0.1", "-P", &port.to_string(), "--data-file"])
+        .arg(data_file)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_mails_alerts_and_fails_invocations_it_cannot_handle() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    aws_sdk_sesv2::Client::new(&sdk).create_email_identity().email_identity("alerts@example.com").send().await.unwrap();
+    let secret = format!(
+        r#"{{"EMAIL_FROM":"alerts@example.com","SES_REGION":"us-east-1","ACCESS_KEY":"AKIAEXAMPLEKEY00001","ACCESS_SECRET_KEY":"{KEY_SECRET}"}}"#
+    );
+    aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name("trailwarden/sender")
+        .secret_string(secret)
+        .send()
+        .await
+        .unwrap();
+
+    // The emulator keeps its files outside the project folder.
+    let work = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut emulator = Command::new(venv_bin().join("cargo-lambda"))
+        .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string(), "--manifest-path"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+        .current_dir(work.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port, &mut emulator, "cargo lambda watch");
+    let log_path = work.path().join("function.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut cmd = Command::new(BIN);
+    function_env(&mut cmd, &moto);
+    let function = cmd
+        .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
+        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let _running = Running(vec![emulator, function]);
+
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/events/cloudtrail-logging-stopped/fires_stratus.json");
+    let out = invoke(port, &fixture);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(summary["alerts"], serde_json::json!(["cloudtrail-logging-stopped"]), "{summary}");
+    assert!(summary["message_id"].as_str().is_some_and(|id| !id.is_empty()), "{summary}");
+    let sent = moto.sent_messages();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0]["subject"].as_str().unwrap().starts_with("[CRITICAL] CloudTrail logging was stopped"));
+
+    let quiet =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/events/cloudtrail-logging-stopped/quiet_failed_call.json");
+    let out = invoke(port, &quiet);
+    assert!(out.status.success());
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["message_id"], serde_json::Value::Null);
+
+    let bad = work.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"detail-type":"AWS API Call via CloudTrail","detail":{"eventSource":"ec2.amazonaws.com"}}"#,
+    )
+    .unwrap();
+    let out = invoke(port, &bad);
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success() || all.contains("errorMessage"), "a malformed event must fail: {all}");
+    assert!(all.contains("malformed event: field `eventName`: missing"), "{all}");
+    assert_eq!(moto.sent_messages().len(), 1);
+
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    let evaluated: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "event evaluated")
+        .collect();
+    assert_eq!(evaluated.len(), 2, "{logs}");
+    assert_eq!(evaluated[0]["fields"]["event_id"], "10163ed2-2253-469d-a5ee-cbc6651f8934");
+    assert!(evaluated[0]["fields"]["alerts"].as_str().unwrap().contains("cloudtrail-logging-stopped"));
+    assert!(!logs.contains(KEY_SECRET) && !logs.contains("AKIAEXAMPLEKEY00001"), "a secret reached the logs:\n{logs}");
+}
+
+#[test]
+fn bad_configuration_fails_at_start_naming_the_variable() {
+    let moto_less = |emails: &str| {
+        Command::new(BIN)
+            .env_clear()
+            .env("EMAILIDS", emails)
+            .env("SECRETNAME", "s")
+            .env("AWS_REGION", "us-east-1")
+            .output()
+            .unwrap()
+    };
+    let out = moto_less("secops@example.com,not-an-address");
+    assert!(!out.status.success());
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("environment variable EMAILIDS: `not-an-address` is not an email address"), "{text}");
+    let out = Command::new(BIN).env_clear().env("EMAILIDS", "a@example.com").output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success() && text.contains("environment variable SECRETNAME: is not set"), "{text}");
+}
