@@ -15,12 +15,8 @@ fn fixture(path: &str) -> String {
 }
 
 async fn setup(moto: &Moto, secret: Option<&str>) -> SesMailer {
-    let sdk = moto.sdk().await;
-    aws_sdk_sesv2::Client::new(&sdk).create_email_identity().email_identity(SENDER).send().await.unwrap();
+    let sdk = moto.prepare(SENDER, "trailwarden/sender", secret).await;
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
-    if let Some(value) = secret {
-        secrets.create_secret().name("trailwarden/sender").secret_string(value).send().await.unwrap();
-    }
     SesMailer::new(&sdk, secrets, "trailwarden/sender", vec!["secops@example.com".into(), "oncall@example.org".into()])
 }
 

@@ -49,18 +49,10 @@ fn invoke(port: u16, data_file: &Path) -> Output {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_binary_mails_alerts_and_fails_invocations_it_cannot_handle() {
     let moto = Moto::start();
-    let sdk = moto.sdk().await;
-    aws_sdk_sesv2::Client::new(&sdk).create_email_identity().email_identity("alerts@example.com").send().await.unwrap();
     let secret = format!(
         r#"{{"EMAIL_FROM":"alerts@example.com","SES_REGION":"us-east-1","ACCESS_KEY":"AKIAEXAMPLEKEY00001","ACCESS_SECRET_KEY":"{KEY_SECRET}"}}"#
     );
-    aws_sdk_secretsmanager::Client::new(&sdk)
-        .create_secret()
-        .name("trailwarden/sender")
-        .secret_string(secret)
-        .send()
-        .await
-        .unwrap();
+    moto.prepare("alerts@example.com", "trailwarden/sender", Some(&secret)).await;
 
     // The emulator keeps its files outside the project folder.
     let work = tempfile::tempdir().unwrap();

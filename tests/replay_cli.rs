@@ -16,7 +16,9 @@ fn replay_bin() -> PathBuf {
     let newest = ["src", "rules", "examples", "templates"]
         .iter()
         .flat_map(|d| walkdir::WalkDir::new(Path::new(ROOT).join(d)))
-        .filter_map(|e| e.ok()?.metadata().ok()?.modified().ok())
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "rs" || x == "html" || x == "txt"))
+        .filter_map(|e| e.metadata().ok()?.modified().ok())
         .max()
         .unwrap();
     assert!(

@@ -103,6 +103,17 @@ impl Moto {
         data["ses"]["Message"].as_array().cloned().unwrap_or_default()
     }
 
+    /// Verifies `sender` in SES and stores `secret` (when given) as `name` in Secrets Manager.
+    pub async fn prepare(&self, sender: &str, name: &str, secret: Option<&str>) -> aws_config::SdkConfig {
+        let sdk = self.sdk().await;
+        aws_sdk_sesv2::Client::new(&sdk).create_email_identity().email_identity(sender).send().await.unwrap();
+        if let Some(value) = secret {
+            let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+            secrets.create_secret().name(name).secret_string(value).send().await.unwrap();
+        }
+        sdk
+    }
+
     /// An SDK configuration pointed at this server, with static test credentials.
     pub async fn sdk(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
