@@ -165,6 +165,10 @@ fn parse_document<'a>(
 ) -> Result<(), serde_json::Error> {
     match text {
         Some(t) => {
+            if let Some(records) = crate::split::split_records(t) {
+                records.into_iter().for_each(|r| sink(Item::Text(r)));
+                return Ok(());
+            }
             let mut de = serde_json::Deserializer::from_str(t);
             DocSeed { sink, nested: false }.deserialize(&mut de).and_then(|()| de.end())
         }
@@ -423,12 +427,28 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputError>) {
 
 /// Reads a whole file, gunzipping it when it starts with the gzip magic bytes (whatever its name).
 pub fn read_file(path: &Path) -> Result<Vec<u8>, InputError> {
+    let mut buf = Vec::new();
+    read_file_into(path, &mut buf)?;
+    Ok(buf)
+}
+
+/// [`read_file`] into a caller's buffer (cleared first), so a worker reuses one allocation for
+/// every file instead of faulting in fresh pages for each.
+pub fn read_file_into(path: &Path, buf: &mut Vec<u8>) -> Result<(), InputError> {
     let file = std::fs::File::open(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
-    read_stream(file, path)
+    read_stream_into(file, path, buf)
 }
 
 /// Reads a whole stream (a file, standard input), gunzipping it when it is gzip data.
-pub fn read_stream(mut reader: impl Read, path: &Path) -> Result<Vec<u8>, InputError> {
+pub fn read_stream(reader: impl Read, path: &Path) -> Result<Vec<u8>, InputError> {
+    let mut buf = Vec::new();
+    read_stream_into(reader, path, &mut buf)?;
+    Ok(buf)
+}
+
+/// [`read_stream`] into a caller's buffer (cleared first).
+pub fn read_stream_into(mut reader: impl Read, path: &Path, buf: &mut Vec<u8>) -> Result<(), InputError> {
+    buf.clear();
     let io = |source| InputError::Io { path: path.to_path_buf(), source };
     let mut head = [0u8; 2];
     let mut got = 0;
@@ -439,15 +459,14 @@ pub fn read_stream(mut reader: impl Read, path: &Path) -> Result<Vec<u8>, InputE
         }
     }
     let chained = std::io::Read::chain(&head[..got], reader);
-    let mut buf = Vec::new();
     let limit = MAX_FILE_BYTES + 1;
     let read = if head[..got] == [0x1f, 0x8b] {
         flate2::read::MultiGzDecoder::new(chained)
             .take(limit)
-            .read_to_end(&mut buf)
+            .read_to_end(buf)
             .map_err(|source| InputError::Gzip { path: path.to_path_buf(), source })?
     } else {
-        chained.take(limit).read_to_end(&mut buf).map_err(io)?
+        chained.take(limit).read_to_end(buf).map_err(io)?
     };
     if read as u64 > MAX_FILE_BYTES {
         return Err(InputError::TooLarge { path: path.to_path_buf(), limit: MAX_FILE_BYTES });
@@ -455,7 +474,7 @@ pub fn read_stream(mut reader: impl Read, path: &Path) -> Result<Vec<u8>, InputE
     if buf.iter().all(u8::is_ascii_whitespace) {
         return Err(InputError::Empty { path: path.to_path_buf() });
     }
-    Ok(buf)
+    Ok(())
 }
 
 #[cfg(test)]

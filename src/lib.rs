@@ -43,6 +43,7 @@ pub mod render;
 pub mod replay;
 pub mod rule;
 pub mod share;
+pub mod split;
 
 #[path = "../rules/mod.rs"]
 pub mod rules;

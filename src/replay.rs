@@ -36,10 +36,21 @@ pub struct Progress {
 
 /// Reads one file and runs the engine over every record in it.
 pub fn scan_file(engine: &Engine, path: &Path) -> FileReport {
-    match input::read_file(path) {
-        Ok(buf) => scan_bytes(engine, path, &buf),
-        Err(e) => FileReport { path: path.to_path_buf(), errors: vec![e], ..FileReport::default() },
+    thread_local! {
+        // One decompression buffer per worker, reused for every file it reads.
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
+    BUF.with_borrow_mut(|buf| {
+        let report = match input::read_file_into(path, buf) {
+            Ok(()) => scan_bytes(engine, path, buf),
+            Err(e) => FileReport { path: path.to_path_buf(), errors: vec![e], ..FileReport::default() },
+        };
+        // Do not keep a huge buffer alive for a worker's remaining (typically small) files.
+        if buf.capacity() > 64 << 20 {
+            *buf = Vec::new();
+        }
+        report
+    })
 }
 
 /// Runs the engine over a whole file's (decompressed) bytes; `path` names it in errors.
