@@ -40,7 +40,7 @@ fn value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        any::<i32>().prop_map(|n| Value::from(n)),
+        any::<i32>().prop_map(Value::from),
         tricky_string().prop_map(Value::String),
     ];
     leaf.prop_recursive(3, 24, 5, |inner| {
