@@ -117,3 +117,28 @@ async fn a_missing_secret_or_unverified_sender_fails_the_invocation() {
     assert!(err.starts_with("sending the alert email: SES SendEmail failed: MessageRejected"), "{err}");
     assert!(moto.sent_messages().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_without_alerts_never_touch_the_network() {
+    // Nothing listens on this port: any AWS call would fail the invocation.
+    let dead = format!("http://127.0.0.1:{}", support::free_port());
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(&dead)
+        .credentials_provider(aws_sdk_sesv2::config::Credentials::new("x", "x", None, None, "test"))
+        .load()
+        .await;
+    let mailer = SesMailer::new(&sdk, aws_sdk_secretsmanager::Client::new(&sdk), "s", vec!["a@example.com".into()]);
+    let engine = Engine::new(Config::default()).unwrap();
+    let unwanted = r#"{"detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"GetObject","eventSource":"s3.amazonaws.com"}}"#;
+    let start = std::time::Instant::now();
+    assert!(handle(&engine, &mailer, "prod", unwanted).await.unwrap().rules_matched.is_empty());
+    let quiet = fixture("signin-console-login-without-mfa/quiet_with_mfa.json");
+    let summary = handle(&engine, &mailer, "prod", &quiet).await.unwrap();
+    assert_eq!(summary.rules_matched.len(), 3, "{summary:?}");
+    assert!(summary.message_id.is_none());
+    assert!(start.elapsed() < std::time::Duration::from_millis(200));
+    // The same mailer does fail once there is something to send: the network really is dead.
+    let alert = fixture("cloudtrail-trail-deleted/fires_stratus.json");
+    assert!(handle(&engine, &mailer, "prod", &alert).await.is_err());
+}

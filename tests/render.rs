@@ -38,6 +38,18 @@ fn hostile_values_are_escaped_in_html_and_never_become_links() {
     assert!(html.contains("href=\"https://eu-west-1.console.aws.amazon.com/cloudtrailv2/home?region=eu-west-1#/events/e3b0c442-98fc-41c4-9a1b-000000000001\""));
 }
 
+/// The whole email for a hostile event, byte for byte (`UPDATE_GOLDEN=1` rewrites it for review).
+#[test]
+fn hostile_event_renders_exactly_as_reviewed() {
+    let email = render(&alerts(&hostile_sg()), "prod\r\nBcc: x@evil.example").unwrap();
+    let actual = format!("Subject: {}\n\n{}\n----\n{}", email.subject, email.text, email.html);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/hostile-email.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, &actual).unwrap();
+    }
+    assert_eq!(actual, std::fs::read_to_string(path).unwrap(), "UPDATE_GOLDEN=1 to accept after review");
+}
+
 #[test]
 fn subject_has_no_line_breaks_and_is_bounded() {
     let record = r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","eventID":"1",

@@ -94,7 +94,7 @@ fn bad_input_is_reported_by_file_and_record_and_the_rest_is_read() {
 
 #[test]
 fn only_the_named_rules_run() {
-    let out = replay(&["--format", "jsonl", "--rule", "cloudtrail-trail-deleted", "testdata/"]);
+    let out = replay(&["--format", "jsonl", "--rule", "cloudtrail-trail-deleted", "testdata/events/"]);
     assert_eq!(out.status.code(), Some(0));
     let stdout = text(&out.stdout);
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
