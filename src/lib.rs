@@ -38,7 +38,9 @@ pub mod input;
 pub mod lambda;
 #[cfg(feature = "aws")]
 pub mod mail;
+pub mod iam_actions;
 pub mod network;
+pub mod policy;
 pub mod render;
 pub mod replay;
 pub mod rule;
@@ -61,6 +63,8 @@ pub mod prelude {
     pub use crate::detail::{Finding, Resource, Severity};
     pub use crate::event::{ConsoleLogin, Event, FieldError, Items, Scalar};
     pub use crate::network::{Exposure, Grant, PortList, Proto, SecurityGroupRequest, describe, exposures};
+    pub use crate::iam_actions::*;
+    pub use crate::policy::*;
     pub use crate::rule::Context;
     pub use crate::share::{DbSnapshotAttributeRequest, Grantees, ImagePermissionRequest, SnapshotPermissionRequest};
     pub use serde::Deserialize;

@@ -1,0 +1,1 @@
+//! IAM policy documents: which granted actions amount to administrator access or privilege escalation.

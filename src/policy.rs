@@ -1,0 +1,1 @@
+//! Resource and bucket policy documents: who a policy opens a resource to.
