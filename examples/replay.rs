@@ -34,6 +34,12 @@ struct Cli {
     /// Account name shown in the emails' subject (ACCOUNTNAME in the Lambda).
     #[arg(long, default_value = "")]
     account_name: String,
+    /// A suppressions file (TOML `[[suppress]]` entries), instead of the config's.
+    #[arg(long, value_name = "FILE")]
+    suppressions: Option<PathBuf>,
+    /// Also list the alerts suppressions silenced, and which entry silenced each.
+    #[arg(long)]
+    show_suppressed: bool,
     /// Worker threads (default: every core).
     #[arg(long)]
     threads: Option<usize>,
@@ -66,11 +72,17 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let config = match &cli.config {
+    let mut config = match &cli.config {
         Some(path) => Config::from_file(path)?,
         None => Config::default(),
     };
+    if let Some(path) = &cli.suppressions {
+        config.suppressions = trailwarden::suppress::Suppressions::from_file(path)?;
+    }
     let engine = Engine::with_rules(config, &cli.rules)?;
+    for warning in engine.warnings() {
+        eprintln!("warning: {warning}");
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if cli.list_rules {
@@ -102,6 +114,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut previews = 0u64;
     let progress = Progress::default();
     let mut table_rows = Vec::new();
+    let mut suppressed_rows = Vec::new();
     let done = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| -> anyhow::Result<()> {
         if std::io::stderr().is_terminal() {
@@ -129,6 +142,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                     Format::Table => table_rows.extend(report.details),
                 }
+                if cli.show_suppressed {
+                    match format {
+                        Format::Jsonl => {
+                            for s in &report.suppressed {
+                                if let Err(e) = replay::write_suppressed_jsonl(s, &mut out) {
+                                    failure = Err(e);
+                                }
+                            }
+                        }
+                        Format::Table => suppressed_rows.extend(report.suppressed),
+                    }
+                }
             });
             failure?;
             Ok(())
@@ -138,6 +163,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     })?;
     if format == Format::Table {
         replay::write_table(&table_rows, &mut out)?;
+        if cli.show_suppressed {
+            writeln!(out, "suppressed:")?;
+            replay::write_suppressed_table(&suppressed_rows, &mut out)?;
+        }
     }
     out.flush()?;
     totals.write_summary(&engine, started.elapsed(), &mut stderr)?;

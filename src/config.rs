@@ -5,14 +5,19 @@
 //! egress_allowed_ports = "tcp/80,tcp/443,tcp/587"
 //! trusted_accounts = ["111122223333"]             # sharing with these accounts is not an alert
 //! disabled_rules = ["ec2-sg-egress-open-to-world"]
+//! severity_overrides = { "ec2-sg-egress-open-to-world" = "low" }
+//! include_service_calls = ["ec2-snapshot-made-public"]  # also look at calls AWS services make for you
+//! suppressions = "suppressions.toml"             # relative to this file; see `suppress`
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::detail::Severity;
 use crate::network::PortList;
+use crate::suppress::{SuppressionError, Suppressions};
 
 /// A configuration problem, naming the file and line or the variable at fault.
 #[derive(Debug, thiserror::Error)]
@@ -25,10 +30,12 @@ pub enum ConfigError {
     Env { var: String, message: String },
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Suppressions(#[from] SuppressionError),
 }
 
 /// Everything the rules and the engine can be told.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Ports that may be open to the world for ingress.
     pub ingress_allowed_ports: PortList,
@@ -38,6 +45,13 @@ pub struct Config {
     pub trusted_accounts: BTreeSet<String>,
     /// Rule ids that do not run.
     pub disabled_rules: BTreeSet<String>,
+    /// Per rule id, the severity its alerts get instead of the rule's own.
+    pub severity_overrides: BTreeMap<String, Severity>,
+    /// Rule ids that also look at calls AWS services make on someone's behalf (`invokedBy` set,
+    /// or `userIdentity.type` `AWSService`); every other rule skips those.
+    pub include_service_calls: BTreeSet<String>,
+    /// Reviewed exceptions (see [`crate::suppress`]).
+    pub suppressions: Suppressions,
 }
 
 impl Default for Config {
@@ -48,6 +62,9 @@ impl Default for Config {
             egress_allowed_ports: ports("tcp/80,tcp/443,tcp/587"),
             trusted_accounts: BTreeSet::new(),
             disabled_rules: BTreeSet::new(),
+            severity_overrides: BTreeMap::new(),
+            include_service_calls: BTreeSet::new(),
+            suppressions: Suppressions::default(),
         }
     }
 }
@@ -80,22 +97,44 @@ struct FileConfig {
     egress_allowed_ports: Option<List>,
     trusted_accounts: Option<List>,
     disabled_rules: Option<List>,
+    severity_overrides: Option<BTreeMap<String, String>>,
+    include_service_calls: Option<List>,
+    suppressions: Option<String>,
 }
 
 /// The environment variables read by [`Config::apply_env`].
-pub const ENV_VARS: [&str; 4] = [
+pub const ENV_VARS: [&str; 8] = [
     "TRAILWARDEN_INGRESS_ALLOWED_PORTS",
     "TRAILWARDEN_EGRESS_ALLOWED_PORTS",
     "TRAILWARDEN_TRUSTED_ACCOUNTS",
     "TRAILWARDEN_DISABLED_RULES",
+    "TRAILWARDEN_SEVERITY_OVERRIDES",
+    "TRAILWARDEN_INCLUDE_SERVICE_CALLS",
+    "TRAILWARDEN_SUPPRESSIONS",
+    "TRAILWARDEN_SUPPRESSIONS_FILE",
 ];
 
+/// `rule-id=low,other-id=high` or a TOML table's entries into severities.
+fn severities<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<BTreeMap<String, Severity>, String> {
+    pairs
+        .into_iter()
+        .map(|(id, sev)| {
+            Ok((id.trim().to_string(), sev.parse::<Severity>().map_err(|e| format!("`{}`: {e}", id.trim()))?))
+        })
+        .collect()
+}
+
 impl Config {
-    /// Reads a TOML config file over the defaults.
+    /// Reads a TOML config file over the defaults; a `suppressions` path in it is relative to it.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
-        Config::from_toml(&text, &shown)
+        let mut cfg = Config::from_toml(&text, &shown)?;
+        if let Some(file) = toml::from_str::<FileConfig>(&text).ok().and_then(|f| f.suppressions) {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            cfg.suppressions = Suppressions::from_file(&dir.join(file))?;
+        }
+        Ok(cfg)
     }
 
     /// Parses TOML text over the defaults; `origin` names it in errors.
@@ -120,6 +159,13 @@ impl Config {
         if let Some(l) = file.disabled_rules {
             cfg.disabled_rules = l.items().into_iter().collect();
         }
+        if let Some(map) = file.severity_overrides {
+            cfg.severity_overrides = severities(map.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .map_err(|m| err("severity_overrides", m))?;
+        }
+        if let Some(l) = file.include_service_calls {
+            cfg.include_service_calls = l.items().into_iter().collect();
+        }
         Ok(cfg)
     }
 
@@ -127,7 +173,7 @@ impl Config {
     /// the Lambda; a map in tests).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         let env = |var: &str, message: String| ConfigError::Env { var: var.to_string(), message };
-        let [ingress, egress, trusted, disabled] = ENV_VARS;
+        let [ingress, egress, trusted, disabled, overrides, service, suppressions, suppressions_file] = ENV_VARS;
         if let Some(v) = get(ingress) {
             self.ingress_allowed_ports = PortList::parse_list(&[v]).map_err(|m| env(ingress, m))?;
         }
@@ -139,6 +185,25 @@ impl Config {
         }
         if let Some(v) = get(disabled) {
             self.disabled_rules = split(&v).into_iter().collect();
+        }
+        if let Some(v) = get(overrides) {
+            let items = split(&v);
+            let mut pairs = Vec::new();
+            for item in &items {
+                let (id, sev) =
+                    item.split_once('=').ok_or_else(|| env(overrides, format!("`{item}` is not rule-id=severity")))?;
+                pairs.push((id, sev));
+            }
+            self.severity_overrides = severities(pairs).map_err(|m| env(overrides, m))?;
+        }
+        if let Some(v) = get(service) {
+            self.include_service_calls = split(&v).into_iter().collect();
+        }
+        if let Some(v) = get(suppressions_file).filter(|v| !v.trim().is_empty()) {
+            self.suppressions = Suppressions::from_file(Path::new(v.trim()))?;
+        }
+        if let Some(v) = get(suppressions).filter(|v| !v.trim().is_empty()) {
+            self.suppressions = Suppressions::parse(&v, suppressions)?;
         }
         Ok(())
     }

@@ -23,10 +23,20 @@ impl fmt::Display for RuleError {
 
 impl std::error::Error for RuleError {}
 
+/// An alert a suppression entry silenced, and which entry (`suppression #2 (line 7) …: reason`).
+#[derive(Debug, Clone)]
+pub struct Suppressed {
+    pub detail: EventDetail,
+    pub by: String,
+}
+
 /// What the rules made of one event.
 #[derive(Debug, Default, Clone)]
 pub struct Evaluation {
+    /// The alerts to send.
     pub details: Vec<EventDetail>,
+    /// Alerts a suppression entry silenced.
+    pub suppressed: Vec<Suppressed>,
     /// The ids of the rules that looked at the event.
     pub matched: Vec<&'static str>,
     pub errors: Vec<RuleError>,
@@ -50,7 +60,12 @@ impl Engine {
     pub fn with_rules(config: Config, only: &[String]) -> Result<Self, ConfigError> {
         let all = registry();
         let known = |id: &String| all.iter().any(|r| r.id == id);
-        if let Some(id) = only.iter().chain(&config.disabled_rules).find(|id| !known(id)) {
+        let named = only
+            .iter()
+            .chain(&config.disabled_rules)
+            .chain(config.severity_overrides.keys())
+            .chain(&config.include_service_calls);
+        if let Some(id) = named.into_iter().find(|id| !known(id)) {
             return Err(ConfigError::Invalid(format!("unknown rule id `{id}` (list them with --list-rules)")));
         }
         let rules: Vec<&'static Rule> = all
@@ -77,19 +92,50 @@ impl Engine {
         self.index.contains_key(event_name)
     }
 
-    /// Runs every rule that wants the event.
+    /// Warnings about the configuration, such as expired suppressions, for the operator.
+    pub fn warnings(&self) -> Vec<String> {
+        self.config.suppressions.warnings(&crate::suppress::today())
+    }
+
+    /// Runs every rule that wants the event, then applies severity overrides and suppressions.
     pub fn evaluate(&self, ev: &Event) -> Evaluation {
         let mut out = Evaluation::default();
         let Some(rules) = self.index.get(ev.event_name.as_ref()) else { return out };
         let cx = Context { config: &self.config };
+        // Calls AWS services make on someone's behalf (CloudFormation, Auto Scaling, ...).
+        let service_call = ev.user_identity.invoked_by.is_some() || ev.user_identity.kind() == "AWSService";
+        let mut today = None;
         for rule in rules {
-            if (!rule.source.is_empty() && rule.source != ev.event_source) || (ev.failed() && !rule.include_failed) {
+            if (!rule.source.is_empty() && rule.source != ev.event_source)
+                || (ev.failed() && !rule.include_failed)
+                || (service_call && !rule.include_service_calls && !self.config.include_service_calls.contains(rule.id))
+            {
                 continue;
             }
             out.matched.push(rule.id);
-            match (rule.check)(ev, &cx) {
-                Ok(findings) => out.details.extend(findings.into_iter().map(|f| EventDetail::new(rule, ev, f))),
-                Err(error) => out.errors.push(RuleError { rule_id: rule.id, error }),
+            let findings = match (rule.check)(ev, &cx) {
+                Ok(findings) => findings,
+                Err(error) => {
+                    out.errors.push(RuleError { rule_id: rule.id, error });
+                    continue;
+                }
+            };
+            for finding in findings {
+                let mut detail = EventDetail::new(rule, ev, finding);
+                if let Some(&severity) = self.config.severity_overrides.get(rule.id) {
+                    detail.severity = severity;
+                }
+                let suppressions = &self.config.suppressions;
+                let by = if suppressions.0.is_empty() {
+                    None
+                } else {
+                    let today = today.get_or_insert_with(crate::suppress::today);
+                    suppressions.find(&detail, today).map(ToString::to_string)
+                };
+                match by {
+                    Some(by) => out.suppressed.push(Suppressed { detail, by }),
+                    None => out.details.push(detail),
+                }
             }
         }
         out

@@ -10,7 +10,7 @@ use crate::mail::{MailError, Mailer};
 use crate::render::{RenderError, render};
 
 /// Everything the function reads from its environment at start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct LambdaConfig {
     /// `ACCOUNTNAME`: shown in the subject and the email.
     pub account_name: String,
@@ -81,6 +81,8 @@ pub struct Summary {
     pub rules_matched: Vec<String>,
     /// The rules that raised an alert.
     pub alerts: Vec<String>,
+    /// Alerts a suppression silenced: `rule-id: suppression #N (line L) …: reason`.
+    pub suppressed: Vec<String>,
     /// SES's message id, when an email was sent.
     pub message_id: Option<String>,
 }
@@ -121,6 +123,7 @@ pub async fn handle<M: Mailer>(
         event_name: event.event_name.to_string(),
         rules_matched: eval.matched.iter().map(|s| s.to_string()).collect(),
         alerts: eval.details.iter().map(|d| d.rule_id.clone()).collect(),
+        suppressed: eval.suppressed.iter().map(|s| format!("{}: {}", s.detail.rule_id, s.by)).collect(),
         message_id: None,
     };
     if !eval.details.is_empty() {
@@ -132,6 +135,7 @@ pub async fn handle<M: Mailer>(
         event_name = %summary.event_name,
         rules = ?summary.rules_matched,
         alerts = ?summary.alerts,
+        suppressed = ?summary.suppressed,
         message_id = summary.message_id.as_deref().unwrap_or(""),
         "event evaluated"
     );

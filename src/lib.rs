@@ -33,12 +33,12 @@ pub mod config;
 pub mod detail;
 pub mod engine;
 pub mod event;
+pub mod iam_actions;
 pub mod input;
 #[cfg(feature = "aws")]
 pub mod lambda;
 #[cfg(feature = "aws")]
 pub mod mail;
-pub mod iam_actions;
 pub mod network;
 pub mod policy;
 pub mod render;
@@ -46,13 +46,14 @@ pub mod replay;
 pub mod rule;
 pub mod share;
 pub mod split;
+pub mod suppress;
 
 #[path = "../rules/mod.rs"]
 pub mod rules;
 
 pub use config::{Config, ConfigError};
 pub use detail::{Actor, EventDetail, Finding, Resource, Severity};
-pub use engine::{Engine, Evaluation, RuleError};
+pub use engine::{Engine, Evaluation, RuleError, Suppressed};
 pub use event::{Event, FieldError, RawRecord};
 pub use rule::{Context, Rule, registry};
 
@@ -63,7 +64,10 @@ pub mod prelude {
     pub use crate::detail::{Finding, Resource, Severity};
     pub use crate::event::{ConsoleLogin, Event, FieldError, Items, Scalar};
     pub use crate::network::{Exposure, Grant, PortList, Proto, SecurityGroupRequest, describe, exposures};
+    // Shared policy-document helpers for the IAM and resource-policy rules.
+    #[allow(unused_imports)]
     pub use crate::iam_actions::*;
+    #[allow(unused_imports)]
     pub use crate::policy::*;
     pub use crate::rule::Context;
     pub use crate::share::{DbSnapshotAttributeRequest, Grantees, ImagePermissionRequest, SnapshotPermissionRequest};

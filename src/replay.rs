@@ -23,6 +23,8 @@ pub struct FileReport {
     /// Per rule: how many events it looked at.
     pub matched: BTreeMap<&'static str, u64>,
     pub details: Vec<EventDetail>,
+    /// Alerts a suppression entry silenced.
+    pub suppressed: Vec<crate::engine::Suppressed>,
     pub errors: Vec<InputError>,
 }
 
@@ -84,6 +86,7 @@ pub fn scan_bytes(engine: &Engine, path: &Path, buf: &[u8]) -> FileReport {
                     *report.matched.entry(id).or_default() += 1;
                 }
                 report.details.extend(eval.details);
+                report.suppressed.extend(eval.suppressed);
                 let line = || input::line_at(buf, raw.start_address());
                 report.errors.extend(eval.errors.into_iter().map(|e| record_error(n, line(), e.to_string())));
             }
@@ -135,6 +138,7 @@ pub struct Totals {
     pub records: u64,
     pub bytes: u64,
     pub errors: u64,
+    pub suppressed: u64,
     pub matched: BTreeMap<&'static str, u64>,
     pub alerts: BTreeMap<&'static str, u64>,
 }
@@ -145,6 +149,7 @@ impl Totals {
         self.records += report.records;
         self.bytes += report.bytes;
         self.errors += report.errors.len() as u64;
+        self.suppressed += report.suppressed.len() as u64;
         for (id, n) in &report.matched {
             *self.matched.entry(id).or_default() += n;
         }
@@ -177,10 +182,11 @@ impl Totals {
         let rate = if secs > 0.0 { self.records as f64 / secs } else { 0.0 };
         writeln!(
             out,
-            "{} files, {} records, {} alerts, {} input errors in {:.2}s ({:.0} records/s)",
+            "{} files, {} records, {} alerts, {} suppressed, {} input errors in {:.2}s ({:.0} records/s)",
             self.files,
             self.records,
             self.alert_count(),
+            self.suppressed,
             self.errors,
             secs,
             rate
@@ -192,6 +198,37 @@ impl Totals {
 pub fn write_jsonl(detail: &EventDetail, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer(&mut *out, detail)?;
     out.write_all(b"\n")
+}
+
+/// Writes a suppressed alert as a JSON line: the alert's fields plus `suppressed_by`.
+pub fn write_suppressed_jsonl(s: &crate::engine::Suppressed, out: &mut dyn Write) -> io::Result<()> {
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        suppressed_by: &'a str,
+        #[serde(flatten)]
+        detail: &'a EventDetail,
+    }
+    serde_json::to_writer(&mut *out, &Line { suppressed_by: &s.by, detail: &s.detail })?;
+    out.write_all(b"\n")
+}
+
+/// Writes suppressed alerts as a table: which alert, silenced by which entry.
+pub fn write_suppressed_table(items: &[crate::engine::Suppressed], out: &mut dyn Write) -> io::Result<()> {
+    if items.is_empty() {
+        return writeln!(out, "no suppressed alerts");
+    }
+    let mut table = comfy_table::Table::new();
+    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED).set_header([
+        "time",
+        "rule",
+        "resource",
+        "suppressed by",
+    ]);
+    for s in items {
+        let d = &s.detail;
+        table.add_row([d.event_time.as_str(), d.rule_id.as_str(), &one_line(&d.resource.id), &one_line(&s.by)]);
+    }
+    writeln!(out, "{table}")
 }
 
 /// Writes alerts as a table for people.

@@ -35,6 +35,9 @@ pub struct Rule {
     pub file: &'static str,
     /// Run on calls that failed (`errorCode` present). Off by default: a failed call changed nothing.
     pub include_failed: bool,
+    /// Run on calls AWS services make on someone's behalf (`invokedBy` set, or `userIdentity.type`
+    /// `AWSService`). Off by default (they are mostly noise); the config can turn it on per rule.
+    pub include_service_calls: bool,
 }
 
 impl Rule {
@@ -50,6 +53,7 @@ impl Rule {
         doc: "",
         file: "",
         include_failed: false,
+        include_service_calls: false,
     };
 
     /// The declaring file, relative to the crate root (`rules/ec2/....rs`).

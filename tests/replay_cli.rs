@@ -164,7 +164,11 @@ fn s3_layout_archive_works_as_downloaded() {
     let out = replay(&["--format", "jsonl", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).lines().count(), 2);
-    assert!(text(&out.stderr).contains("1 files, 2 records, 2 alerts, 0 input errors"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("1 files, 2 records, 2 alerts, 0 suppressed, 0 input errors"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -204,4 +208,43 @@ fn html_previews_are_written_one_per_event() {
     assert!(txt.starts_with("Subject: [CRITICAL] Security group sg-0a1b2c3d4e5f60718 opened all traffic to 0.0.0.0/0 | prod | 111122223333\n\n"), "{txt}");
     let html = std::fs::read_to_string(dir.path().join(&names[0])).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<title>[CRITICAL] Security group"), "{html}");
+}
+
+#[test]
+fn suppressed_alerts_are_listed_with_their_entry_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("suppressions.toml");
+    std::fs::write(
+        &file,
+        "[[suppress]]\nrule = \"ec2-sg-ingress-open-to-world\"\nresource = \"sg-0a1b2c3d4e5f60718\"\nreason = \"bastion\"\n\n\
+         [[suppress]]\nrule = \"ec2-sg-*\"\nreason = \"stale\"\nexpires = 2001-01-01\n",
+    )
+    .unwrap();
+    let fixtures = "testdata/events/ec2-sg-ingress-open-to-world";
+    let args = ["--format", "jsonl", "--suppressions", file.to_str().unwrap(), fixtures];
+    let out = replay(&args);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "warning: suppression #2 (line 6) rule=ec2-sg-*: stale expired on 2001-01-01; it no longer suppresses\n"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("10 files, 10 records, 1 alerts, 4 suppressed, 0 input errors"), "{stderr}");
+    assert_eq!(text(&out.stdout).lines().count(), 1);
+
+    let out = replay(&[&["--show-suppressed"][..], &args].concat());
+    let lines: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let suppressed: Vec<&serde_json::Value> = lines.iter().filter(|v| v.get("suppressed_by").is_some()).collect();
+    assert_eq!(suppressed.len(), 4);
+    assert_eq!(
+        suppressed[0]["suppressed_by"],
+        "suppression #1 (line 1) rule=ec2-sg-ingress-open-to-world resource=sg-0a1b2c3d4e5f60718: bastion"
+    );
+    assert_eq!(suppressed[0]["rule_id"], "ec2-sg-ingress-open-to-world");
+
+    let out = replay(&["--show-suppressed", "--suppressions", file.to_str().unwrap(), fixtures]);
+    let table = text(&out.stdout);
+    assert!(table.contains("suppressed:") && table.contains("suppression #1 (line 1)"), "{table}");
 }

@@ -29,6 +29,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     }
     let secrets = aws_sdk_secretsmanager::Client::from_conf(secrets.build());
     let mailer = SesMailer::new(&sdk, secrets, &cfg.secret_name, cfg.recipients.clone());
+    for warning in engine.warnings() {
+        tracing::warn!(%warning, "configuration");
+    }
     tracing::info!(rules = engine.rules().len(), "trailwarden ready");
 
     lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| {

@@ -1,0 +1,119 @@
+//! Noise controls: AWS service calls, suppressions, severity overrides.
+
+use trailwarden::config::Config;
+use trailwarden::suppress::Suppressions;
+use trailwarden::{Engine, Event, Severity};
+
+fn fixture(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/testdata/events/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+const SG: &str = "ec2-sg-ingress-open-to-world/fires_all_protocols.json";
+
+fn with_identity(text: &str, identity: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+    v["userIdentity"] = serde_json::from_str(identity).unwrap();
+    v.to_string()
+}
+
+#[test]
+fn calls_aws_services_make_for_you_are_skipped_unless_a_rule_is_told_otherwise() {
+    let via_cfn = with_identity(
+        &fixture(SG),
+        r#"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/deployer/s","invokedBy":"cloudformation.amazonaws.com"}"#,
+    );
+    let service = with_identity(&fixture(SG), r#"{"type":"AWSService","invokedBy":"ec2.amazonaws.com"}"#);
+    let engine = Engine::new(Config::default()).unwrap();
+    for text in [&via_cfn, &service] {
+        let eval = engine.evaluate(&Event::from_json(text).unwrap());
+        assert!(eval.details.is_empty() && eval.matched.is_empty(), "{text}");
+    }
+    let cfg = Config::from_toml("include_service_calls = [\"ec2-sg-ingress-open-to-world\"]", "t.toml").unwrap();
+    let engine = Engine::new(cfg).unwrap();
+    assert_eq!(engine.evaluate(&Event::from_json(&via_cfn).unwrap()).details.len(), 1);
+}
+
+#[test]
+fn severity_can_be_overridden_per_rule() {
+    let cfg =
+        Config::from_toml("severity_overrides = { \"ec2-sg-ingress-open-to-world\" = \"low\" }", "t.toml").unwrap();
+    let engine = Engine::new(cfg).unwrap();
+    let details = engine.evaluate(&Event::from_json(&fixture(SG)).unwrap()).details;
+    assert_eq!(details[0].severity, Severity::Low);
+
+    let e = Config::from_toml("severity_overrides = { \"ec2-sg-ingress-open-to-world\" = \"urgent\" }", "t.toml")
+        .unwrap_err();
+    assert!(e.to_string().contains("unknown severity `urgent`"), "{e}");
+    let mut cfg = Config::default();
+    let e =
+        cfg.apply_env(|v| (v == "TRAILWARDEN_SEVERITY_OVERRIDES").then(|| "ec2-sg-ingress-open-to-world:low".into()));
+    assert_eq!(
+        e.unwrap_err().to_string(),
+        "environment variable TRAILWARDEN_SEVERITY_OVERRIDES: `ec2-sg-ingress-open-to-world:low` is not rule-id=severity"
+    );
+    let cfg = Config::from_toml("severity_overrides = { \"no-such-rule\" = \"low\" }", "t.toml").unwrap();
+    assert!(Engine::new(cfg).is_err(), "an unknown rule id is a configuration error");
+}
+
+const FILE: &str = r#"
+# Reviewed exceptions
+[[suppress]]
+rule = "ec2-sg-*"
+resource = "sg-0a1b2c3d4e5f60718"
+actor = "arn:aws:iam::111122223333:user/*"
+reason = "Public bastion, SEC-123"
+
+[[suppress]]
+rule = "cloudtrail-logging-stopped"
+account = "143434273843"
+reason = "Old sandbox, closed"
+expires = 2001-01-01
+"#;
+
+#[test]
+fn suppressions_silence_matching_alerts_and_say_which_entry() {
+    let cfg = Config { suppressions: Suppressions::parse(FILE, "suppressions.toml").unwrap(), ..Config::default() };
+    let engine = Engine::new(cfg).unwrap();
+    let eval = engine.evaluate(&Event::from_json(&fixture(SG)).unwrap());
+    assert!(eval.details.is_empty());
+    assert_eq!(eval.suppressed.len(), 1);
+    assert_eq!(
+        eval.suppressed[0].by,
+        "suppression #1 (line 3) rule=ec2-sg-* actor=arn:aws:iam::111122223333:user/* resource=sg-0a1b2c3d4e5f60718: Public bastion, SEC-123"
+    );
+    // Another group is not suppressed.
+    let other = fixture(SG).replace("sg-0a1b2c3d4e5f60718", "sg-0fffffffffffffff0");
+    assert_eq!(engine.evaluate(&Event::from_json(&other).unwrap()).details.len(), 1);
+    // An expired entry warns and suppresses nothing.
+    assert_eq!(
+        engine.warnings(),
+        [
+            "suppression #2 (line 9) rule=cloudtrail-logging-stopped account=143434273843: Old sandbox, closed expired on 2001-01-01; it no longer suppresses"
+        ]
+    );
+    let stop = engine.evaluate(&Event::from_json(&fixture("cloudtrail-logging-stopped/fires_stratus.json")).unwrap());
+    assert_eq!((stop.details.len(), stop.suppressed.len()), (1, 0));
+}
+
+#[test]
+fn malformed_suppressions_name_the_line() {
+    let err = |text: &str| Suppressions::parse(text, "s.toml").unwrap_err().to_string();
+    assert_eq!(
+        err("\n[[suppress]]\nrule = \"x\"\n"),
+        "suppressions s.toml: entry #1 (line 2): `reason` is required: say why this is not an alert"
+    );
+    assert_eq!(
+        err("[[suppress]]\nreason = \"everything\"\n"),
+        "suppressions s.toml: entry #1 (line 1): set at least one of rule, account, region, actor, resource"
+    );
+    assert!(
+        err("[[suppress]]\nrule = \"[\"\nreason = \"r\"\n")
+            .starts_with("suppressions s.toml: entry #1 (line 1): `rule`:")
+    );
+    assert!(
+        err("[[suppress]]\nrule = \"x\"\nreason = \"r\"\nexpires = 2026-01-01T10:00:00Z\n")
+            .contains("`expires` must be a date")
+    );
+    let e = err("[[suppress]]\nrule = \"x\"\nreasn = \"typo\"\n");
+    assert!(e.contains("line 3") && e.contains("reasn"), "{e}");
+}
