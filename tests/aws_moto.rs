@@ -142,3 +142,24 @@ async fn events_without_alerts_never_touch_the_network() {
     let alert = fixture("cloudtrail-trail-deleted/fires_stratus.json");
     assert!(handle(&engine, &mailer, "prod", &alert).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_suppressed_alert_is_not_mailed_but_reported() {
+    let moto = Moto::start();
+    let mailer = setup(&moto, Some(ROLE_SECRET)).await;
+    let suppressions =
+        "[[suppress]]\nrule = \"cloudtrail-*\"\naccount = \"143434273843\"\nreason = \"sandbox account\"\n";
+    let config = Config {
+        suppressions: trailwarden::suppress::Suppressions::parse(suppressions, "TRAILWARDEN_SUPPRESSIONS").unwrap(),
+        ..Config::default()
+    };
+    let engine = Engine::new(config).unwrap();
+    let summary =
+        handle(&engine, &mailer, "prod", &fixture("cloudtrail-logging-stopped/fires_stratus.json")).await.unwrap();
+    assert!(summary.alerts.is_empty() && summary.message_id.is_none());
+    assert_eq!(
+        summary.suppressed,
+        ["cloudtrail-logging-stopped: suppression #1 (line 1) rule=cloudtrail-* account=143434273843: sandbox account"]
+    );
+    assert!(moto.sent_messages().is_empty());
+}

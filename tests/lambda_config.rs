@@ -68,3 +68,17 @@ fn addresses_are_checked_not_trusted() {
         assert!(!valid_address(bad), "{bad:?}");
     }
 }
+
+#[test]
+fn suppressions_come_from_the_environment_and_bad_ones_name_the_variable() {
+    let base = [("EMAILIDS", "secops@example.com"), ("SECRETNAME", "s")];
+    let mut vars = base.to_vec();
+    vars.push(("TRAILWARDEN_SUPPRESSIONS", "[[suppress]]\nrule = \"ec2-*\"\nreason = \"lab\"\n"));
+    assert_eq!(load(&vars).unwrap().rules.suppressions.0.len(), 1);
+    let mut vars = base.to_vec();
+    vars.push(("TRAILWARDEN_SUPPRESSIONS", "[[suppress]]\nrule = \"ec2-*\"\n"));
+    assert_eq!(
+        load(&vars).unwrap_err(),
+        "suppressions TRAILWARDEN_SUPPRESSIONS: entry #1 (line 1): `reason` is required: say why this is not an alert"
+    );
+}
