@@ -5,6 +5,7 @@ pub mod cloudtrail;
 pub mod config;
 pub mod ec2;
 pub mod ecr;
+pub mod elb;
 pub mod guardduty;
 pub mod iam;
 pub mod kms;

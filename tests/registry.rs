@@ -25,6 +25,8 @@ fn registered_rule_ids() {
             "ec2-sg-ingress-open-to-world",
             "ec2-snapshot-made-public",
             "ec2-snapshot-shared",
+            "elb-internet-facing-load-balancer",
+            "rds-publicly-accessible",
             "rds-snapshot-made-public",
             "rds-snapshot-shared",
             "signin-console-login-without-mfa",
