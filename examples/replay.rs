@@ -40,6 +40,10 @@ struct Cli {
     /// Also list the alerts suppressions silenced, and which entry silenced each.
     #[arg(long)]
     show_suppressed: bool,
+    /// Live-state facts (JSON: subnets, security groups, buckets, instances) for rules that ask;
+    /// without it those questions are unknown and each rule does what its docs say.
+    #[arg(long, value_name = "FILE")]
+    facts: Option<PathBuf>,
     /// Worker threads (default: every core).
     #[arg(long)]
     threads: Option<usize>,
@@ -79,7 +83,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(path) = &cli.suppressions {
         config.suppressions = trailwarden::suppress::Suppressions::from_file(path)?;
     }
-    let engine = Engine::with_rules(config, &cli.rules)?;
+    let mut engine = Engine::with_rules(config, &cli.rules)?;
+    if let Some(path) = &cli.facts {
+        engine = engine.with_facts(trailwarden::facts::Facts::from_file(path)?);
+    }
     for warning in engine.warnings() {
         eprintln!("warning: {warning}");
     }

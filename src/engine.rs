@@ -6,6 +6,7 @@ use std::fmt;
 use crate::config::{Config, ConfigError};
 use crate::detail::EventDetail;
 use crate::event::{Event, FieldError, RawRecord};
+use crate::facts::{Facts, Question};
 use crate::rule::{Context, Rule, registry};
 
 /// A rule that could not read a field of the event it was given.
@@ -45,6 +46,8 @@ pub struct Evaluation {
 /// The rules to run and the index from eventName to them, built once.
 pub struct Engine {
     config: Config,
+    /// Facts known up front (replay's `--facts` file); the Lambda passes its own per event.
+    facts: Facts,
     rules: Vec<&'static Rule>,
     index: HashMap<&'static str, Vec<&'static Rule>>,
 }
@@ -75,7 +78,7 @@ impl Engine {
             .filter(|r| !config.disabled_rules.contains(r.id))
             .collect();
         let index = crate::rule::index(&rules);
-        Ok(Engine { config, rules, index })
+        Ok(Engine { config, facts: Facts::default(), rules, index })
     }
 
     pub fn config(&self) -> &Config {
@@ -92,26 +95,52 @@ impl Engine {
         self.index.contains_key(event_name)
     }
 
+    /// Answers rules' questions from these facts (replay's `--facts` file) in [`Engine::evaluate`].
+    pub fn with_facts(mut self, facts: Facts) -> Self {
+        self.facts = facts;
+        self
+    }
+
+    /// The rules that look at this event: right source, not failed (unless the rule wants
+    /// failures), not a call an AWS service made (unless the rule or config wants those).
+    fn applicable<'e>(&'e self, ev: &'e Event) -> impl Iterator<Item = &'static Rule> + 'e {
+        let service_call = ev.user_identity.invoked_by.is_some() || ev.user_identity.kind() == "AWSService";
+        self.index.get(ev.event_name.as_ref()).into_iter().flatten().copied().filter(move |rule| {
+            (rule.source.is_empty() || rule.source == ev.event_source)
+                && (!ev.failed() || rule.include_failed)
+                && (!service_call || rule.include_service_calls || self.config.include_service_calls.contains(rule.id))
+        })
+    }
+
+    /// Every live-state question the applicable rules ask about this event (to answer before
+    /// [`Engine::evaluate_with`]).
+    pub fn questions(&self, ev: &Event) -> Result<std::collections::BTreeSet<Question>, RuleError> {
+        let mut out = std::collections::BTreeSet::new();
+        for rule in self.applicable(ev) {
+            if let Some(needs) = rule.needs {
+                out.extend(needs(ev).map_err(|error| RuleError { rule_id: rule.id, error })?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Warnings about the configuration, such as expired suppressions, for the operator.
     pub fn warnings(&self) -> Vec<String> {
         self.config.suppressions.warnings(&crate::suppress::today())
     }
 
-    /// Runs every rule that wants the event, then applies severity overrides and suppressions.
+    /// Runs every rule that wants the event, with the engine's own facts (see
+    /// [`Engine::with_facts`]; unknown otherwise), then applies severity overrides and suppressions.
     pub fn evaluate(&self, ev: &Event) -> Evaluation {
+        self.evaluate_with(ev, &self.facts)
+    }
+
+    /// [`Engine::evaluate`] with the answers to [`Engine::questions`] for this event.
+    pub fn evaluate_with(&self, ev: &Event, facts: &Facts) -> Evaluation {
         let mut out = Evaluation::default();
-        let Some(rules) = self.index.get(ev.event_name.as_ref()) else { return out };
-        let cx = Context { config: &self.config };
-        // Calls AWS services make on someone's behalf (CloudFormation, Auto Scaling, ...).
-        let service_call = ev.user_identity.invoked_by.is_some() || ev.user_identity.kind() == "AWSService";
+        let cx = Context { config: &self.config, facts };
         let mut today = None;
-        for rule in rules {
-            if (!rule.source.is_empty() && rule.source != ev.event_source)
-                || (ev.failed() && !rule.include_failed)
-                || (service_call && !rule.include_service_calls && !self.config.include_service_calls.contains(rule.id))
-            {
-                continue;
-            }
+        for rule in self.applicable(ev) {
             out.matched.push(rule.id);
             let findings = match (rule.check)(ev, &cx) {
                 Ok(findings) => findings,

@@ -33,6 +33,7 @@ pub mod config;
 pub mod detail;
 pub mod engine;
 pub mod event;
+pub mod facts;
 pub mod iam_actions;
 pub mod input;
 #[cfg(feature = "aws")]
@@ -63,8 +64,11 @@ pub mod prelude {
     pub use crate::declare_rule;
     pub use crate::detail::{Finding, Resource, Severity};
     pub use crate::event::{ConsoleLogin, Event, FieldError, Items, Scalar};
-    pub use crate::network::{Exposure, Grant, PortList, Proto, SecurityGroupRequest, describe, exposures};
+    pub use crate::network::{
+        Exposure, Grant, PortList, Proto, SecurityGroupRequest, critical_exposure, describe, exposures,
+    };
     // Shared policy-document helpers for the IAM and resource-policy rules.
+    pub use crate::facts::{Facts, Question};
     #[allow(unused_imports)]
     pub use crate::iam_actions::*;
     #[allow(unused_imports)]

@@ -230,6 +230,36 @@ impl Exposure {
     }
 }
 
+/// Remote administration, databases, caches and control planes: never meant for the internet.
+pub const SENSITIVE_PORTS: &[(Proto, u16)] = &[
+    (Proto::Tcp, 20),
+    (Proto::Tcp, 21),
+    (Proto::Tcp, 22),
+    (Proto::Tcp, 23),
+    (Proto::Tcp, 135),
+    (Proto::Tcp, 139),
+    (Proto::Tcp, 445),
+    (Proto::Tcp, 1433),
+    (Proto::Tcp, 1521),
+    (Proto::Tcp, 2375),
+    (Proto::Tcp, 2379),
+    (Proto::Tcp, 3306),
+    (Proto::Tcp, 3389),
+    (Proto::Tcp, 5432),
+    (Proto::Tcp, 5900),
+    (Proto::Tcp, 5985),
+    (Proto::Tcp, 6379),
+    (Proto::Tcp, 9200),
+    (Proto::Tcp, 11211),
+    (Proto::Tcp, 27017),
+    (Proto::Udp, 161),
+];
+
+/// True when the exposure is critical: every protocol, or a port of [`SENSITIVE_PORTS`].
+pub fn critical_exposure(open: &[Exposure]) -> bool {
+    open.iter().any(|e| e.proto.is_none() || SENSITIVE_PORTS.iter().any(|&(p, port)| e.includes(p, port)))
+}
+
 /// `tcp/22 from 0.0.0.0/0; udp/53 from ::/0`
 pub fn describe(open: &[Exposure]) -> String {
     open.iter().map(|e| format!("{} from {}", e.service(), e.internet())).collect::<Vec<_>>().join("; ")

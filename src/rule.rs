@@ -6,11 +6,17 @@ use std::sync::OnceLock;
 use crate::config::Config;
 use crate::detail::{Finding, Severity};
 use crate::event::{Event, FieldError};
+use crate::facts::{Facts, Question};
 
 /// What a rule's check may look at besides the event.
 pub struct Context<'a> {
     pub config: &'a Config,
+    /// Answers to the rule's questions about live state; absent answers are unknown.
+    pub facts: &'a Facts,
 }
+
+/// The questions a rule asks about an event's resources before its check runs.
+pub type Needs = fn(&Event) -> Result<Vec<Question>, FieldError>;
 
 /// A rule's check: pure, never calls AWS. An `Err` names the field of the event it could not read.
 pub type Check = fn(&Event, &Context) -> Result<Vec<Finding>, FieldError>;
@@ -38,6 +44,8 @@ pub struct Rule {
     /// Run on calls AWS services make on someone's behalf (`invokedBy` set, or `userIdentity.type`
     /// `AWSService`). Off by default (they are mostly noise); the config can turn it on per rule.
     pub include_service_calls: bool,
+    /// The live-state questions the check reads answers to (see [`crate::facts`]).
+    pub needs: Option<Needs>,
 }
 
 impl Rule {
@@ -54,6 +62,7 @@ impl Rule {
         file: "",
         include_failed: false,
         include_service_calls: false,
+        needs: None,
     };
 
     /// The declaring file, relative to the crate root (`rules/ec2/....rs`).

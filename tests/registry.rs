@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use trailwarden::facts::Facts;
 use trailwarden::input::{for_each_item, read_file};
 use trailwarden::rule::{Rule, registry, sorted_unique};
 use trailwarden::{Config, Engine, Event};
@@ -21,6 +22,8 @@ fn registered_rule_ids() {
             "cloudtrail-trail-deleted",
             "ec2-ami-made-public",
             "ec2-ami-shared",
+            "ec2-instance-launched-public",
+            "ec2-sg-created-open-to-world",
             "ec2-sg-egress-open-to-world",
             "ec2-sg-ingress-open-to-world",
             "ec2-snapshot-made-public",
@@ -77,14 +80,20 @@ fn fixtures(rule: &Rule) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: no fixture folder {}: {e}", rule.id, dir.display()))
         .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x != "facts"))
         .collect();
     files.sort();
     files
 }
 
-/// Runs one rule over every record of a fixture: (eventName, alerts) per record.
+/// Runs one rule over every record of a fixture: (eventName, alerts) per record. A fixture's
+/// live-state facts, when the rule needs some, are in `<fixture>.facts` beside it.
 fn run(rule: &Rule, path: &Path) -> Vec<(String, usize)> {
-    let engine = Engine::with_rules(Config::default(), &[rule.id.to_string()]).unwrap();
+    let mut engine = Engine::with_rules(Config::default(), &[rule.id.to_string()]).unwrap();
+    let facts = path.with_extension("facts");
+    if facts.exists() {
+        engine = engine.with_facts(Facts::from_file(&facts).unwrap_or_else(|e| panic!("{e}")));
+    }
     let buf = read_file(path).unwrap_or_else(|e| panic!("{e}"));
     let mut out = Vec::new();
     let errors = for_each_item(&buf, |item| {

@@ -248,3 +248,22 @@ fn suppressed_alerts_are_listed_with_their_entry_on_request() {
     let table = text(&out.stdout);
     assert!(table.contains("suppressed:") && table.contains("suppression #1 (line 1)"), "{table}");
 }
+
+#[test]
+fn facts_answer_the_rules_questions() {
+    let fixture = "testdata/events/ec2-sg-created-open-to-world/fires_rdp_open.json";
+    let out = replay(&["--format", "jsonl", fixture]);
+    assert_eq!((out.status.code(), text(&out.stdout).as_str()), (Some(0), ""), "unknown: quiet");
+    let facts = "testdata/events/ec2-sg-created-open-to-world/fires_rdp_open.facts";
+    let out = replay(&["--format", "jsonl", "--facts", facts, fixture]);
+    let alert: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(alert["severity"], "critical");
+    assert_eq!(alert["summary"], "Security group sg-0c1d2e3f4a5b60001 was created open to the internet on tcp/3389");
+    let out = replay(&["--facts", "Cargo.toml", fixture]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with("error: facts file Cargo.toml: expected value at line 1"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -2,6 +2,8 @@
 
 pub mod ami_made_public;
 pub mod ami_shared;
+pub mod instance_launched_public;
+pub mod sg_created_open_to_world;
 pub mod sg_egress_open_to_world;
 pub mod sg_ingress_open_to_world;
 pub mod snapshot_made_public;

@@ -33,38 +33,12 @@ declare_rule! {
     }
 }
 
-/// Remote administration, databases, caches and control planes: never meant for the internet.
-const SENSITIVE: &[(Proto, u16)] = &[
-    (Proto::Tcp, 20),
-    (Proto::Tcp, 21),
-    (Proto::Tcp, 22),
-    (Proto::Tcp, 23),
-    (Proto::Tcp, 135),
-    (Proto::Tcp, 139),
-    (Proto::Tcp, 445),
-    (Proto::Tcp, 1433),
-    (Proto::Tcp, 1521),
-    (Proto::Tcp, 2375),
-    (Proto::Tcp, 2379),
-    (Proto::Tcp, 3306),
-    (Proto::Tcp, 3389),
-    (Proto::Tcp, 5432),
-    (Proto::Tcp, 5900),
-    (Proto::Tcp, 5985),
-    (Proto::Tcp, 6379),
-    (Proto::Tcp, 9200),
-    (Proto::Tcp, 11211),
-    (Proto::Tcp, 27017),
-    (Proto::Udp, 161),
-];
-
 fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let req: SecurityGroupRequest = ev.request()?;
     let open = exposures(&req.grants()?, &cx.config.ingress_allowed_ports);
     if open.is_empty() {
         return Ok(Vec::new());
     }
-    let critical = open.iter().any(|e| e.proto.is_none() || SENSITIVE.iter().any(|&(p, port)| e.includes(p, port)));
     let group = req.group();
     let services: Vec<String> = open.iter().map(Exposure::service).collect();
     let finding = Finding::new(
@@ -74,6 +48,6 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
     .field("Security group", &group)
     .field("Exposed to the internet", describe(&open))
     .field("Allowlisted ingress ports", cx.config.ingress_allowed_ports.to_string())
-    .severity(if critical { Severity::Critical } else { Severity::High });
+    .severity(if critical_exposure(&open) { Severity::Critical } else { Severity::High });
     Ok(vec![finding])
 }
