@@ -185,7 +185,10 @@ fn list_rules_prints_the_registry() {
     let out = replay(&["--list-rules"]);
     assert_eq!(out.status.code(), Some(0));
     let first = text(&out.stdout).lines().next().unwrap().to_string();
-    assert_eq!(first, "cloudtrail-logging-stopped\tcritical\tStopLogging\tCloudTrail logging stopped");
+    assert_eq!(
+        first,
+        "backup-recovery-deleted\thigh\tDeleteRecoveryPoint,DeleteBackupVault,DeleteBackupPlan\tAWS Backup recovery point, vault or plan deleted"
+    );
 }
 
 #[test]

@@ -1,1 +1,3 @@
 //! backup rules.
+
+pub mod recovery_deleted;

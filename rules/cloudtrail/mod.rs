@@ -3,3 +3,4 @@
 pub mod logging_stopped;
 pub mod management_events_disabled;
 pub mod trail_deleted;
+pub mod trail_logs_to_other_account;

@@ -1,1 +1,4 @@
 //! config rules.
+
+pub mod recording_stopped;
+pub mod rule_removed;

@@ -1,1 +1,3 @@
 //! ecr rules.
+
+pub mod repository_policy_public;

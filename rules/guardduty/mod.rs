@@ -1,1 +1,3 @@
 //! guardduty rules.
+
+pub mod detector_disabled;

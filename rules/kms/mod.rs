@@ -1,1 +1,4 @@
 //! kms rules.
+
+pub mod key_disabled_or_deleted;
+pub mod key_policy_public;

@@ -1,1 +1,3 @@
 //! lambda rules.
+
+pub mod function_policy_public;

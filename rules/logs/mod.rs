@@ -1,1 +1,3 @@
 //! logs rules.
+
+pub mod log_group_deleted;

@@ -1,1 +1,6 @@
 //! s3 rules.
+
+pub mod account_public_access_block_disabled;
+pub mod bucket_acl_public;
+pub mod bucket_policy_public;
+pub mod bucket_public_access_block_disabled;

@@ -1,1 +1,3 @@
 //! secretsmanager rules.
+
+pub mod secret_deleted;

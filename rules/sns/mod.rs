@@ -1,1 +1,3 @@
 //! sns rules.
+
+pub mod topic_policy_public;

@@ -1,1 +1,3 @@
 //! sqs rules.
+
+pub mod queue_policy_public;

@@ -1,0 +1,73 @@
+use crate::prelude::*;
+
+declare_rule! {
+    /// ## What it detects
+    /// Successful GuardDuty calls that stop threat detection in a Region or hide its findings:
+    /// - `DeleteDetector`: the detector and all its findings are gone.
+    /// - `UpdateDetector` with `enable: false`: the detector is suspended. An `UpdateDetector`
+    ///   with `enable: true` or without `enable` (changing the publishing frequency or
+    ///   features) stays quiet.
+    /// - `DisassociateFromMasterAccount` / `DisassociateFromAdministratorAccount`: a member
+    ///   account leaves its GuardDuty administrator, so its findings no longer reach the
+    ///   security team's account.
+    ///
+    /// Failed calls stay quiet.
+    /// ## Why it matters
+    /// GuardDuty is often the only thing watching for compromised credentials, crypto-mining
+    /// and data exfiltration. Turning it off, or cutting a member account loose from the
+    /// security account, is a classic first move of an intruder who expects to be noticed.
+    /// ## How to fix
+    /// Re-enable detection: `aws guardduty update-detector --detector-id … --enable`, or `aws
+    /// guardduty create-detector --enable` if it was deleted (the old findings are lost). For a
+    /// member that left, re-add it from the administrator account (`aws guardduty
+    /// create-members` and `aws guardduty invite-members`, or let the organization's delegated
+    /// administrator auto-enable it). Then find out who made the call, and deny
+    /// `guardduty:DeleteDetector`, `guardduty:UpdateDetector` and the disassociate actions with
+    /// an SCP.
+    /// ## References
+    /// - https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_suspend-disable.html
+    /// - https://docs.aws.amazon.com/guardduty/latest/APIReference/API_UpdateDetector.html
+    /// - https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_accounts.html
+    /// - https://attack.mitre.org/techniques/T1562/001/
+    DETECTOR_DISABLED {
+        id: "guardduty-detector-disabled",
+        title: "GuardDuty detector disabled, deleted or disassociated",
+        severity: Severity::High,
+        source: "guardduty.amazonaws.com",
+        events: &[
+            "DeleteDetector",
+            "UpdateDetector",
+            "DisassociateFromMasterAccount",
+            "DisassociateFromAdministratorAccount",
+        ],
+        attack: Some("T1562.001"),
+        check,
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Request {
+    detector_id: Option<String>,
+    enable: Option<bool>,
+}
+
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+    let req: Request = ev.request()?;
+    let region = ev.aws_region.as_ref();
+    let what = match ev.event_name.as_ref() {
+        "DeleteDetector" => "was deleted",
+        "UpdateDetector" if req.enable == Some(false) => "was suspended",
+        "UpdateDetector" => return Ok(Vec::new()),
+        _ => "left its GuardDuty administrator account: its findings no longer reach it",
+    };
+    let detector = req.detector_id.unwrap_or_default();
+    Ok(vec![
+        Finding::new(
+            format!("GuardDuty detector {detector} in {region} {what}"),
+            Resource::new("guardduty-detector", &detector),
+        )
+        .field("Detector", &detector)
+        .field("Region", region),
+    ])
+}

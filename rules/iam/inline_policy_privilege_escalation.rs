@@ -1,0 +1,80 @@
+use crate::prelude::*;
+
+declare_rule! {
+    /// ## What it detects
+    /// A `PutUserPolicy`, `PutRolePolicy` or `PutGroupPolicy` call whose inline
+    /// `policyDocument` allows (in an `Allow` statement) something dangerous: full administrator
+    /// access (`*` or `*:*` on every resource, or `NotAction` on every resource), every IAM or STS
+    /// action (`iam:*`, `sts:*`), or a privilege-escalation action such as
+    /// `iam:CreateAccessKey`, `iam:Put*Policy`, `iam:Attach*Policy`, `iam:CreatePolicyVersion`,
+    /// `iam:UpdateAssumeRolePolicy`, `iam:AddUserToGroup`, or `iam:PassRole` on every role.
+    /// Action names match without case and through wildcards (`iam:*AccessKey*`). Grants whose
+    /// resources cannot be IAM resources (`"Action": "*"` on one S3 bucket) and `Deny`
+    /// statements do not count; conditions are not evaluated. Full administrator access or
+    /// `iam:*` on a user is critical; everything else is high.
+    /// ## Why it matters
+    /// An inline policy that lets its holder change IAM is as good as administrator access:
+    /// the holder can write themselves any permission. Inline policies are also easy to miss in
+    /// reviews that only look at managed policies, which makes them a favourite hiding place.
+    /// Users get critical because they carry long-lived credentials.
+    /// ## How to fix
+    /// Delete the inline policy (`aws iam delete-user-policy --user-name … --policy-name …`;
+    /// `delete-role-policy --role-name …`, `delete-group-policy --group-name …`), grant what is
+    /// really needed through a reviewed managed policy, and find out who wrote it.
+    /// ## References
+    /// - https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html
+    /// - https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutUserPolicy.html
+    /// - https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-1
+    /// - https://attack.mitre.org/techniques/T1098/003/
+    INLINE_POLICY_PRIVILEGE_ESCALATION {
+        id: "iam-inline-policy-privilege-escalation",
+        title: "Inline IAM policy grants administrator or privilege-escalation permissions",
+        severity: Severity::High,
+        source: "iam.amazonaws.com",
+        events: &["PutUserPolicy", "PutRolePolicy", "PutGroupPolicy"],
+        attack: Some("T1098.003"),
+        check,
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Request {
+    user_name: Option<String>,
+    role_name: Option<String>,
+    group_name: Option<String>,
+    policy_name: Option<String>,
+    policy_document: Option<String>,
+}
+
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+    let req: Request = ev.request()?;
+    let Some(text) = req.policy_document.as_deref() else {
+        return Ok(Vec::new());
+    };
+    let grants = IamPolicy::parse(text, "requestParameters.policyDocument")?.dangerous_grants();
+    if grants.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (kind, label, name) = match (req.user_name, req.role_name, req.group_name) {
+        (Some(u), _, _) => ("iam-user", "User", u),
+        (None, Some(r), _) => ("iam-role", "Role", r),
+        (None, None, g) => ("iam-group", "Group", g.unwrap_or_default()),
+    };
+    let policy = req.policy_name.unwrap_or_default();
+    let what = describe_grants(&grants);
+    let admin = grants.iter().any(|g| {
+        g.danger == Danger::FullAdmin || (g.danger == Danger::ServiceWildcard && g.action.eq_ignore_ascii_case("iam:*"))
+    });
+    let owner = format!("IAM {} {name}", label.to_lowercase());
+    let mut finding =
+        Finding::new(format!("Inline policy {policy} on {owner} grants {what}"), Resource::new(kind, &name))
+            .field(label, &name)
+            .field("Policy name", &policy)
+            .field("Dangerous grants", &what)
+            .field("Written by", ev.user_identity.name());
+    if admin && kind == "iam-user" {
+        finding = finding.severity(Severity::Critical);
+    }
+    Ok(vec![finding])
+}

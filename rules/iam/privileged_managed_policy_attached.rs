@@ -1,0 +1,80 @@
+use crate::prelude::*;
+
+declare_rule! {
+    /// ## What it detects
+    /// An `AttachUserPolicy`, `AttachRolePolicy` or `AttachGroupPolicy` call attaching one of the
+    /// AWS managed policies that hand over the account: `AdministratorAccess` (critical on a
+    /// user, high on a role or group), `IAMFullAccess` (high: whoever can change IAM can make
+    /// themselves administrator) or `PowerUserAccess` (medium: every service but IAM and
+    /// Organizations). Matched on the policy ARN `arn:<partition>:iam::aws:policy/<name>`;
+    /// customer managed policies, whatever their name, and other AWS managed policies stay
+    /// quiet (inline grants are `iam-inline-policy-privilege-escalation`).
+    /// ## Why it matters
+    /// Attaching `AdministratorAccess` to a fresh user or role is the quickest way to keep full
+    /// control of a compromised account (Stratus Red Team's "create admin user" and "create
+    /// backdoor role"). Users are worse than roles because their keys never expire.
+    /// ## How to fix
+    /// Detach the policy (`aws iam detach-user-policy --user-name … --policy-arn …`;
+    /// `detach-role-policy --role-name …`, `detach-group-policy --group-name …`), then check what
+    /// the principal did with it and who attached it.
+    /// ## References
+    /// - https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_job-functions.html
+    /// - https://docs.aws.amazon.com/IAM/latest/APIReference/API_AttachUserPolicy.html
+    /// - https://attack.mitre.org/techniques/T1098/003/
+    PRIVILEGED_MANAGED_POLICY_ATTACHED {
+        id: "iam-privileged-managed-policy-attached",
+        title: "Administrator-level AWS managed policy attached",
+        severity: Severity::High,
+        source: "iam.amazonaws.com",
+        events: &["AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy"],
+        attack: Some("T1098.003"),
+        check,
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Request {
+    user_name: Option<String>,
+    role_name: Option<String>,
+    group_name: Option<String>,
+    policy_arn: Option<String>,
+}
+
+/// The AWS managed policy's name when `arn` is `arn:<partition>:iam::aws:policy/<name>`.
+fn aws_managed_name(arn: &str) -> Option<&str> {
+    let mut parts = arn.trim().splitn(6, ':');
+    let (arn_, _partition, service, region, account, resource) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if arn_ != "arn" || service != "iam" || !region.is_empty() || account != "aws" {
+        return None;
+    }
+    resource.strip_prefix("policy/")
+}
+
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+    let req: Request = ev.request()?;
+    let arn = req.policy_arn.unwrap_or_default();
+    let (kind, label, name) = match (req.user_name, req.role_name, req.group_name) {
+        (Some(u), _, _) => ("iam-user", "User", u),
+        (None, Some(r), _) => ("iam-role", "Role", r),
+        (None, None, g) => ("iam-group", "Group", g.unwrap_or_default()),
+    };
+    let (policy, severity) = match aws_managed_name(&arn) {
+        Some(p @ "AdministratorAccess") if kind == "iam-user" => (p, Severity::Critical),
+        Some(p @ ("AdministratorAccess" | "IAMFullAccess")) => (p, Severity::High),
+        Some(p @ "PowerUserAccess") => (p, Severity::Medium),
+        _ => return Ok(Vec::new()),
+    };
+    let owner = format!("IAM {} {name}", label.to_lowercase());
+    Ok(vec![
+        Finding::new(
+            format!("{policy} was attached to {owner} by {}", ev.user_identity.name()),
+            Resource::new(kind, &name),
+        )
+        .field(label, &name)
+        .field("Policy", &arn)
+        .field("Attached by", ev.user_identity.name())
+        .severity(severity),
+    ])
+}

@@ -1,0 +1,73 @@
+use crate::prelude::*;
+
+declare_rule! {
+    /// ## What it detects
+    /// A `PutBucketPolicy` call whose new policy (`requestParameters.bucketPolicy`, recorded as
+    /// a JSON object) has an `Allow` statement for everyone: `Principal` `"*"`, `{"AWS": "*"}`,
+    /// an ARN with a wildcard account, or `NotPrincipal`, with no condition restricting who can
+    /// use it. Statements narrowed to fixed values of `aws:SourceVpc`, `aws:SourceVpce`,
+    /// `aws:PrincipalOrgID`, `aws:PrincipalOrgPaths`, `aws:SourceAccount`, `aws:SourceOwner`,
+    /// `aws:SourceArn`, `aws:SourceOrgID`, `aws:PrincipalAccount`, `aws:PrincipalArn`,
+    /// `aws:userId`, or to a specific `aws:SourceIp` range, stay quiet, as do `Deny` statements
+    /// and policies that only name accounts, roles or service principals. `aws:SecureTransport`,
+    /// `aws:Referer` and `aws:SourceIp` `0.0.0.0/0` restrict nothing, so they fire. Any action
+    /// counts: a public statement on a bucket is critical whatever it grants.
+    /// ## Why it matters
+    /// A public bucket policy is the classic S3 data leak: anyone on the internet can read (or,
+    /// with `s3:PutObject`/`s3:DeleteObject`, rewrite) the bucket's objects without credentials.
+    /// It only takes effect when Block Public Access allows it, so a public policy right after
+    /// Block Public Access was turned off is a strong signal.
+    /// ## How to fix
+    /// Remove the public statement (`aws s3api put-bucket-policy --bucket … --policy
+    /// file://fixed.json`, or `aws s3api delete-bucket-policy --bucket …`), turn Block Public
+    /// Access back on (`aws s3api put-public-access-block --bucket …
+    /// --public-access-block-configuration
+    /// BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true`),
+    /// and review the access logs for what was read. Serve public content through CloudFront
+    /// with origin access control instead.
+    /// ## References
+    /// - https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-policy-status
+    /// - https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-policies.html
+    /// - https://attack.mitre.org/techniques/T1530/
+    BUCKET_POLICY_PUBLIC {
+        id: "s3-bucket-policy-public",
+        title: "S3 bucket policy grants access to everyone",
+        severity: Severity::Critical,
+        source: "s3.amazonaws.com",
+        events: &["PutBucketPolicy"],
+        attack: Some("T1530"),
+        check,
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Request {
+    bucket_name: Option<String>,
+    bucket_policy: Option<PolicyDocument>,
+}
+
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+    let req: Request = ev.request()?;
+    let Some(policy) = req.bucket_policy else {
+        return Ok(Vec::new());
+    };
+    let open = public_statements(&policy);
+    if open.is_empty() {
+        return Ok(Vec::new());
+    }
+    let bucket = req.bucket_name.unwrap_or_default();
+    let actions = actions_of(&open);
+    let statements: Vec<String> = open.iter().map(|s| s.name()).collect();
+    let resources: Vec<&str> = open.iter().flat_map(|s| s.resource.iter().map(String::as_str)).collect();
+    Ok(vec![
+        Finding::new(
+            format!("S3 bucket {bucket} policy grants {actions} to everyone"),
+            Resource::new("s3-bucket", &bucket).with_arn(format!("arn:aws:s3:::{bucket}")),
+        )
+        .field("Bucket", &bucket)
+        .field("Public statements", statements.join(", "))
+        .field("Actions granted to everyone", actions)
+        .field("Resources", resources.join(", ")),
+    ])
+}

@@ -1,0 +1,73 @@
+use crate::prelude::*;
+
+declare_rule! {
+    /// ## What it detects
+    /// A `SetQueueAttributes` call whose `attributes.Policy` (a JSON document in a string) has
+    /// an `Allow` statement for everyone (`"*"`, `{"AWS": "*"}`, a wildcard account ARN, or
+    /// `NotPrincipal`) that no condition narrows. The usual "let my SNS topic or S3 bucket send
+    /// here" statement, `"*"` limited by `aws:SourceArn` or `aws:SourceAccount`, stays quiet, as
+    /// do statements limited to an organization or a VPC endpoint, policies naming accounts or
+    /// service principals, an empty `Policy` (which removes the policy) and calls that set other
+    /// attributes only.
+    /// ## Why it matters
+    /// `sqs:ReceiveMessage` open to everyone lets anyone read (and, by deleting, steal) the
+    /// messages your systems exchange; `sqs:SendMessage` open lets anyone inject messages your
+    /// consumers will trust and process.
+    /// ## How to fix
+    /// Set a policy that names the accounts or the source ARN that need the queue
+    /// (`aws sqs set-queue-attributes --queue-url … --attributes file://attributes.json`), or
+    /// remove it (`--attributes Policy=""`). Check the queue's consumers for messages they did
+    /// not expect while it was open.
+    /// ## References
+    /// - https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-basic-examples-of-sqs-policies.html
+    /// - https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-security-best-practices.html
+    /// - https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
+    QUEUE_POLICY_PUBLIC {
+        id: "sqs-queue-policy-public",
+        title: "SQS queue policy grants access to everyone",
+        severity: Severity::High,
+        source: "sqs.amazonaws.com",
+        events: &["SetQueueAttributes"],
+        attack: None,
+        check,
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Request {
+    queue_url: Option<String>,
+    #[serde(default)]
+    attributes: Attributes,
+}
+
+#[derive(Default, Deserialize)]
+struct Attributes {
+    #[serde(rename = "Policy")]
+    policy: Option<String>,
+}
+
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+    let req: Request = ev.request()?;
+    let Some(text) = req.attributes.policy else {
+        return Ok(Vec::new());
+    };
+    let policy = parse_policy(&text, "requestParameters.attributes.Policy")?;
+    let open = public_statements(&policy);
+    if open.is_empty() {
+        return Ok(Vec::new());
+    }
+    let url = req.queue_url.unwrap_or_default();
+    let queue = url.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
+    let actions = actions_of(&open);
+    let statements: Vec<String> = open.iter().map(|s| s.name()).collect();
+    Ok(vec![
+        Finding::new(
+            format!("SQS queue {queue} policy grants {actions} to everyone"),
+            Resource::new("sqs-queue", &queue),
+        )
+        .field("Queue URL", &url)
+        .field("Public statements", statements.join(", "))
+        .field("Actions granted to everyone", actions),
+    ])
+}
