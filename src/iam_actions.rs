@@ -644,3 +644,55 @@ mod tests {
         assert!(IamPolicy::parse(r#"{"Statement":{"Effect":"Allow","Action":7}}"#, "doc").is_err());
     }
 }
+
+/// The request of IAM calls about one user: `{"userName": ...}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRequest {
+    pub user_name: Option<String>,
+}
+
+/// `CreateAccessKey`'s response: `{"accessKey": {"accessKeyId": ...}}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateAccessKeyResponse {
+    pub access_key: Option<AccessKeyElement>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessKeyElement {
+    pub access_key_id: Option<String>,
+}
+
+impl CreateAccessKeyResponse {
+    /// The new key's id, when CloudTrail recorded it.
+    pub fn key_id(self) -> Option<String> {
+        self.access_key.and_then(|k| k.access_key_id)
+    }
+}
+
+/// The request of the `Put*Policy` / `Attach*Policy` calls: one of a user, a role or a group, and
+/// the policy (inline document or managed ARN).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrincipalPolicyRequest {
+    pub user_name: Option<String>,
+    pub role_name: Option<String>,
+    pub group_name: Option<String>,
+    pub policy_name: Option<String>,
+    pub policy_arn: Option<String>,
+    pub policy_document: Option<String>,
+}
+
+impl PrincipalPolicyRequest {
+    /// Who gets the policy: `("iam-user", "User", name)`, `("iam-role", "Role", …)` or
+    /// `("iam-group", "Group", …)`.
+    pub fn target(&self) -> (&'static str, &'static str, String) {
+        match (&self.user_name, &self.role_name, &self.group_name) {
+            (Some(u), _, _) => ("iam-user", "User", u.clone()),
+            (None, Some(r), _) => ("iam-role", "Role", r.clone()),
+            (None, None, g) => ("iam-group", "Group", g.clone().unwrap_or_default()),
+        }
+    }
+}

@@ -604,3 +604,35 @@ mod tests {
         assert!(all_on.turned_off().is_empty());
     }
 }
+
+/// The request of `Put/Delete{Bucket,Account}PublicAccessBlock`.
+#[derive(Debug, Default, Deserialize)]
+pub struct PublicAccessBlockRequest {
+    #[serde(rename = "bucketName")]
+    pub bucket_name: Option<String>,
+    #[serde(rename = "PublicAccessBlockConfiguration")]
+    pub configuration: Option<PublicAccessBlockConfiguration>,
+}
+
+impl PublicAccessBlockRequest {
+    /// What the call does to Block Public Access as a summary for `subject` (`S3 bucket x`,
+    /// `S3 account 1111…`) and the settings it leaves off; `None` when it turns nothing off.
+    /// A `Delete…` call removes the block: every setting is off.
+    pub fn weakening(&self, event_name: &str, subject: &str) -> Option<(String, String)> {
+        let (what, off) = if event_name.starts_with("Delete") {
+            ("was removed", PublicAccessBlockConfiguration::default().turned_off())
+        } else {
+            ("was turned off", self.configuration.as_ref()?.turned_off())
+        };
+        if off.is_empty() {
+            return None;
+        }
+        let settings = off.join(", ");
+        let summary = if off.len() == 4 {
+            format!("{subject} Block Public Access {what} (all four settings off)")
+        } else {
+            format!("{subject} Block Public Access {what} in part: {settings} off")
+        };
+        Some((summary, settings))
+    }
+}

@@ -33,32 +33,14 @@ declare_rule! {
     }
 }
 
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Request {
-    user_name: Option<String>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Response {
-    access_key: Option<AccessKey>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AccessKey {
-    access_key_id: Option<String>,
-}
-
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
-    let req: Request = ev.request()?;
+    let req: UserRequest = ev.request()?;
     if targets_caller(ev, req.user_name.as_deref()) {
         return Ok(Vec::new());
     }
     let user = req.user_name.unwrap_or_default();
-    let resp: Response = ev.response()?;
-    let key = resp.access_key.and_then(|k| k.access_key_id).unwrap_or_else(|| "(not recorded)".to_string());
+    let resp: CreateAccessKeyResponse = ev.response()?;
+    let key = resp.key_id().unwrap_or_else(|| "(not recorded)".to_string());
     let caller = ev.user_identity.arn.as_deref().map_or_else(|| ev.user_identity.name(), str::to_string);
     Ok(vec![
         Finding::new(

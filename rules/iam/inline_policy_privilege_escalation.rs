@@ -37,18 +37,8 @@ declare_rule! {
     }
 }
 
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Request {
-    user_name: Option<String>,
-    role_name: Option<String>,
-    group_name: Option<String>,
-    policy_name: Option<String>,
-    policy_document: Option<String>,
-}
-
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
-    let req: Request = ev.request()?;
+    let req: PrincipalPolicyRequest = ev.request()?;
     let Some(text) = req.policy_document.as_deref() else {
         return Ok(Vec::new());
     };
@@ -56,11 +46,7 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     if grants.is_empty() {
         return Ok(Vec::new());
     }
-    let (kind, label, name) = match (req.user_name, req.role_name, req.group_name) {
-        (Some(u), _, _) => ("iam-user", "User", u),
-        (None, Some(r), _) => ("iam-role", "Role", r),
-        (None, None, g) => ("iam-group", "Group", g.unwrap_or_default()),
-    };
+    let (kind, label, name) = req.target();
     let policy = req.policy_name.unwrap_or_default();
     let what = describe_grants(&grants);
     let admin = grants.iter().any(|g| {

@@ -32,15 +32,6 @@ declare_rule! {
     }
 }
 
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Request {
-    user_name: Option<String>,
-    role_name: Option<String>,
-    group_name: Option<String>,
-    policy_arn: Option<String>,
-}
-
 /// The AWS managed policy's name when `arn` is `arn:<partition>:iam::aws:policy/<name>`.
 fn aws_managed_name(arn: &str) -> Option<&str> {
     let mut parts = arn.trim().splitn(6, ':');
@@ -53,13 +44,9 @@ fn aws_managed_name(arn: &str) -> Option<&str> {
 }
 
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
-    let req: Request = ev.request()?;
-    let arn = req.policy_arn.unwrap_or_default();
-    let (kind, label, name) = match (req.user_name, req.role_name, req.group_name) {
-        (Some(u), _, _) => ("iam-user", "User", u),
-        (None, Some(r), _) => ("iam-role", "Role", r),
-        (None, None, g) => ("iam-group", "Group", g.unwrap_or_default()),
-    };
+    let req: PrincipalPolicyRequest = ev.request()?;
+    let arn = req.policy_arn.clone().unwrap_or_default();
+    let (kind, label, name) = req.target();
     let (policy, severity) = match aws_managed_name(&arn) {
         Some(p @ "AdministratorAccess") if kind == "iam-user" => (p, Severity::Critical),
         Some(p @ ("AdministratorAccess" | "IAMFullAccess")) => (p, Severity::High),

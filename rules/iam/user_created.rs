@@ -29,12 +29,6 @@ declare_rule! {
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Request {
-    user_name: Option<String>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct Response {
     user: Option<User>,
 }
@@ -46,7 +40,7 @@ struct User {
 }
 
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
-    let req: Request = ev.request()?;
+    let req: UserRequest = ev.request()?;
     let resp: Response = ev.response()?;
     let user = req.user_name.unwrap_or_default();
     let arn = resp.user.and_then(|u| u.arn);

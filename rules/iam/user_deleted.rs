@@ -26,14 +26,8 @@ declare_rule! {
     }
 }
 
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Request {
-    user_name: Option<String>,
-}
-
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
-    let req: Request = ev.request()?;
+    let req: UserRequest = ev.request()?;
     let user = req.user_name.unwrap_or_default();
     Ok(vec![
         Finding::new(

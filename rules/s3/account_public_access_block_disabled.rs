@@ -36,31 +36,11 @@ declare_rule! {
     }
 }
 
-#[derive(Default, Deserialize)]
-struct Request {
-    #[serde(rename = "PublicAccessBlockConfiguration")]
-    configuration: Option<PublicAccessBlockConfiguration>,
-}
-
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
-    let req: Request = ev.request()?;
-    let (what, off) = if ev.event_name == "DeleteAccountPublicAccessBlock" {
-        ("was removed", PublicAccessBlockConfiguration::default().turned_off())
-    } else {
-        let Some(config) = req.configuration else {
-            return Ok(Vec::new());
-        };
-        ("was turned off", config.turned_off())
-    };
-    if off.is_empty() {
-        return Ok(Vec::new());
-    }
+    let req: PublicAccessBlockRequest = ev.request()?;
     let account = ev.account_id.to_string();
-    let settings = off.join(", ");
-    let summary = if off.len() == 4 {
-        format!("S3 Block Public Access for account {account} {what} (all four settings off)")
-    } else {
-        format!("S3 Block Public Access for account {account} {what} in part: {settings} off")
+    let Some((summary, settings)) = req.weakening(&ev.event_name, &format!("S3 account {account}")) else {
+        return Ok(Vec::new());
     };
     Ok(vec![
         Finding::new(summary, Resource::new("aws-account", &account))

@@ -36,33 +36,11 @@ declare_rule! {
     }
 }
 
-#[derive(Default, Deserialize)]
-struct Request {
-    #[serde(rename = "bucketName")]
-    bucket_name: Option<String>,
-    #[serde(rename = "PublicAccessBlockConfiguration")]
-    configuration: Option<PublicAccessBlockConfiguration>,
-}
-
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
-    let req: Request = ev.request()?;
-    let bucket = req.bucket_name.unwrap_or_default();
-    let (what, off) = if ev.event_name == "DeleteBucketPublicAccessBlock" {
-        ("was removed", PublicAccessBlockConfiguration::default().turned_off())
-    } else {
-        let Some(config) = req.configuration else {
-            return Ok(Vec::new());
-        };
-        ("was turned off", config.turned_off())
-    };
-    if off.is_empty() {
+    let req: PublicAccessBlockRequest = ev.request()?;
+    let bucket = req.bucket_name.clone().unwrap_or_default();
+    let Some((summary, settings)) = req.weakening(&ev.event_name, &format!("S3 bucket {bucket}")) else {
         return Ok(Vec::new());
-    }
-    let settings = off.join(", ");
-    let summary = if off.len() == 4 {
-        format!("S3 bucket {bucket} Block Public Access {what} (all four settings off)")
-    } else {
-        format!("S3 bucket {bucket} Block Public Access {what} in part: {settings} off")
     };
     Ok(vec![
         Finding::new(summary, Resource::new("s3-bucket", &bucket).with_arn(format!("arn:aws:s3:::{bucket}")))
