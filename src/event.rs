@@ -395,6 +395,10 @@ fn parse_opt<T: DeserializeOwned + Default>(raw: Option<&RawValue>, root: &str) 
 
 /// Deserializes a raw value, naming the exact field (`root.a.items[2].b`) on failure.
 fn parse_at<'a, T: Deserialize<'a>>(raw: &'a RawValue, root: &str) -> Result<T, FieldError> {
+    // The plain parse is the fast path; only a failure is parsed again to learn the field's path.
+    if let Ok(value) = serde_json::from_str(raw.get()) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_str(raw.get());
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

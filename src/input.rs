@@ -120,7 +120,7 @@ pub fn for_each_item<'a>(buf: &'a [u8], mut sink: impl FnMut(Item<'a>)) -> Vec<(
     // (line, column) in `buf` of `start`, so positions in sub-slices report against the file.
     let (mut base_line, mut base_col) = (1usize, 1usize);
     // Valid UTF-8 (the norm) is checked once here, so spans kept from it are not re-validated.
-    let text = std::str::from_utf8(buf).ok();
+    let text = simdutf8::basic::from_utf8(buf).ok();
     while let Some(skip) = buf[start..].iter().position(|b| !b.is_ascii_whitespace()) {
         let at = start + skip;
         let slice = &buf[at..];
