@@ -6,6 +6,8 @@ use serde::Serialize;
 use crate::config::{Config, ConfigError};
 use crate::engine::Engine;
 use crate::event::Event;
+use crate::facts::Facts;
+use crate::facts_aws::FactSource;
 use crate::mail::{MailError, Mailer};
 use crate::render::{RenderError, render};
 
@@ -101,9 +103,10 @@ pub enum HandlerError {
 
 /// Handles one EventBridge event (its JSON text): evaluate, and mail the alerts if there are any.
 /// An event no rule wants returns at once, without touching the network.
-pub async fn handle<M: Mailer>(
+pub async fn handle<M: Mailer, F: FactSource>(
     engine: &Engine,
     mailer: &M,
+    facts: &F,
     account_name: &str,
     payload: &str,
 ) -> Result<Summary, HandlerError> {
@@ -113,7 +116,10 @@ pub async fn handle<M: Mailer>(
         return Ok(Summary { event_name: name.into_owned(), ..Summary::default() });
     }
     let event = Event::from_raw(&raw).map_err(|e| HandlerError::BadEvent(e.to_string()))?;
-    let eval = engine.evaluate(&event);
+    // Live state the rules ask about, looked up concurrently, once for this event.
+    let questions = engine.questions(&event).map_err(|e| HandlerError::BadEvent(e.to_string()))?;
+    let answers = if questions.is_empty() { Facts::default() } else { facts.answer(&questions).await };
+    let eval = engine.evaluate_with(&event, &answers);
     if let Some(e) = eval.errors.first() {
         // A rule could not read the event: treat it as malformed rather than silently passing it.
         return Err(HandlerError::BadEvent(e.to_string()));

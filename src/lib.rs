@@ -34,6 +34,8 @@ pub mod detail;
 pub mod engine;
 pub mod event;
 pub mod facts;
+#[cfg(feature = "aws")]
+pub mod facts_aws;
 pub mod iam_actions;
 pub mod input;
 #[cfg(feature = "aws")]

@@ -7,6 +7,7 @@ use aws_sdk_secretsmanager::types::error::ResourceNotFoundException;
 use aws_sdk_sesv2::config::retry::RetryConfig;
 use aws_sdk_sesv2::operation::send_email::SendEmailOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use trailwarden::facts::Facts;
 use trailwarden::lambda::handle;
 use trailwarden::mail::{MailError, Mailer, SenderSecret, SesMailer};
 use trailwarden::render::render;
@@ -53,7 +54,7 @@ async fn throttled_twice_then_accepted_sends_one_email() {
     let secret = secret_rule(SECRET);
     let m = mailer(&secret, &[&send]);
     let engine = Engine::new(Config::default()).unwrap();
-    let summary = handle(&engine, &m, "prod", &alert_event()).await.unwrap();
+    let summary = handle(&engine, &m, &Facts::default(), "prod", &alert_event()).await.unwrap();
     assert_eq!(summary.message_id.as_deref(), Some("msg-0001"));
     assert_eq!(send.num_calls(), 3, "two throttled attempts and one accepted");
     assert_eq!(secret.num_calls(), 1);
@@ -66,7 +67,7 @@ async fn throttling_beyond_the_retries_fails_the_invocation() {
     let secret = secret_rule(SECRET);
     let m = mailer(&secret, &[&send]);
     let engine = Engine::new(Config::default()).unwrap();
-    let err = handle(&engine, &m, "prod", &alert_event()).await.unwrap_err().to_string();
+    let err = handle(&engine, &m, &Facts::default(), "prod", &alert_event()).await.unwrap_err().to_string();
     assert!(err.contains("TooManyRequestsException"), "{err}");
     assert_eq!(send.num_calls(), 3);
 }
@@ -78,7 +79,7 @@ async fn a_permanent_ses_error_fails_the_invocation_without_retrying() {
     let secret = secret_rule(SECRET);
     let m = mailer(&secret, &[&send]);
     let engine = Engine::new(Config::default()).unwrap();
-    let err = handle(&engine, &m, "prod", &alert_event()).await.unwrap_err();
+    let err = handle(&engine, &m, &Facts::default(), "prod", &alert_event()).await.unwrap_err();
     assert_eq!(
         err.to_string(),
         "sending the alert email: SES SendEmail failed: MessageRejected: Email address is not verified."
@@ -108,7 +109,7 @@ async fn secret_error(rule: Rule) -> String {
         mock!(aws_sdk_sesv2::Client::send_email).then_output(|| SendEmailOutput::builder().message_id("x").build());
     let m = mailer(&rule, &[&send]);
     let engine = Engine::new(Config::default()).unwrap();
-    let err = handle(&engine, &m, "prod", &alert_event()).await.unwrap_err().to_string();
+    let err = handle(&engine, &m, &Facts::default(), "prod", &alert_event()).await.unwrap_err().to_string();
     assert_eq!(send.num_calls(), 0, "nothing is sent without a sender");
     err
 }

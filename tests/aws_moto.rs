@@ -4,6 +4,7 @@
 mod support;
 
 use support::Moto;
+use trailwarden::facts::Facts;
 use trailwarden::lambda::{HandlerError, handle};
 use trailwarden::mail::{MailError, SesMailer};
 use trailwarden::{Config, Engine};
@@ -29,7 +30,9 @@ async fn an_alerting_event_is_mailed_to_the_recipients() {
     let mailer = setup(&moto, Some(ROLE_SECRET)).await;
     let engine = Engine::new(Config::default()).unwrap();
     let summary =
-        handle(&engine, &mailer, "prod", &fixture("cloudtrail-logging-stopped/fires_stratus.json")).await.unwrap();
+        handle(&engine, &mailer, &Facts::default(), "prod", &fixture("cloudtrail-logging-stopped/fires_stratus.json"))
+            .await
+            .unwrap();
     assert_eq!(summary.alerts, ["cloudtrail-logging-stopped"]);
     assert_eq!(summary.event_id, "10163ed2-2253-469d-a5ee-cbc6651f8934");
     let id = summary.message_id.expect("a message id");
@@ -60,7 +63,7 @@ async fn explicit_keys_in_the_secret_are_used_and_the_secret_is_read_once() {
     for f in
         ["cloudtrail-trail-deleted/fires_stratus.json", "ec2-snapshot-shared/fires_stratus_shared_with_account.json"]
     {
-        handle(&engine, &mailer, "prod", &fixture(f)).await.unwrap();
+        handle(&engine, &mailer, &Facts::default(), "prod", &fixture(f)).await.unwrap();
     }
     // The secret is cached: deleting it does not stop the next alert.
     let sdk = moto.sdk().await;
@@ -71,7 +74,15 @@ async fn explicit_keys_in_the_secret_are_used_and_the_secret_is_read_once() {
         .send()
         .await
         .unwrap();
-    handle(&engine, &mailer, "prod", &fixture("ec2-ami-shared/fires_stratus_shared_with_account.json")).await.unwrap();
+    handle(
+        &engine,
+        &mailer,
+        &Facts::default(),
+        "prod",
+        &fixture("ec2-ami-shared/fires_stratus_shared_with_account.json"),
+    )
+    .await
+    .unwrap();
     assert_eq!(moto.sent_messages().len(), 3);
 }
 
@@ -80,11 +91,18 @@ async fn quiet_and_unwanted_events_send_nothing() {
     let moto = Moto::start();
     let mailer = setup(&moto, Some(ROLE_SECRET)).await;
     let engine = Engine::new(Config::default()).unwrap();
-    let quiet =
-        handle(&engine, &mailer, "prod", &fixture("cloudtrail-trail-deleted/quiet_failed_call.json")).await.unwrap();
+    let quiet = handle(
+        &engine,
+        &mailer,
+        &Facts::default(),
+        "prod",
+        &fixture("cloudtrail-trail-deleted/quiet_failed_call.json"),
+    )
+    .await
+    .unwrap();
     assert!(quiet.alerts.is_empty() && quiet.message_id.is_none());
     let unwanted = r#"{"detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"DescribeInstances","eventSource":"ec2.amazonaws.com"}}"#;
-    let summary = handle(&engine, &mailer, "prod", unwanted).await.unwrap();
+    let summary = handle(&engine, &mailer, &Facts::default(), "prod", unwanted).await.unwrap();
     assert!(summary.rules_matched.is_empty() && summary.message_id.is_none());
     assert!(moto.sent_messages().is_empty());
 }
@@ -96,7 +114,7 @@ async fn a_missing_secret_or_unverified_sender_fails_the_invocation() {
     let event = fixture("cloudtrail-trail-deleted/fires_stratus.json");
 
     let mailer = setup(&moto, None).await;
-    let err = handle(&engine, &mailer, "prod", &event).await.unwrap_err();
+    let err = handle(&engine, &mailer, &Facts::default(), "prod", &event).await.unwrap_err();
     assert!(matches!(err, HandlerError::Mail(MailError::SecretMissing { .. })), "{err}");
     assert_eq!(
         err.to_string(),
@@ -113,7 +131,7 @@ async fn a_missing_secret_or_unverified_sender_fails_the_invocation() {
         .await
         .unwrap();
     let mailer = SesMailer::new(&sdk, secrets, "other", vec!["secops@example.com".into()]);
-    let err = handle(&engine, &mailer, "prod", &event).await.unwrap_err().to_string();
+    let err = handle(&engine, &mailer, &Facts::default(), "prod", &event).await.unwrap_err().to_string();
     assert!(err.starts_with("sending the alert email: SES SendEmail failed: MessageRejected"), "{err}");
     assert!(moto.sent_messages().is_empty());
 }
@@ -132,15 +150,15 @@ async fn events_without_alerts_never_touch_the_network() {
     let engine = Engine::new(Config::default()).unwrap();
     let unwanted = r#"{"detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"GetObject","eventSource":"s3.amazonaws.com"}}"#;
     let start = std::time::Instant::now();
-    assert!(handle(&engine, &mailer, "prod", unwanted).await.unwrap().rules_matched.is_empty());
+    assert!(handle(&engine, &mailer, &Facts::default(), "prod", unwanted).await.unwrap().rules_matched.is_empty());
     let quiet = fixture("signin-console-login-without-mfa/quiet_with_mfa.json");
-    let summary = handle(&engine, &mailer, "prod", &quiet).await.unwrap();
+    let summary = handle(&engine, &mailer, &Facts::default(), "prod", &quiet).await.unwrap();
     assert_eq!(summary.rules_matched.len(), 3, "{summary:?}");
     assert!(summary.message_id.is_none());
     assert!(start.elapsed() < std::time::Duration::from_millis(200));
     // The same mailer does fail once there is something to send: the network really is dead.
     let alert = fixture("cloudtrail-trail-deleted/fires_stratus.json");
-    assert!(handle(&engine, &mailer, "prod", &alert).await.is_err());
+    assert!(handle(&engine, &mailer, &Facts::default(), "prod", &alert).await.is_err());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -155,7 +173,9 @@ async fn a_suppressed_alert_is_not_mailed_but_reported() {
     };
     let engine = Engine::new(config).unwrap();
     let summary =
-        handle(&engine, &mailer, "prod", &fixture("cloudtrail-logging-stopped/fires_stratus.json")).await.unwrap();
+        handle(&engine, &mailer, &Facts::default(), "prod", &fixture("cloudtrail-logging-stopped/fires_stratus.json"))
+            .await
+            .unwrap();
     assert!(summary.alerts.is_empty() && summary.message_id.is_none());
     assert_eq!(
         summary.suppressed,

@@ -66,3 +66,21 @@ fn unknown_rule_ids_are_a_configuration_error() {
     let err = Engine::new(config).err().unwrap().to_string();
     assert_eq!(err, "unknown rule id `ec2-sg-ingres-open-to-world` (list them with --list-rules)");
 }
+
+#[test]
+fn facts_change_what_a_rule_concludes() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/events/s3-bucket-policy-public/");
+    let text = std::fs::read_to_string(format!("{dir}fires_restricted_by_block_public_access.json")).unwrap();
+    let facts = trailwarden::facts::Facts::from_file(std::path::Path::new(&format!(
+        "{dir}fires_restricted_by_block_public_access.facts"
+    )))
+    .unwrap();
+    let engine = Engine::new(Config::default()).unwrap();
+    let ev = Event::from_json(&text).unwrap();
+    let questions: Vec<_> = engine.questions(&ev).unwrap().into_iter().collect();
+    assert_eq!(questions.len(), 1, "{questions:?}");
+    assert_eq!(engine.evaluate(&ev).details[0].severity, trailwarden::Severity::Critical, "unknown: critical");
+    let known = engine.evaluate_with(&ev, &facts).details;
+    assert_eq!(known[0].severity, trailwarden::Severity::Medium);
+    assert!(known[0].fields.iter().any(|(k, _)| k == "Block Public Access"));
+}

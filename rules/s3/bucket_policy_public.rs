@@ -12,6 +12,11 @@ declare_rule! {
     /// and policies that only name accounts, roles or service principals. `aws:SecureTransport`,
     /// `aws:Referer` and `aws:SourceIp` `0.0.0.0/0` restrict nothing, so they fire. Any action
     /// counts: a public statement on a bucket is critical whatever it grants.
+    ///
+    /// The bucket's Block Public Access settings are live state (a fact): when they are known
+    /// and `RestrictPublicBuckets` is on, the public statements cannot take effect for anyone
+    /// outside the account, and the alert drops to medium (the policy is still wrong, and one
+    /// setting away from public). **Unknown:** critical, as if nothing restricted it.
     /// ## Why it matters
     /// A public bucket policy is the classic S3 data leak: anyone on the internet can read (or,
     /// with `s3:PutObject`/`s3:DeleteObject`, rewrite) the bucket's objects without credentials.
@@ -37,6 +42,7 @@ declare_rule! {
         events: &["PutBucketPolicy"],
         attack: Some("T1530"),
         check,
+        needs: Some(needs),
     }
 }
 
@@ -47,7 +53,11 @@ struct Request {
     bucket_policy: Option<PolicyDocument>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn needs(ev: &Event) -> Result<Vec<Question>, FieldError> {
+    Ok(ev.request::<Request>()?.bucket_name.map(Question::BucketPublicAccess).into_iter().collect())
+}
+
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let req: Request = ev.request()?;
     let Some(policy) = req.bucket_policy else {
         return Ok(Vec::new());
@@ -60,14 +70,20 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let actions = actions_of(&open);
     let statements: Vec<String> = open.iter().map(|s| s.name()).collect();
     let resources: Vec<&str> = open.iter().flat_map(|s| s.resource.iter().map(String::as_str)).collect();
-    Ok(vec![
-        Finding::new(
-            format!("S3 bucket {bucket} policy grants {actions} to everyone"),
-            Resource::new("s3-bucket", &bucket).with_arn(format!("arn:aws:s3:::{bucket}")),
-        )
-        .field("Bucket", &bucket)
-        .field("Public statements", statements.join(", "))
-        .field("Actions granted to everyone", actions)
-        .field("Resources", resources.join(", ")),
-    ])
+    // RestrictPublicBuckets (the fourth setting) keeps a public policy from taking effect.
+    let restricted = cx.facts.bucket(&bucket).and_then(|b| b.public_access_block).is_some_and(|flags| flags[3]);
+    let mut finding = Finding::new(
+        format!("S3 bucket {bucket} policy grants {actions} to everyone"),
+        Resource::new("s3-bucket", &bucket).with_arn(format!("arn:aws:s3:::{bucket}")),
+    )
+    .field("Bucket", &bucket)
+    .field("Public statements", statements.join(", "))
+    .field("Actions granted to everyone", actions)
+    .field("Resources", resources.join(", "));
+    if restricted {
+        finding = finding
+            .field("Block Public Access", "RestrictPublicBuckets is on: the public statements do not take effect")
+            .severity(Severity::Medium);
+    }
+    Ok(vec![finding])
 }

@@ -3,6 +3,7 @@
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::value::RawValue;
 use trailwarden::Engine;
+use trailwarden::facts_aws::AwsFacts;
 use trailwarden::lambda::{LambdaConfig, handle};
 use trailwarden::mail::SesMailer;
 
@@ -29,15 +30,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     }
     let secrets = aws_sdk_secretsmanager::Client::from_conf(secrets.build());
     let mailer = SesMailer::new(&sdk, secrets, &cfg.secret_name, cfg.recipients.clone());
+    let facts = AwsFacts::new(&sdk);
     for warning in engine.warnings() {
         tracing::warn!(%warning, "configuration");
     }
     tracing::info!(rules = engine.rules().len(), "trailwarden ready");
 
     lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
-        let (engine, mailer, account) = (&engine, &mailer, cfg.account_name.as_str());
+        let (engine, mailer, facts, account) = (&engine, &mailer, &facts, cfg.account_name.as_str());
         async move {
-            handle(engine, mailer, account, event.payload.get()).await.map_err(|e| {
+            handle(engine, mailer, facts, account, event.payload.get()).await.map_err(|e| {
                 // Failing the invocation makes EventBridge retry it; the DLQ keeps it after that.
                 tracing::error!(error = %e, "invocation failed");
                 lambda_runtime::Error::from(e)
