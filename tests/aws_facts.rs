@@ -96,6 +96,8 @@ async fn build_lab(ec2: &aws_sdk_ec2::Client, s3: &aws_sdk_s3::Client) -> Lab {
         .await
         .unwrap();
     let instance = run.instances()[0].instance_id().unwrap().to_string();
+    let eip = ec2.allocate_address().domain(aws_sdk_ec2::types::DomainType::Vpc).send().await.unwrap();
+    ec2.associate_address().allocation_id(eip.allocation_id().unwrap()).instance_id(&instance).send().await.unwrap();
 
     for bucket in ["open-bucket", "locked-bucket"] {
         s3.create_bucket().bucket(bucket).send().await.unwrap();
@@ -137,6 +139,7 @@ async fn facts_match_the_real_resources() {
 
     let inst = facts.instance(&lab.instance).await.unwrap();
     assert_eq!(inst.subnets, std::slice::from_ref(&lab.public_by_main_table));
+    assert_eq!(inst.public_ips.len(), 1, "the Elastic IP: {inst:?}");
 
     // All at once, concurrently; an unknown resource is left unknown, not an error.
     let asked: BTreeSet<Question> = [
@@ -202,4 +205,17 @@ async fn the_handler_asks_the_facts_and_mails_what_they_reveal() {
     let summary = handle(&engine, &mailer, &facts, "prod", &launch).await.unwrap();
     assert_eq!(summary.alerts, ["ec2-instance-launched-public"]);
     assert_eq!(moto.sent_messages().len(), 2);
+
+    // The instance (it has an Elastic IP) moved onto the SSH-open group: both facts are asked.
+    let moved = fixture("ec2-instance-exposed-by-group-change/fires_public_instance_onto_open_groups.json")
+        .replace("i-0a1b2c3d4e5f60777", &lab.instance)
+        .replace("sg-0c1d2e3f4a5b60011", &lab.group);
+    let summary = handle(&engine, &mailer, &facts, "prod", &moved).await.unwrap();
+    assert_eq!(summary.alerts, ["ec2-instance-exposed-by-group-change"]);
+    let sent = moto.sent_messages();
+    assert!(
+        sent[2]["subject"].as_str().unwrap().starts_with(&format!("[CRITICAL] Instance {}", lab.instance)),
+        "{}",
+        sent[2]
+    );
 }

@@ -26,6 +26,7 @@ fn registered_rule_ids() {
             "config-rule-removed",
             "ec2-ami-made-public",
             "ec2-ami-shared",
+            "ec2-instance-exposed-by-group-change",
             "ec2-instance-launched-public",
             "ec2-sg-created-open-to-world",
             "ec2-sg-egress-open-to-world",

@@ -2,6 +2,7 @@
 
 pub mod ami_made_public;
 pub mod ami_shared;
+pub mod instance_exposed_by_group_change;
 pub mod instance_launched_public;
 pub mod sg_created_open_to_world;
 pub mod sg_egress_open_to_world;

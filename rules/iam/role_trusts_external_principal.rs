@@ -2,7 +2,7 @@ use crate::prelude::*;
 
 declare_rule! {
     /// ## What it detects
-    /// An `UpdateAssumeRolePolicy` call whose new trust policy lets someone outside the account
+    /// A `CreateRole` or `UpdateAssumeRolePolicy` call whose trust policy lets someone outside the account
     /// assume the role: an `Allow` statement covering `sts:AssumeRole` whose principal is `*`
     /// (`"Principal": "*"` or `{"AWS": "*"}`: critical), or an `AWS` principal in another account
     /// (an account id, `arn:aws:iam::ACCOUNT:root`, or a role, user or session ARN) that is not
@@ -33,7 +33,7 @@ declare_rule! {
         title: "Role trust policy lets an outside principal assume the role",
         severity: Severity::High,
         source: "iam.amazonaws.com",
-        events: &["UpdateAssumeRolePolicy"],
+        events: &["CreateRole", "UpdateAssumeRolePolicy"],
         attack: Some("T1098"),
         check,
     }
@@ -43,6 +43,8 @@ declare_rule! {
 #[serde(rename_all = "camelCase")]
 struct Request {
     role_name: Option<String>,
+    /// `policyDocument` in `UpdateAssumeRolePolicy`, `assumeRolePolicyDocument` in `CreateRole`.
+    #[serde(alias = "assumeRolePolicyDocument")]
     policy_document: Option<String>,
 }
 
@@ -55,7 +57,11 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let Some(text) = req.policy_document.as_deref() else {
         return Ok(Vec::new());
     };
-    let policy = IamPolicy::parse(text, "requestParameters.policyDocument")?;
+    let field = match ev.event_name.as_ref() {
+        "CreateRole" => "requestParameters.assumeRolePolicyDocument",
+        _ => "requestParameters.policyDocument",
+    };
+    let policy = IamPolicy::parse(text, field)?;
     let (mut open, mut scoped_open) = (false, Vec::new());
     let (mut principals, mut accounts) = (Vec::new(), Vec::new());
     for s in policy.allow_statements().filter(|s| s.allows("sts:AssumeRole")) {
