@@ -156,15 +156,24 @@ fn every_rule_fires_on_its_fires_fixtures_and_stays_quiet_on_the_others() {
         assert!(!fires.is_empty(), "{}: no fires_ fixture", rule.id);
         assert!(!quiet.is_empty(), "{}: no quiet_ fixture", rule.id);
         assert_eq!(fires.len() + quiet.len(), files.len(), "{}: fixtures are named fires_* or quiet_*", rule.id);
+        let mut seen: BTreeSet<(bool, String)> = BTreeSet::new();
         for path in files.iter() {
             let should_fire = name(path).starts_with("fires_");
             for (event_name, alerts) in run(rule, path) {
+                seen.insert((should_fire, event_name.clone()));
                 assert!(
                     rule.events.contains(&event_name.as_str()),
                     "{}: eventName {event_name} is not one the rule looks at",
                     path.display()
                 );
                 assert_eq!(alerts > 0, should_fire, "{}: {} alerts", path.display(), alerts);
+            }
+        }
+        // Every event name the rule looks at fires on some fixture and stays quiet on another.
+        for event in rule.events {
+            for fires in [true, false] {
+                let kind = if fires { "fires_" } else { "quiet_" };
+                assert!(seen.contains(&(fires, event.to_string())), "{}: no {kind} fixture for {event}", rule.id);
             }
         }
     }
