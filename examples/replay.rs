@@ -17,7 +17,7 @@ use trailwarden::{Config, Engine};
 struct Cli {
     /// Files or folders (walked recursively): .json, .jsonl, .json.gz; bare records, arrays,
     /// CloudTrail log files, EventBridge envelopes or JSON lines of any of these.
-    #[arg(required_unless_present = "list_rules")]
+    #[arg(required_unless_present_any = ["list_rules", "print_event_pattern"])]
     paths: Vec<PathBuf>,
     /// Alert output: a table for people, or one JSON object per line for machines.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
@@ -50,6 +50,10 @@ struct Cli {
     /// Print the rules (id, severity, events, title) and exit.
     #[arg(long)]
     list_rules: bool,
+    /// Print the EventBridge event patterns (a JSON array, one pattern per EventBridge rule, each
+    /// within EventBridge's 2,048-character quota) that deliver exactly the events the rules want.
+    #[arg(long)]
+    print_event_pattern: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -96,6 +100,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         for rule in engine.rules() {
             writeln!(out, "{}\t{}\t{}\t{}", rule.id, rule.severity, rule.events.join(","), rule.title)?;
         }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if cli.print_event_pattern {
+        let patterns = trailwarden::pattern::event_patterns(engine.rules(), trailwarden::pattern::MAX_PATTERN_CHARS);
+        writeln!(out, "{}", serde_json::to_string_pretty(&patterns)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(n) = cli.threads {

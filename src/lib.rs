@@ -43,6 +43,7 @@ pub mod lambda;
 #[cfg(feature = "aws")]
 pub mod mail;
 pub mod network;
+pub mod pattern;
 pub mod policy;
 pub mod render;
 pub mod replay;

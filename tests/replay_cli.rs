@@ -270,3 +270,13 @@ fn facts_answer_the_rules_questions() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn print_event_pattern_is_the_registry_s_patterns() {
+    let out = replay(&["--print-event-pattern"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expected =
+        trailwarden::pattern::event_patterns(trailwarden::registry(), trailwarden::pattern::MAX_PATTERN_CHARS);
+    assert_eq!(printed, serde_json::Value::Array(expected));
+}

@@ -1,0 +1,42 @@
+//! The EventBridge patterns come from the registry: exactly the events the rules want, in
+//! patterns EventBridge accepts.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use trailwarden::pattern::{DETAIL_TYPES, EVENTBRIDGE_MAX_PATTERN_CHARS, MAX_PATTERN_CHARS, event_patterns};
+use trailwarden::registry;
+
+fn strings(v: &Value) -> BTreeSet<String> {
+    v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn patterns_cover_every_rule_event_and_nothing_else_within_the_quota() {
+    let patterns = event_patterns(registry(), MAX_PATTERN_CHARS);
+    assert!(patterns.len() >= 2, "the library does not fit one pattern; it is split");
+    let wanted: BTreeSet<(String, String)> =
+        registry().iter().flat_map(|r| r.events.iter().map(|e| (r.source.to_string(), e.to_string()))).collect();
+    let names: BTreeSet<String> = wanted.iter().map(|(_, n)| n.clone()).collect();
+    let mut covered = BTreeSet::new();
+    for p in &patterns {
+        let text = p.to_string();
+        assert!(text.len() <= MAX_PATTERN_CHARS && MAX_PATTERN_CHARS < EVENTBRIDGE_MAX_PATTERN_CHARS, "{}", text.len());
+        assert_eq!(strings(&p["detail-type"]), DETAIL_TYPES.iter().map(|s| s.to_string()).collect());
+        let (sources, events) = (strings(&p["detail"]["eventSource"]), strings(&p["detail"]["eventName"]));
+        assert!(events.is_subset(&names), "a pattern names an event no rule wants");
+        for s in &sources {
+            for e in &events {
+                covered.insert((s.clone(), e.clone()));
+            }
+        }
+    }
+    assert!(wanted.is_subset(&covered), "missing: {:?}", wanted.difference(&covered).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_small_budget_splits_into_more_patterns_each_within_it() {
+    let patterns = event_patterns(registry(), 600);
+    assert!(patterns.len() > event_patterns(registry(), MAX_PATTERN_CHARS).len());
+    assert!(patterns.iter().all(|p| p.to_string().len() <= 600));
+}
