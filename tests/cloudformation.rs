@@ -1,0 +1,84 @@
+//! The stack template: cfn-lint clean, and its EventBridge patterns are the registry's.
+#![cfg(feature = "aws")]
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use serde_json::Value;
+use support::venv_bin;
+
+const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cloudformation/template.yaml");
+
+/// The template as JSON, read by cfn-lint's own loader (it understands `!Ref`, `!GetAtt`, ...).
+fn template() -> Value {
+    let out = Command::new(venv_bin().join("python"))
+        .args([
+            "-c",
+            "import json,sys; from cfnlint.decode import cfn_yaml; print(json.dumps(cfn_yaml.load(sys.argv[1])))",
+        ])
+        .arg(TEMPLATE)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A pattern with its lists sorted, so order does not matter.
+fn normalized(v: &Value) -> Value {
+    match v {
+        Value::Array(items) => {
+            let mut items: Vec<Value> = items.iter().map(normalized).collect();
+            items.sort_by_key(|i| i.to_string());
+            Value::Array(items)
+        }
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), normalized(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn cfn_lint_reports_nothing() {
+    let out = Command::new(venv_bin().join("cfn-lint")).arg(TEMPLATE).output().unwrap();
+    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && report.trim().is_empty(), "cfn-lint:\n{report}");
+}
+
+#[test]
+fn the_template_routes_exactly_the_events_the_registry_wants() {
+    let t = template();
+    let in_template: BTreeSet<String> = t["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::Events::Rule")
+        .map(|r| normalized(&r["Properties"]["EventPattern"]).to_string())
+        .collect();
+    let wanted: BTreeSet<String> =
+        trailwarden::pattern::event_patterns(trailwarden::registry(), trailwarden::pattern::MAX_PATTERN_CHARS)
+            .iter()
+            .map(|p| normalized(p).to_string())
+            .collect();
+    assert_eq!(
+        in_template, wanted,
+        "cloudformation/template.yaml's event patterns differ from the rules': regenerate them from \
+         `cargo run --example replay -- --print-event-pattern` (one AWS::Events::Rule per pattern)"
+    );
+}
+
+#[test]
+fn the_function_runs_the_binary_cargo_lambda_packages() {
+    let t = template();
+    let f = &t["Resources"]["Function"]["Properties"];
+    // cargo lambda packages the `trailwarden-lambda` binary as `bootstrap` for provided.* runtimes.
+    assert_eq!(f["Runtime"], "provided.al2023");
+    assert_eq!(f["Handler"], "bootstrap");
+    assert_eq!(f["MemorySize"], 128);
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    assert!(manifest.contains("name = \"trailwarden-lambda\""));
+    let env = f["Environment"]["Variables"].as_object().unwrap();
+    for var in ["ACCOUNTNAME", "EMAILIDS", "SECRETNAME", "SECRETREGION"] {
+        assert!(env.contains_key(var), "{var} is not set for the function");
+    }
+}
