@@ -10,15 +10,21 @@ use serde_json::Value;
 use support::venv_bin;
 
 const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cloudformation/template.yaml");
+const FORWARDER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cloudformation/forwarder.yaml");
 
-/// The template as JSON, read by cfn-lint's own loader (it understands `!Ref`, `!GetAtt`, ...).
+/// The stack template as JSON.
 fn template() -> Value {
+    load(TEMPLATE)
+}
+
+/// A template as JSON, read by cfn-lint's own loader (it understands `!Ref`, `!GetAtt`, ...).
+fn load(path: &str) -> Value {
     let out = Command::new(venv_bin().join("python"))
         .args([
             "-c",
             "import json,sys; from cfnlint.decode import cfn_yaml; print(json.dumps(cfn_yaml.load(sys.argv[1])))",
         ])
-        .arg(TEMPLATE)
+        .arg(path)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -40,31 +46,34 @@ fn normalized(v: &Value) -> Value {
 
 #[test]
 fn cfn_lint_reports_nothing() {
-    let out = Command::new(venv_bin().join("cfn-lint")).arg(TEMPLATE).output().unwrap();
-    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && report.trim().is_empty(), "cfn-lint:\n{report}");
+    for path in [TEMPLATE, FORWARDER] {
+        let out = Command::new(venv_bin().join("cfn-lint")).arg(path).output().unwrap();
+        let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && report.trim().is_empty(), "cfn-lint {path}:\n{report}");
+    }
 }
 
 #[test]
-fn the_template_routes_exactly_the_events_the_registry_wants() {
-    let t = template();
-    let in_template: BTreeSet<String> = t["Resources"]
-        .as_object()
-        .unwrap()
-        .values()
-        .filter(|r| r["Type"] == "AWS::Events::Rule")
-        .map(|r| normalized(&r["Properties"]["EventPattern"]).to_string())
-        .collect();
+fn the_templates_route_exactly_the_events_the_registry_wants() {
     let wanted: BTreeSet<String> =
         trailwarden::pattern::event_patterns(trailwarden::registry(), trailwarden::pattern::MAX_PATTERN_CHARS)
             .iter()
             .map(|p| normalized(p).to_string())
             .collect();
-    assert_eq!(
-        in_template, wanted,
-        "cloudformation/template.yaml's event patterns differ from the rules': regenerate them from \
-         `cargo run --example replay -- --print-event-pattern` (one AWS::Events::Rule per pattern)"
-    );
+    for path in [TEMPLATE, FORWARDER] {
+        let in_template: BTreeSet<String> = load(path)["Resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|r| r["Type"] == "AWS::Events::Rule")
+            .map(|r| normalized(&r["Properties"]["EventPattern"]).to_string())
+            .collect();
+        assert_eq!(
+            in_template, wanted,
+            "{path}'s event patterns differ from the rules': regenerate them from \
+             `cargo run --example replay -- --print-event-pattern` (one AWS::Events::Rule per pattern)"
+        );
+    }
 }
 
 #[test]
@@ -86,10 +95,12 @@ fn the_function_runs_the_binary_cargo_lambda_packages() {
 #[test]
 fn checkov_finds_nothing_unjustified() {
     // Each skipped check carries its justification in the resource's Metadata.
-    let out = Command::new(venv_bin().join("checkov"))
-        .args(["--compact", "--quiet", "--framework", "cloudformation", "-f", TEMPLATE])
-        .output()
-        .unwrap();
-    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "checkov:\n{report}");
+    for path in [TEMPLATE, FORWARDER] {
+        let out = Command::new(venv_bin().join("checkov"))
+            .args(["--compact", "--quiet", "--framework", "cloudformation", "-f", path])
+            .output()
+            .unwrap();
+        let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "checkov {path}:\n{report}");
+    }
 }
