@@ -15,7 +15,7 @@ use criterion::{Criterion, Throughput};
 use rayon::prelude::*;
 use serde::de::IgnoredAny;
 use trailwarden::input;
-use trailwarden::replay::scan_bytes;
+use trailwarden::replay::Replay;
 use trailwarden::{Config, Engine};
 
 fn corpus(events: usize) -> Vec<PathBuf> {
@@ -56,9 +56,10 @@ fn main() {
     let gz: Vec<Vec<u8>> = files.iter().map(|p| std::fs::read(p).unwrap()).collect();
     let plain: Vec<Vec<u8>> = gz.iter().map(|b| gunzip(b)).collect();
     let engine = Engine::new(Config::default()).unwrap();
-    let records: u64 = plain.iter().map(|b| scan_bytes(&engine, Path::new("x"), b).records).sum();
+    let scan = Replay::new(&engine);
+    let records: u64 = plain.iter().map(|b| scan.scan_bytes(Path::new("x"), b).records).sum();
     assert_eq!(records, events as u64);
-    let alerts: usize = plain.iter().map(|b| scan_bytes(&engine, Path::new("x"), b).details.len()).sum();
+    let alerts: usize = plain.iter().map(|b| scan.scan_bytes(Path::new("x"), b).details.len()).sum();
     let mb = |v: &[Vec<u8>]| v.iter().map(Vec::len).sum::<usize>() as f64 / 1e6;
     eprintln!(
         "corpus: {} files, {records} records, {:.0} MB gzip, {:.0} MB JSON, {alerts} alerts, {} rules, {} threads",
@@ -98,14 +99,14 @@ fn main() {
     // What replay does per file: decompress, then scan every record through every rule.
     let replay_gz = |f: &Vec<u8>| {
         BUF.with_borrow_mut(|buf| {
-            input::read_stream_into(&f[..], Path::new("x"), buf).unwrap();
-            scan_bytes(&engine, Path::new("x"), buf).details.len()
+            input::read_stream_into(&f[..], Path::new("x"), buf, input::MAX_FILE_BYTES).unwrap();
+            scan.scan_bytes(Path::new("x"), buf).details.len()
         })
     };
     g.bench_function("replay_gzip_1core", |b| b.iter(|| gz.iter().map(replay_gz).sum::<usize>()));
     g.bench_function("replay_gzip_all_cores", |b| b.iter(|| gz.par_iter().map(replay_gz).sum::<usize>()));
     g.bench_function("replay_plain_1core", |b| {
-        b.iter(|| plain.iter().map(|f| scan_bytes(&engine, Path::new("x"), f).details.len()).sum::<usize>());
+        b.iter(|| plain.iter().map(|f| scan.scan_bytes(Path::new("x"), f).details.len()).sum::<usize>());
     });
     g.finish();
     c.final_summary();

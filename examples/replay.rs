@@ -5,7 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
@@ -16,9 +16,26 @@ use trailwarden::{Config, Engine};
 #[command(about = "Replay CloudTrail logs through trailwarden's rules", version)]
 struct Cli {
     /// Files or folders (walked recursively): .json, .jsonl, .json.gz; bare records, arrays,
-    /// CloudTrail log files, EventBridge envelopes or JSON lines of any of these.
+    /// CloudTrail log files, EventBridge envelopes or JSON lines of any of these. `-` reads
+    /// standard input (plain or gzip, documents one after another: `zcat ... | replay -`).
     #[arg(required_unless_present_any = ["list_rules", "print_event_pattern"])]
     paths: Vec<PathBuf>,
+    /// Only events at or after this time: RFC 3339 (2025-03-01T12:00:00Z) or a date (UTC).
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Only events before this time; a date includes that whole day (UTC).
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+    /// Largest decompressed file (or document on standard input) read, in MiB; a gzip bomb stops here.
+    #[arg(long, value_name = "MIB", default_value_t = trailwarden::input::MAX_FILE_BYTES >> 20)]
+    max_file_size: u64,
+    /// Largest record evaluated, in KiB; a larger one is reported and skipped.
+    #[arg(long, value_name = "KIB", default_value_t = trailwarden::input::MAX_RECORD_BYTES >> 10)]
+    max_record_size: usize,
+    /// Progress on stderr: a bar on a terminal (auto), also plain lines every 5 s when stderr is
+    /// not a terminal (always), or none.
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    progress: ProgressMode,
     /// Alert output: a table for people, or one JSON object per line for machines.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
@@ -54,6 +71,13 @@ struct Cli {
     /// within EventBridge's 2,048-character quota) that deliver exactly the events the rules want.
     #[arg(long)]
     print_event_pattern: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ProgressMode {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -115,8 +139,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         OutputFormat::Jsonl => Format::Jsonl,
     };
 
+    let mut scan = replay::Replay::new(&engine);
+    scan.window = replay::TimeWindow::parse(cli.since.as_deref(), cli.until.as_deref())?;
+    scan.max_file_bytes = cli.max_file_size.saturating_mul(1 << 20);
+    scan.max_record_bytes = cli.max_record_size.saturating_mul(1 << 10);
+    let stdin = cli.paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin && cli.paths.len() > 1 {
+        anyhow::bail!("`-` (standard input) cannot be combined with other paths");
+    }
+
     let started = Instant::now();
-    let (files, walk_errors) = trailwarden::input::collect_files(&cli.paths);
+    let (files, walk_errors) = match stdin {
+        true => (Vec::new(), Vec::new()),
+        false => trailwarden::input::collect_files(&cli.paths),
+    };
     let mut totals = Totals::default();
     let mut stderr = std::io::stderr();
     for e in &walk_errors {
@@ -131,14 +167,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let progress = Progress::default();
     let mut table_rows = Vec::new();
     let mut suppressed_rows = Vec::new();
-    let done = std::sync::atomic::AtomicBool::new(false);
+    let done = AtomicBool::new(false);
+    let total = (!stdin).then_some(files.len() as u64);
     std::thread::scope(|scope| -> anyhow::Result<()> {
-        if std::io::stderr().is_terminal() {
-            scope.spawn(|| draw_progress(files.len() as u64, &progress, &done, started));
+        match (cli.progress, std::io::stderr().is_terminal()) {
+            (ProgressMode::Never, _) | (ProgressMode::Auto, false) => {}
+            (_, true) => {
+                scope.spawn(|| draw_progress(total, &progress, &done, started));
+            }
+            (ProgressMode::Always, false) => {
+                scope.spawn(|| log_progress(total, &progress, &done, started));
+            }
         }
         let result = (|| -> anyhow::Result<()> {
             let mut failure = Ok(());
-            replay::scan_files(&engine, &files, &progress, |report| {
+            let each = |report: replay::FileReport| {
                 totals.add(&engine, &report);
                 if let Some(dir) = &cli.html
                     && let Err(e) = replay::write_previews(dir, &report.details, &cli.account_name, &mut previews)
@@ -170,7 +213,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         Format::Table => suppressed_rows.extend(report.suppressed),
                     }
                 }
-            });
+            };
+            match stdin {
+                true => scan.scan_stream(std::io::stdin(), replay::STDIN, &progress, each),
+                false => scan.scan_files(&files, &progress, each),
+            }
             failure?;
             Ok(())
         })();
@@ -189,21 +236,50 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(if totals.errors > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
-/// A progress bar on stderr (only when it is a terminal): files, records, records/s and ETA.
-fn draw_progress(total: u64, progress: &Progress, done: &std::sync::atomic::AtomicBool, started: Instant) {
-    let bar = indicatif::ProgressBar::new(total);
-    let style = indicatif::ProgressStyle::with_template(
-        "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} files, {msg} (ETA {eta})",
-    )
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-    .progress_chars("=> ");
+/// Records per second so far, and the time left by the share of files done.
+fn rates(total: Option<u64>, progress: &Progress, started: Instant) -> (u64, u64, f64, Option<Duration>) {
+    let files = progress.files.load(Ordering::Relaxed);
+    let records = progress.records.load(Ordering::Relaxed);
+    let secs = started.elapsed().as_secs_f64().max(1e-3);
+    let eta = total
+        .filter(|_| files > 0)
+        .map(|t| Duration::from_secs_f64(secs * t.saturating_sub(files) as f64 / files as f64));
+    (files, records, records as f64 / secs, eta)
+}
+
+/// A progress bar on stderr (when it is a terminal): files, records, records/s and ETA.
+fn draw_progress(total: Option<u64>, progress: &Progress, done: &AtomicBool, started: Instant) {
+    let bar = indicatif::ProgressBar::new(total.unwrap_or(0));
+    let template = match total {
+        Some(_) => "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} files, {msg}",
+        None => "{spinner} {elapsed_precise} standard input: {msg}",
+    };
+    let style = indicatif::ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
     bar.set_style(style);
     while !done.load(Ordering::Relaxed) {
-        let records = progress.records.load(Ordering::Relaxed);
-        let secs = started.elapsed().as_secs_f64().max(1e-3);
-        bar.set_position(progress.files.load(Ordering::Relaxed));
-        bar.set_message(format!("{records} records, {:.0} records/s", records as f64 / secs));
+        let (files, records, rate, eta) = rates(total, progress, started);
+        bar.set_position(files);
+        let eta = eta.map(|e| format!(", ETA {}", indicatif::HumanDuration(e))).unwrap_or_default();
+        bar.set_message(format!("{records} records, {rate:.0} records/s{eta}"));
         std::thread::sleep(Duration::from_millis(100));
     }
     bar.finish_and_clear();
+}
+
+/// Progress as plain lines on stderr every 5 s, for logs (`--progress always`, not a terminal).
+fn log_progress(total: Option<u64>, progress: &Progress, done: &AtomicBool, started: Instant) {
+    let mut last = Instant::now();
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(100));
+        if last.elapsed() < Duration::from_secs(5) {
+            continue;
+        }
+        last = Instant::now();
+        let (files, records, rate, eta) = rates(total, progress, started);
+        let files = total.map(|t| format!("{files}/{t} files, ")).unwrap_or_default();
+        let eta = eta.map(|e| format!(", ETA {}s", e.as_secs())).unwrap_or_default();
+        eprintln!("progress: {files}{records} records, {rate:.0} records/s{eta}");
+    }
 }

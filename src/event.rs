@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -49,6 +49,8 @@ pub struct RawRecord<'a> {
     request_parameters: Option<&'a RawValue>,
     response_elements: Option<&'a RawValue>,
     additional_event_data: Option<&'a RawValue>,
+    /// Addresses of the first byte of the record's first value and one past its last value's end.
+    span: (usize, usize),
 }
 
 pub(crate) enum Field {
@@ -130,12 +132,33 @@ impl<'a> RawRecord<'a> {
             Field::ResponseElements => &mut self.response_elements,
             Field::AdditionalEventData => &mut self.additional_event_data,
             Field::Records | Field::Detail | Field::DetailType | Field::Other => {
-                map.next_value::<IgnoredAny>()?;
+                // Skipped unread, but its extent counts towards the record's size.
+                let value: &'a RawValue = map.next_value()?;
+                self.extend(value);
                 return Ok(());
             }
         };
-        *slot = Some(map.next_value()?);
+        let value: &'a RawValue = map.next_value()?;
+        *slot = Some(value);
+        self.extend(value);
         Ok(())
+    }
+
+    fn extend(&mut self, value: &RawValue) {
+        let text = value.get();
+        let (start, end) = (text.as_ptr() as usize, text.as_ptr() as usize + text.len());
+        self.span = if self.span == (0, 0) { (start, end) } else { (self.span.0.min(start), self.span.1.max(end)) };
+    }
+
+    /// The record's size in bytes, from its first value to the end of its last (the keys and
+    /// braces around them are a few bytes more): what the record-size limit is checked against.
+    pub fn len(&self) -> usize {
+        self.span.1 - self.span.0
+    }
+
+    /// True when the record had no fields.
+    pub fn is_empty(&self) -> bool {
+        self.span == (0, 0)
     }
 
     /// Where the record's first kept field starts, as an address inside the buffer it was read
@@ -162,6 +185,11 @@ impl<'a> RawRecord<'a> {
         .flatten()
         .map(|r| r.get().as_ptr() as usize)
         .min()
+    }
+
+    /// The record's `eventTime` (read only when replay filters by time).
+    pub fn event_time(&self) -> Result<Cow<'a, str>, FieldError> {
+        required_str(self.event_time, "eventTime")
     }
 
     /// The record's `eventName`, the one field read for every record.

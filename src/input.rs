@@ -16,8 +16,14 @@ use serde_json::value::RawValue;
 
 use crate::event::{Field, FieldError, RawRecord};
 
-/// The largest decompressed file we read; a gzip bomb stops here with an error.
-pub const MAX_FILE_BYTES: u64 = 4 << 30;
+/// The default limit on one file's decompressed size (512 MiB): reading stops there with
+/// [`InputError::TooLarge`], so a gzip bomb (a small file inflating to gigabytes) costs at most
+/// this much memory per worker. CloudTrail log files are far smaller (tens of MiB at most).
+pub const MAX_FILE_BYTES: u64 = 512 << 20;
+
+/// The default limit on one record's size (1 MiB): a larger record is reported and skipped.
+/// CloudTrail itself omits request parameters over 100 KiB, so a real record never comes close.
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
 
 /// What one record position in a file turned out to be.
 // Moved once per record straight to its consumer; boxing the large variant would allocate per record.
@@ -38,8 +44,16 @@ pub enum InputError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: corrupt gzip data: {source}")]
     Gzip { path: PathBuf, source: std::io::Error },
-    #[error("{path}: larger than {limit} bytes once decompressed; skipped")]
+    #[error(
+        "{path}: stopped after {} of decompressed data, the limit for one file (a gzip bomb, or raise --max-file-size); the file's records were not read",
+        mib(*limit)
+    )]
     TooLarge { path: PathBuf, limit: u64 },
+    #[error(
+        "{path}: record {record}{}: {} bytes, over the {} limit for one record; skipped",
+        line.map(|l| format!(" (line {l})")).unwrap_or_default(), size, mib(*limit as u64)
+    )]
+    RecordTooLarge { path: PathBuf, record: usize, line: Option<usize>, size: usize, limit: usize },
     #[error("{path}: empty file, no records")]
     Empty { path: PathBuf },
     #[error("{path}: invalid JSON at line {line} column {column}: {message}")]
@@ -48,7 +62,40 @@ pub enum InputError {
     Record { path: PathBuf, record: usize, line: Option<usize>, what: String },
 }
 
+/// A byte count for people: `512 MiB`, `1.5 MiB`, `64 KiB`, `300 bytes`.
+pub fn mib(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
 impl<'a> Item<'a> {
+    /// The record's size in bytes (see [`RawRecord::len`]); 0 for what is not a record.
+    pub fn len(&self) -> usize {
+        match self {
+            Item::Record(r) => r.len(),
+            Item::Text(t) => t.len(),
+            Item::NotARecord(_) => 0,
+        }
+    }
+
+    /// True for what is not a record or is an empty one.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Where the record starts in the buffer it was read from (see [`line_at`]).
+    pub fn start_address(&self) -> Option<usize> {
+        match self {
+            Item::Record(r) => r.start_address(),
+            Item::Text(t) => Some(t.as_ptr() as usize),
+            Item::NotARecord(_) => None,
+        }
+    }
+
     /// The record's top-level fields, scanning it now if it was kept as text. `Err` names what
     /// was found instead of a record.
     pub fn scan(self) -> Result<RawRecord<'a>, String> {
@@ -385,7 +432,7 @@ impl InputError {
     pub fn line(&self) -> usize {
         match self {
             InputError::Syntax { line, .. } => *line,
-            InputError::Record { line, .. } => line.unwrap_or(0),
+            InputError::Record { line, .. } | InputError::RecordTooLarge { line, .. } => line.unwrap_or(0),
             _ => 0,
         }
     }
@@ -425,56 +472,228 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputError>) {
     (files, errors)
 }
 
-/// Reads a whole file, gunzipping it when it starts with the gzip magic bytes (whatever its name).
+/// Reads a whole file, gunzipping it when it starts with the gzip magic bytes (whatever its name),
+/// up to [`MAX_FILE_BYTES`] decompressed.
 pub fn read_file(path: &Path) -> Result<Vec<u8>, InputError> {
     let mut buf = Vec::new();
-    read_file_into(path, &mut buf)?;
+    read_file_into(path, &mut buf, MAX_FILE_BYTES)?;
     Ok(buf)
 }
 
 /// [`read_file`] into a caller's buffer (cleared first), so a worker reuses one allocation for
-/// every file instead of faulting in fresh pages for each.
-pub fn read_file_into(path: &Path, buf: &mut Vec<u8>) -> Result<(), InputError> {
+/// every file instead of faulting in fresh pages for each; at most `max_bytes` decompressed.
+pub fn read_file_into(path: &Path, buf: &mut Vec<u8>, max_bytes: u64) -> Result<(), InputError> {
     let file = std::fs::File::open(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
-    read_stream_into(file, path, buf)
+    read_stream_into(file, path, buf, max_bytes)
 }
 
-/// Reads a whole stream (a file, standard input), gunzipping it when it is gzip data.
+/// Reads a whole stream, gunzipping it when it is gzip data, up to [`MAX_FILE_BYTES`].
 pub fn read_stream(reader: impl Read, path: &Path) -> Result<Vec<u8>, InputError> {
     let mut buf = Vec::new();
-    read_stream_into(reader, path, &mut buf)?;
+    read_stream_into(reader, path, &mut buf, MAX_FILE_BYTES)?;
     Ok(buf)
 }
 
-/// [`read_stream`] into a caller's buffer (cleared first).
-pub fn read_stream_into(mut reader: impl Read, path: &Path, buf: &mut Vec<u8>) -> Result<(), InputError> {
-    buf.clear();
-    let io = |source| InputError::Io { path: path.to_path_buf(), source };
+/// The reader of a stream, gunzipping it when it starts with the gzip magic bytes.
+pub fn decompressed<'r>(mut reader: impl Read + 'r) -> std::io::Result<(Box<dyn Read + 'r>, bool)> {
     let mut head = [0u8; 2];
     let mut got = 0;
     while got < 2 {
-        match reader.read(&mut head[got..]).map_err(io)? {
+        match reader.read(&mut head[got..])? {
             0 => break,
             n => got += n,
         }
     }
-    let chained = std::io::Read::chain(&head[..got], reader);
-    let limit = MAX_FILE_BYTES + 1;
-    let read = if head[..got] == [0x1f, 0x8b] {
-        flate2::read::MultiGzDecoder::new(chained)
-            .take(limit)
-            .read_to_end(buf)
-            .map_err(|source| InputError::Gzip { path: path.to_path_buf(), source })?
+    let chained = std::io::Read::chain(std::io::Cursor::new(head).take(got as u64), reader);
+    Ok(if head[..got] == [0x1f, 0x8b] {
+        (Box::new(flate2::read::MultiGzDecoder::new(chained)), true)
     } else {
-        chained.take(limit).read_to_end(buf).map_err(io)?
-    };
-    if read as u64 > MAX_FILE_BYTES {
-        return Err(InputError::TooLarge { path: path.to_path_buf(), limit: MAX_FILE_BYTES });
+        (Box::new(chained), false)
+    })
+}
+
+/// [`read_stream`] into a caller's buffer (cleared first), at most `max_bytes` decompressed.
+pub fn read_stream_into(reader: impl Read, path: &Path, buf: &mut Vec<u8>, max_bytes: u64) -> Result<(), InputError> {
+    buf.clear();
+    let io = |source| InputError::Io { path: path.to_path_buf(), source };
+    let (reader, gzip) = decompressed(reader).map_err(io)?;
+    let read = reader.take(max_bytes.saturating_add(1)).read_to_end(buf).map_err(|source| match gzip {
+        true => InputError::Gzip { path: path.to_path_buf(), source },
+        false => InputError::Io { path: path.to_path_buf(), source },
+    })?;
+    if read as u64 > max_bytes {
+        buf.clear();
+        return Err(InputError::TooLarge { path: path.to_path_buf(), limit: max_bytes });
     }
     if buf.iter().all(u8::is_ascii_whitespace) {
         return Err(InputError::Empty { path: path.to_path_buf() });
     }
     Ok(())
+}
+
+/// A stream's whole documents, cut into parts of about `part_bytes` (see [`StreamParts::new`]).
+pub struct Part {
+    pub bytes: Vec<u8>,
+    /// Line breaks in `bytes`, so positions in later parts count from the stream's start.
+    pub newlines: usize,
+}
+
+/// Cuts a stream of JSON documents (one after another, as `zcat` or JSON lines give them) into
+/// parts that end where a top-level document ends, so each part can be scanned on its own core.
+/// Memory stays bounded: a document may be at most `max_bytes`.
+pub struct StreamParts<R> {
+    reader: R,
+    path: PathBuf,
+    part_bytes: usize,
+    max_bytes: u64,
+    buf: Vec<u8>,
+    /// How much of `buf` the boundary scan has looked at, and its state there.
+    scanned: usize,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    /// The last place in `buf` where a top-level document ended.
+    boundary: Option<usize>,
+    eof: bool,
+    /// Dropping a document over the limit: later overflows before a document ends are its rest.
+    skipping: bool,
+    /// A read error, reported after the documents read before it.
+    error: Option<std::io::Error>,
+}
+
+impl<R: Read> StreamParts<R> {
+    /// `reader` must already be decompressed (see [`decompressed`]); `path` names it in errors.
+    pub fn new(reader: R, path: PathBuf, part_bytes: usize, max_bytes: u64) -> Self {
+        StreamParts {
+            reader,
+            path,
+            part_bytes: part_bytes.max(1),
+            max_bytes,
+            buf: Vec::new(),
+            scanned: 0,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            boundary: None,
+            eof: false,
+            skipping: false,
+            error: None,
+        }
+    }
+
+    /// The next part, an error (after which reading goes on), or `None` at the end.
+    pub fn next_part(&mut self) -> Option<Result<Part, InputError>> {
+        loop {
+            if let Some(b) = self.boundary
+                && (b >= self.part_bytes || self.eof)
+            {
+                return Some(Ok(self.cut(b)));
+            }
+            if self.eof {
+                // What is left after the last complete document goes to the parser, which names
+                // what is wrong with it.
+                if !self.buf.iter().all(u8::is_ascii_whitespace) {
+                    return Some(Ok(self.cut(self.buf.len())));
+                }
+                return self.error.take().map(|source| Err(InputError::Io { path: self.path.clone(), source }));
+            }
+            if self.buf.len() as u64 > self.max_bytes
+                && let Some(part) = self.overflow()
+            {
+                return Some(part);
+            }
+            self.fill();
+            self.scan();
+        }
+    }
+
+    fn fill(&mut self) {
+        let len = self.buf.len();
+        // Reads of at most a part (and 1 MiB), so parts are cut near the size asked for.
+        let room = (self.max_bytes + 1).saturating_sub(len as u64).max(1);
+        let want = self.part_bytes.min(1 << 20).min(usize::try_from(room).unwrap_or(usize::MAX));
+        self.buf.resize(len + want, 0);
+        loop {
+            match self.reader.read(&mut self.buf[len..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    self.buf.truncate(len);
+                    return;
+                }
+                Ok(n) => {
+                    self.buf.truncate(len + n);
+                    return;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(len);
+                    self.error = Some(e);
+                    self.eof = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Tracks nesting and strings over the bytes read since the last call.
+    fn scan(&mut self) {
+        for (i, &b) in self.buf.iter().enumerate().skip(self.scanned) {
+            if self.in_string {
+                match (self.escaped, b) {
+                    (true, _) => self.escaped = false,
+                    (false, b'\\') => self.escaped = true,
+                    (false, b'"') => self.in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth = self.depth.saturating_add(1),
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.depth == 0 {
+                        self.boundary = Some(i + 1);
+                        self.skipping = false;
+                    }
+                }
+                b'\n' if self.depth == 0 => self.boundary = Some(i + 1),
+                _ => {}
+            }
+        }
+        self.scanned = self.buf.len();
+    }
+
+    fn cut(&mut self, at: usize) -> Part {
+        let rest = self.buf.split_off(at);
+        let bytes = std::mem::replace(&mut self.buf, rest);
+        self.scanned -= at.min(self.scanned);
+        self.boundary = None;
+        Part { newlines: memchr::memchr_iter(b'\n', &bytes).count(), bytes }
+    }
+
+    /// No document ended within `max_bytes`. Usually a broken line of JSON lines left a bracket
+    /// open: cut before the last line that starts a new document and let the parser report the
+    /// broken one. With no such line, the document really is too large: drop it.
+    /// `None` when what was dropped needs no report (whitespace, or more of a dropped document).
+    fn overflow(&mut self) -> Option<Result<Part, InputError>> {
+        let restart = memchr::memmem::rfind(&self.buf, b"\n{").or_else(|| memchr::memmem::rfind(&self.buf, b"\n["));
+        (self.depth, self.in_string, self.escaped) = (0, false, false);
+        if let Some(nl) = restart.filter(|&nl| nl > 0 && !self.skipping) {
+            let part = self.cut(nl + 1);
+            self.scanned = 0;
+            return Some(Ok(part));
+        }
+        let blank = self.buf.iter().all(u8::is_ascii_whitespace);
+        self.buf.clear();
+        self.scanned = 0;
+        self.boundary = None;
+        if blank || self.skipping {
+            return None;
+        }
+        self.skipping = true;
+        Some(Err(InputError::TooLarge { path: self.path.clone(), limit: self.max_bytes }))
+    }
 }
 
 #[cfg(test)]

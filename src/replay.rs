@@ -2,7 +2,7 @@
 //! with output in input order. `examples/replay.rs` is the command line around this.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -12,12 +12,19 @@ use crate::detail::EventDetail;
 use crate::engine::Engine;
 use crate::input::{self, InputError, Item};
 
-/// What one file held.
+/// What one file (or one part of a stream) held.
 #[derive(Debug, Default)]
 pub struct FileReport {
     pub path: PathBuf,
-    /// Record positions met (including ones that could not be read).
+    /// 0 for a file; for a stream read in parts, the part's number (the totals count the
+    /// stream once).
+    pub part: u64,
+    /// Record positions met (including ones that could not be read, and ones outside the time
+    /// window).
     pub records: u64,
+    /// Records outside `--since`/`--until` (only counted among records some rule wants: the
+    /// others are never parsed).
+    pub outside_window: u64,
     /// Decompressed bytes read.
     pub bytes: u64,
     /// Per rule: how many events it looked at.
@@ -36,89 +43,300 @@ pub struct Progress {
     pub bytes: AtomicU64,
 }
 
-/// Reads one file and runs the engine over every record in it.
-pub fn scan_file(engine: &Engine, path: &Path) -> FileReport {
-    thread_local! {
-        // One decompression buffer per worker, reused for every file it reads.
-        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    BUF.with_borrow_mut(|buf| {
-        let report = match input::read_file_into(path, buf) {
-            Ok(()) => scan_bytes(engine, path, buf),
-            Err(e) => FileReport { path: path.to_path_buf(), errors: vec![e], ..FileReport::default() },
-        };
-        // Do not keep a huge buffer alive for a worker's remaining (typically small) files.
-        if buf.capacity() > 64 << 20 {
-            *buf = Vec::new();
+impl Progress {
+    fn add(&self, report: &FileReport) {
+        self.records.fetch_add(report.records, Ordering::Relaxed);
+        self.bytes.fetch_add(report.bytes, Ordering::Relaxed);
+        if report.part == 0 {
+            self.files.fetch_add(1, Ordering::Relaxed);
         }
-        report
-    })
+    }
 }
 
-/// Runs the engine over a whole file's (decompressed) bytes; `path` names it in errors.
-pub fn scan_bytes(engine: &Engine, path: &Path, buf: &[u8]) -> FileReport {
-    let mut report = FileReport { path: path.to_path_buf(), bytes: buf.len() as u64, ..FileReport::default() };
-    let record_error = |record: u64, line: Option<usize>, what: String| InputError::Record {
-        path: path.to_path_buf(),
-        record: record as usize,
-        line,
-        what,
-    };
-    let syntax = input::for_each_item(buf, |item| {
-        report.records += 1;
-        let n = report.records;
-        if let Item::Text(text) = &item
-            && input::event_name_hint(text).is_some_and(|name| !engine.wants(name))
-        {
-            return;
+/// Only events whose `eventTime` is in `[since, until)` are evaluated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeWindow {
+    pub since: Option<jiff::Timestamp>,
+    pub until: Option<jiff::Timestamp>,
+}
+
+/// A `--since`/`--until` value that is neither an RFC 3339 time nor a date.
+#[derive(Debug, thiserror::Error)]
+#[error("`{value}` is not a time: use an RFC 3339 time (2025-03-01T12:00:00Z) or a date (2025-03-01, UTC)")]
+pub struct TimeError {
+    value: String,
+}
+
+impl TimeWindow {
+    /// Reads `--since` and `--until`. A date alone means the whole day in UTC: `--since
+    /// 2025-03-01 --until 2025-03-31` is all of March's first to last day inclusive.
+    pub fn parse(since: Option<&str>, until: Option<&str>) -> Result<Self, TimeError> {
+        let time = |value: &str, end_of_day: bool| -> Result<jiff::Timestamp, TimeError> {
+            let err = || TimeError { value: value.to_string() };
+            if let Ok(t) = value.parse::<jiff::Timestamp>() {
+                return Ok(t);
+            }
+            let date: jiff::civil::Date = value.parse().map_err(|_| err())?;
+            let day = if end_of_day { date.tomorrow().map_err(|_| err())? } else { date };
+            day.to_zoned(jiff::tz::TimeZone::UTC).map(|z| z.timestamp()).map_err(|_| err())
+        };
+        Ok(TimeWindow {
+            since: since.map(|v| time(v, false)).transpose()?,
+            until: until.map(|v| time(v, true)).transpose()?,
+        })
+    }
+
+    pub fn is_all(&self) -> bool {
+        self.since.is_none() && self.until.is_none()
+    }
+
+    fn contains(&self, t: jiff::Timestamp) -> bool {
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
+    }
+
+    /// False when `path` is a CloudTrail S3 key (`.../CloudTrail/<region>/YYYY/MM/DD/...`) whose
+    /// day lies more than a day outside the window: CloudTrail files an event under its delivery
+    /// day, minutes after the event, so a day's margin on each side never drops an event.
+    pub fn may_hold(&self, path: &Path) -> bool {
+        if self.is_all() {
+            return true;
         }
-        let raw = match item.scan() {
-            Ok(raw) => raw,
-            Err(what) => {
-                report.errors.push(record_error(n, None, what));
+        let Some(day) = s3_day(path) else { return true };
+        let margin = jiff::SignedDuration::from_hours(48);
+        let start = match day.to_zoned(jiff::tz::TimeZone::UTC) {
+            Ok(z) => z.timestamp(),
+            Err(_) => return true,
+        };
+        self.since.is_none_or(|s| start.checked_add(margin).is_ok_and(|end| end > s))
+            && self.until.is_none_or(|u| start.checked_sub(margin).is_ok_and(|begin| begin < u))
+    }
+}
+
+/// The day in a CloudTrail S3 key: the three folders after `CloudTrail/<region>/`.
+fn s3_day(path: &Path) -> Option<jiff::civil::Date> {
+    let parts: Vec<&str> = path.iter().filter_map(|p| p.to_str()).collect();
+    let at = parts.iter().rposition(|p| *p == "CloudTrail")?;
+    let [_region, y, m, d, _file] = parts.get(at + 1..at + 6)? else { return None };
+    let digits = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit());
+    if !(digits(y, 4) && digits(m, 2) && digits(d, 2)) {
+        return None;
+    }
+    format!("{y}-{m}-{d}").parse().ok()
+}
+
+/// A replay: the engine, the limits on what input may make it hold, and the time window.
+#[derive(Clone, Copy)]
+pub struct Replay<'e> {
+    pub engine: &'e Engine,
+    /// Decompressed bytes one file (or one document of a stream) may hold.
+    pub max_file_bytes: u64,
+    /// Bytes one record may hold; a larger one is reported and skipped.
+    pub max_record_bytes: usize,
+    pub window: TimeWindow,
+    /// How much of a stream is handed to a worker at once (cut where a document ends).
+    pub stream_part_bytes: usize,
+}
+
+/// The name a stream's reports and errors carry.
+pub const STDIN: &str = "<stdin>";
+
+impl<'e> Replay<'e> {
+    /// Every record, the default limits ([`input::MAX_FILE_BYTES`], [`input::MAX_RECORD_BYTES`]).
+    pub fn new(engine: &'e Engine) -> Self {
+        Replay {
+            engine,
+            max_file_bytes: input::MAX_FILE_BYTES,
+            max_record_bytes: input::MAX_RECORD_BYTES,
+            window: TimeWindow::default(),
+            stream_part_bytes: 8 << 20,
+        }
+    }
+
+    /// Reads one file and runs the engine over every record in it.
+    pub fn scan_file(&self, path: &Path) -> FileReport {
+        thread_local! {
+            // One decompression buffer per worker, reused for every file it reads.
+            static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        BUF.with_borrow_mut(|buf| {
+            let report = match input::read_file_into(path, buf, self.max_file_bytes) {
+                Ok(()) => self.scan_bytes(path, buf),
+                Err(e) => FileReport { path: path.to_path_buf(), errors: vec![e], ..FileReport::default() },
+            };
+            // Do not keep a huge buffer alive for a worker's remaining (typically small) files.
+            if buf.capacity() > 64 << 20 {
+                *buf = Vec::new();
+            }
+            report
+        })
+    }
+
+    /// Runs the engine over a whole file's (decompressed) bytes; `path` names it in errors.
+    pub fn scan_bytes(&self, path: &Path, buf: &[u8]) -> FileReport {
+        let engine = self.engine;
+        let mut report = FileReport { path: path.to_path_buf(), bytes: buf.len() as u64, ..FileReport::default() };
+        let record_error = |record: u64, line: Option<usize>, what: String| InputError::Record {
+            path: path.to_path_buf(),
+            record: record as usize,
+            line,
+            what,
+        };
+        let syntax = input::for_each_item(buf, |item| {
+            report.records += 1;
+            let n = report.records;
+            if item.len() > self.max_record_bytes {
+                report.errors.push(InputError::RecordTooLarge {
+                    path: path.to_path_buf(),
+                    record: n as usize,
+                    line: input::line_at(buf, item.start_address()),
+                    size: item.len(),
+                    limit: self.max_record_bytes,
+                });
                 return;
             }
-        };
-        match engine.evaluate_raw(&raw) {
-            Ok(None) => {}
-            Ok(Some(eval)) => {
-                for id in eval.matched {
-                    *report.matched.entry(id).or_default() += 1;
-                }
-                report.details.extend(eval.details);
-                report.suppressed.extend(eval.suppressed);
-                let line = || input::line_at(buf, raw.start_address());
-                report.errors.extend(eval.errors.into_iter().map(|e| record_error(n, line(), e.to_string())));
+            if let Item::Text(text) = &item
+                && input::event_name_hint(text).is_some_and(|name| !engine.wants(name))
+            {
+                return;
             }
-            Err(e) => report.errors.push(record_error(n, input::line_at(buf, raw.start_address()), e.to_string())),
-        }
-    });
-    report.errors.extend(syntax.into_iter().map(|(line, column, message)| InputError::Syntax {
-        path: path.to_path_buf(),
-        line,
-        column,
-        message,
-    }));
-    report.errors.sort_by_key(InputError::line);
-    report
-}
+            let raw = match item.scan() {
+                Ok(raw) => raw,
+                Err(what) => {
+                    report.errors.push(record_error(n, None, what));
+                    return;
+                }
+            };
+            let line = || input::line_at(buf, raw.start_address());
+            if !self.window.is_all() && raw.event_name().is_ok_and(|name| engine.wants(&name)) {
+                let time = raw.event_time().and_then(|t| {
+                    t.parse::<jiff::Timestamp>()
+                        .map_err(|e| crate::event::FieldError::new("eventTime", format!("not an RFC 3339 time: {e}")))
+                });
+                match time {
+                    Ok(t) if self.window.contains(t) => {}
+                    Ok(_) => {
+                        report.outside_window += 1;
+                        return;
+                    }
+                    Err(e) => {
+                        report.errors.push(record_error(n, line(), format!("{e} (needed for --since/--until)")));
+                        return;
+                    }
+                }
+            }
+            match engine.evaluate_raw(&raw) {
+                Ok(None) => {}
+                Ok(Some(eval)) => {
+                    for id in eval.matched {
+                        *report.matched.entry(id).or_default() += 1;
+                    }
+                    report.details.extend(eval.details);
+                    report.suppressed.extend(eval.suppressed);
+                    report.errors.extend(eval.errors.into_iter().map(|e| record_error(n, line(), e.to_string())));
+                }
+                Err(e) => report.errors.push(record_error(n, line(), e.to_string())),
+            }
+        });
+        report.errors.extend(syntax.into_iter().map(|(line, column, message)| InputError::Syntax {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        }));
+        report.errors.sort_by_key(InputError::line);
+        report
+    }
 
-/// Scans `files` on every core (or `threads`), calling `each` with every report in input order.
-/// Files are taken in batches so output streams and memory stays bounded whatever the count.
-pub fn scan_files(engine: &Engine, files: &[PathBuf], progress: &Progress, mut each: impl FnMut(FileReport)) {
-    let batch = rayon::current_num_threads().max(1) * 8;
-    for chunk in files.chunks(batch) {
-        let reports: Vec<FileReport> = chunk
-            .par_iter()
-            .map(|path| {
-                let report = scan_file(engine, path);
-                progress.records.fetch_add(report.records, Ordering::Relaxed);
-                progress.bytes.fetch_add(report.bytes, Ordering::Relaxed);
-                progress.files.fetch_add(1, Ordering::Relaxed);
-                report
-            })
-            .collect();
-        reports.into_iter().for_each(&mut each);
+    /// Scans `files` on every core (or the current rayon pool's), calling `each` with every report
+    /// in input order. Files are taken in batches, so output streams and memory stays bounded
+    /// whatever the count. Files the time window rules out by their S3 key are not read.
+    pub fn scan_files(&self, files: &[PathBuf], progress: &Progress, mut each: impl FnMut(FileReport)) {
+        let batch = rayon::current_num_threads().max(1) * 8;
+        for chunk in files.chunks(batch) {
+            let reports: Vec<FileReport> = chunk
+                .par_iter()
+                .map(|path| {
+                    let report = match self.window.may_hold(path) {
+                        true => self.scan_file(path),
+                        false => FileReport { path: path.clone(), ..FileReport::default() },
+                    };
+                    progress.add(&report);
+                    report
+                })
+                .collect();
+            reports.into_iter().for_each(&mut each);
+        }
+    }
+
+    /// Scans a stream (standard input: JSON documents of any shape one after another, plain or
+    /// gzip, as `zcat` or `cat *.json.gz` give them) on every core: it is cut into parts of whole
+    /// documents, read on one thread while the parts before are scanned on the others. Record
+    /// numbers and lines count from the start of the stream; memory stays bounded.
+    pub fn scan_stream(
+        &self,
+        reader: impl Read + Send,
+        name: &str,
+        progress: &Progress,
+        mut each: impl FnMut(FileReport),
+    ) {
+        let path = PathBuf::from(name);
+        let workers = rayon::current_num_threads().max(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<input::Part, InputError>>(workers * 2);
+        std::thread::scope(|scope| {
+            let reader_path = path.clone();
+            scope.spawn(move || {
+                let mut parts = match input::decompressed(reader) {
+                    Ok((reader, _)) => {
+                        input::StreamParts::new(reader, reader_path, self.stream_part_bytes, self.max_file_bytes)
+                    }
+                    Err(source) => {
+                        let _ = tx.send(Err(InputError::Io { path: reader_path, source }));
+                        return;
+                    }
+                };
+                while let Some(part) = parts.next_part() {
+                    if tx.send(part).is_err() {
+                        return;
+                    }
+                }
+            });
+            let (mut lines, mut records, mut number) = (0usize, 0u64, 0u64);
+            let mut rx = rx.into_iter().peekable();
+            while rx.peek().is_some() {
+                let batch: Vec<_> = rx.by_ref().take(workers).collect();
+                let reports: Vec<(FileReport, usize)> = batch
+                    .into_par_iter()
+                    .map(|part| match part {
+                        Ok(part) => (self.scan_bytes(&path, &part.bytes), part.newlines),
+                        Err(e) => (FileReport { path: path.clone(), errors: vec![e], ..Default::default() }, 0),
+                    })
+                    .collect();
+                for (mut report, newlines) in reports {
+                    report.part = number;
+                    number += 1;
+                    for e in &mut report.errors {
+                        shift(e, lines, records);
+                    }
+                    lines += newlines;
+                    records += report.records;
+                    progress.add(&report);
+                    each(report);
+                }
+            }
+        });
+    }
+}
+/// Moves a stream part's error positions (lines, record numbers) to count from the stream's start.
+fn shift(e: &mut InputError, lines: usize, records: u64) {
+    match e {
+        InputError::Syntax { line, .. } => *line += lines,
+        InputError::Record { line, record, .. } | InputError::RecordTooLarge { line, record, .. } => {
+            *record += records as usize;
+            if let Some(l) = line {
+                *l += lines;
+            }
+        }
+        _ => {}
     }
 }
 
@@ -136,6 +354,7 @@ pub enum Format {
 pub struct Totals {
     pub files: u64,
     pub records: u64,
+    pub outside_window: u64,
     pub bytes: u64,
     pub errors: u64,
     pub suppressed: u64,
@@ -145,7 +364,8 @@ pub struct Totals {
 
 impl Totals {
     pub fn add(&mut self, engine: &Engine, report: &FileReport) {
-        self.files += 1;
+        self.files += u64::from(report.part == 0);
+        self.outside_window += report.outside_window;
         self.records += report.records;
         self.bytes += report.bytes;
         self.errors += report.errors.len() as u64;
@@ -180,9 +400,13 @@ impl Totals {
         writeln!(out, "{table}")?;
         let secs = elapsed.as_secs_f64();
         let rate = if secs > 0.0 { self.records as f64 / secs } else { 0.0 };
+        let window = match self.outside_window {
+            0 => String::new(),
+            n => format!(" ({n} wanted records outside --since/--until)"),
+        };
         writeln!(
             out,
-            "{} files, {} records, {} alerts, {} suppressed, {} input errors in {:.2}s ({:.0} records/s)",
+            "{} files, {} records{window}, {} alerts, {} suppressed, {} input errors in {:.2}s ({:.0} records/s)",
             self.files,
             self.records,
             self.alert_count(),

@@ -280,3 +280,50 @@ fn print_event_pattern_is_the_registry_s_patterns() {
         trailwarden::pattern::event_patterns(trailwarden::registry(), trailwarden::pattern::MAX_PATTERN_CHARS);
     assert_eq!(printed, serde_json::Value::Array(expected));
 }
+
+#[test]
+fn standard_input_reads_like_the_files_it_came_from() {
+    // `cat testdata/**/*.json.gz`-style: each file gzip-compressed, the members one after another.
+    let (files, _) = trailwarden::input::collect_files(&[Path::new(ROOT).join("testdata")]);
+    let mut stream = Vec::new();
+    for f in &files {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &trailwarden::input::read_file(f).unwrap()).unwrap();
+        stream.extend(gz.finish().unwrap());
+    }
+    let mut child = Command::new(replay_bin())
+        .args(["--format", "jsonl", "-"])
+        .current_dir(ROOT)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &stream));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    golden("testdata.jsonl", &text(&out.stdout));
+    assert!(text(&out.stderr).contains("\n1 files, "), "{}", text(&out.stderr));
+
+    let out = replay(&["-", "testdata/"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("`-` (standard input) cannot be combined with other paths"));
+}
+
+#[test]
+fn since_and_until_limit_the_events_and_bad_times_are_usage_errors() {
+    let out = replay(&["--format", "jsonl", "--since", "2099-01-01", "testdata/"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
+    assert!(text(&out.stderr).contains("wanted records outside --since/--until"), "{}", text(&out.stderr));
+
+    let all = text(&replay(&["--format", "jsonl", "testdata/"]).stdout);
+    let out = replay(&["--format", "jsonl", "--since", "2000-01-01T00:00:00Z", "--until", "2099-12-31", "testdata/"]);
+    assert_eq!(text(&out.stdout), all, "a window around everything keeps everything");
+
+    let out = replay(&["--until", "soon", "testdata/"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("`soon` is not a time: use an RFC 3339 time"), "{}", text(&out.stderr));
+}

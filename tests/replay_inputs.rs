@@ -1,0 +1,253 @@
+//! Replay beyond files: standard input cut into parts, the size limits (one record, one file or
+//! gzip bomb), and the `--since`/`--until` window. Library level; the command line is in
+//! `replay_cli.rs`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use trailwarden::input::{self, InputError, StreamParts};
+use trailwarden::replay::{FileReport, Progress, Replay, TimeWindow};
+use trailwarden::{Config, Engine};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn engine() -> Engine {
+    Engine::new(Config::default()).unwrap()
+}
+
+/// Every input file under testdata/, decompressed, in replay's order.
+fn testdata() -> Vec<(PathBuf, Vec<u8>)> {
+    let (files, errors) = input::collect_files(&[Path::new(ROOT).join("testdata")]);
+    assert!(errors.is_empty());
+    files.into_iter().map(|f| (f.clone(), input::read_file(&f).unwrap())).collect()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+/// (rule, event id) of every alert, in order.
+fn alerts(reports: &[FileReport]) -> Vec<(String, String)> {
+    reports.iter().flat_map(|r| &r.details).map(|d| (d.rule_id.clone(), d.event_id.clone())).collect()
+}
+
+fn stream(scan: &Replay, bytes: &[u8]) -> Vec<FileReport> {
+    let mut reports = Vec::new();
+    scan.scan_stream(bytes, "<stdin>", &Progress::default(), |r| reports.push(r));
+    reports
+}
+
+#[test]
+fn a_stream_finds_what_the_files_find_plain_or_gzip_in_any_part_size() {
+    let engine = engine();
+    let scan = Replay::new(&engine);
+    let files = testdata();
+    let from_files: Vec<FileReport> = files.iter().map(|(p, b)| scan.scan_bytes(p, b)).collect();
+    let expected = alerts(&from_files);
+    assert!(expected.len() > 100, "testdata holds many alerts");
+    let records: u64 = from_files.iter().map(|r| r.records).sum();
+
+    // `zcat *.json.gz`: documents one after another; `cat *.json.gz`: gzip members one after another.
+    let mut plain = Vec::new();
+    let mut gz = Vec::new();
+    for (_, bytes) in &files {
+        plain.extend_from_slice(bytes);
+        plain.push(b'\n');
+        gz.extend(gzip(bytes));
+    }
+    for part in [100, 4096, 1 << 20] {
+        let scan = Replay { stream_part_bytes: part, ..scan };
+        for input in [&plain, &gz] {
+            let reports = stream(&scan, input);
+            assert_eq!(alerts(&reports), expected, "part size {part}");
+            assert_eq!(reports.iter().map(|r| r.records).sum::<u64>(), records);
+            assert!(reports.iter().all(|r| r.errors.is_empty()), "part size {part}: {:?}", reports[0].errors);
+            if part == 100 {
+                assert!(reports.len() > 50, "small parts cut the stream: {}", reports.len());
+            }
+        }
+    }
+}
+
+#[test]
+fn stream_errors_name_the_line_and_record_from_the_stream_start() {
+    let engine = engine();
+    let scan = Replay { stream_part_bytes: 64, ..Replay::new(&engine) };
+    let good =
+        std::fs::read_to_string(Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json"))
+            .unwrap();
+    let good: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let good = serde_json::to_string(&good).unwrap();
+    // JSON lines: 300 good records, a broken line (an object left open), 300 more.
+    let mut text = String::new();
+    for _ in 0..300 {
+        text += &good;
+        text += "\n";
+    }
+    text += "{\"eventName\": \"DeleteTrail\", \"requestParameters\": {\n";
+    for _ in 0..300 {
+        text += &good;
+        text += "\n";
+    }
+    let reports = stream(&scan, text.as_bytes());
+    assert_eq!(reports.iter().map(|r| r.details.len()).sum::<usize>(), 600, "every good record alerts");
+    let errors: Vec<String> = reports.iter().flat_map(|r| &r.errors).map(ToString::to_string).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("<stdin>: invalid JSON at line 301 "), "{}", errors[0]);
+}
+
+#[test]
+fn a_record_over_the_limit_is_reported_and_skipped_and_the_rest_is_read() {
+    let engine = engine();
+    let path = Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json");
+    let good = std::fs::read_to_string(&path).unwrap();
+    let mut big: serde_json::Value = serde_json::from_str(&good).unwrap();
+    big["requestParameters"]["padding"] = "x".repeat(2 << 20).into();
+    let big = serde_json::to_string(&big).unwrap();
+    let scan = Replay::new(&engine);
+    for text in [
+        format!("{{\"Records\":[{good},{big},{good}]}}"),
+        format!("[{good},{big},{good}]"),
+        format!("{}\n{big}\n{}\n", good.replace('\n', " "), good.replace('\n', " ")),
+    ] {
+        let report = scan.scan_bytes(Path::new("big.json"), text.as_bytes());
+        assert_eq!(report.records, 3);
+        assert_eq!(report.details.len(), 2, "the records around it are read");
+        let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("big.json: record 2"), "{}", errors[0]);
+        assert!(errors[0].ends_with("bytes, over the 1 MiB limit for one record; skipped"), "{}", errors[0]);
+        assert!(matches!(report.errors[0], InputError::RecordTooLarge { record: 2, .. }));
+    }
+    // The limit is the caller's: with 4 MiB the record is read.
+    let scan = Replay { max_record_bytes: 4 << 20, ..scan };
+    let report = scan.scan_bytes(Path::new("big.json"), format!("[{good},{big}]").as_bytes());
+    assert_eq!((report.details.len(), report.errors.len()), (2, 0));
+}
+
+#[test]
+fn a_gzip_bomb_stops_at_the_file_limit_with_a_clear_error() {
+    // 24 MiB of spaces inflate from about 24 KiB of gzip: three times the limit set below.
+    let bomb = gzip(&vec![b' '; 24 << 20]);
+    assert!(bomb.len() < 1 << 20, "{}", bomb.len());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb.json.gz");
+    std::fs::write(&path, &bomb).unwrap();
+    let engine = engine();
+    let scan = Replay { max_file_bytes: 8 << 20, ..Replay::new(&engine) };
+    let report = scan.scan_file(&path);
+    let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].ends_with("bomb.json.gz: stopped after 8 MiB of decompressed data, the limit for one file (a gzip bomb, or raise --max-file-size); the file's records were not read"),
+        "{}",
+        errors[0]
+    );
+    // The same bomb on standard input, between two good documents: both are still read.
+    let good = gzip(
+        &std::fs::read(Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json")).unwrap(),
+    );
+    let stream_bytes = [good.clone(), gzip(b"{\"Records\":["), bomb, good].concat();
+    let reports = stream(&scan, &stream_bytes);
+    let errors: Vec<String> = reports.iter().flat_map(|r| &r.errors).map(ToString::to_string).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("<stdin>: stopped after 8 MiB"), "{errors:?}");
+    assert_eq!(reports.iter().map(|r| r.details.len()).sum::<usize>(), 2, "the records on both sides");
+}
+
+#[test]
+fn the_time_window_keeps_events_in_it_and_names_bad_times() {
+    let engine = engine();
+    let files = testdata();
+    let all = Replay::new(&engine);
+    let times: Vec<String> =
+        files.iter().flat_map(|(p, b)| all.scan_bytes(p, b).details).map(|d| d.event_time).collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    let (since, until) = (&sorted[sorted.len() / 4], &sorted[3 * sorted.len() / 4]);
+    let window = TimeWindow::parse(Some(since), Some(until)).unwrap();
+    let scan = Replay { window, ..all };
+    let reports: Vec<FileReport> = files.iter().map(|(p, b)| scan.scan_bytes(p, b)).collect();
+    let kept: Vec<&str> = reports.iter().flat_map(|r| &r.details).map(|d| d.event_time.as_str()).collect();
+    let expected: Vec<&str> =
+        times.iter().map(String::as_str).filter(|t| *t >= since.as_str() && *t < until.as_str()).collect();
+    assert!(!expected.is_empty() && expected.len() < times.len());
+    assert_eq!(kept, expected);
+    assert!(reports.iter().map(|r| r.outside_window).sum::<u64>() > 0);
+
+    // Dates are whole UTC days; nonsense is an error that says what is expected.
+    let day = TimeWindow::parse(Some("2025-03-01"), Some("2025-03-01")).unwrap();
+    assert_eq!(day.since.unwrap().to_string(), "2025-03-01T00:00:00Z");
+    assert_eq!(day.until.unwrap().to_string(), "2025-03-02T00:00:00Z");
+    let err = TimeWindow::parse(Some("last tuesday"), None).unwrap_err().to_string();
+    assert!(err.contains("`last tuesday` is not a time"), "{err}");
+
+    // A wanted record whose time cannot be read is named, not silently kept or dropped.
+    let bad = r#"{"eventName":"DeleteTrail","eventSource":"cloudtrail.amazonaws.com","eventTime":"yesterday"}"#;
+    let report = scan.scan_bytes(Path::new("t.json"), bad.as_bytes());
+    let e = report.errors[0].to_string();
+    assert!(e.contains("field `eventTime`: not an RFC 3339 time") && e.contains("--since/--until"), "{e}");
+}
+
+#[test]
+fn the_window_skips_s3_days_far_outside_it_and_keeps_the_edges() {
+    let window = TimeWindow::parse(Some("2025-03-10"), Some("2025-03-12")).unwrap();
+    let key = |day: &str| PathBuf::from(format!("AWSLogs/111122223333/CloudTrail/us-east-1/{day}/x.json.gz"));
+    for day in ["2025/03/09", "2025/03/10", "2025/03/12", "2025/03/13"] {
+        assert!(window.may_hold(&key(day)), "{day}");
+    }
+    for day in ["2025/03/07", "2025/03/15", "2024/03/10"] {
+        assert!(!window.may_hold(&key(day)), "{day}");
+    }
+    assert!(window.may_hold(Path::new("events/2020/01/01/x.json")), "not an S3 key: read it");
+    assert!(TimeWindow::default().may_hold(&key("1999/01/01")));
+}
+
+fn document() -> impl Strategy<Value = String> {
+    let text = prop::sample::select(vec!["a", "}", "]", "{", "[", "\\\"", "\\\\", "\\n", " ", "é"]);
+    let string = prop::collection::vec(text, 0..6).prop_map(|parts| format!("\"{}\"", parts.concat()));
+    let leaf = prop_oneof![string.clone(), Just("1".to_string()), Just("null".to_string())];
+    let value = leaf.prop_recursive(3, 24, 4, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(|v| format!("[{}]", v.join(","))),
+            prop::collection::vec((string.clone(), inner), 0..4).prop_map(|kv| format!(
+                "{{{}}}",
+                kv.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>().join(",")
+            )),
+        ]
+    });
+    prop_oneof![
+        value.clone().prop_map(|v| format!("{{\"eventName\":\"A\",\"x\":{v}}}")),
+        value.prop_map(|v| format!("{{\"Records\":[{{\"eventName\":\"B\",\"y\":{v}}}]}}")),
+    ]
+}
+
+proptest! {
+    /// Parts put back together are the stream, and each ends where a document ends: each part
+    /// alone reads without an error, and together they hold every record.
+    #[test]
+    fn parts_are_whole_documents(
+        docs in prop::collection::vec(document(), 1..12),
+        seps in prop::collection::vec(prop::sample::select(vec!["", "\n", " \n\t", "\r\n"]), 12),
+        part in 1usize..200,
+    ) {
+        let stream: String = docs.iter().zip(&seps).map(|(d, s)| format!("{d}{s}")).collect();
+        let mut parts = StreamParts::new(stream.as_bytes(), PathBuf::from("s"), part, 1 << 20);
+        let mut joined = Vec::new();
+        let mut records = 0;
+        while let Some(p) = parts.next_part() {
+            let p = p.unwrap();
+            prop_assert_eq!(p.newlines, p.bytes.iter().filter(|&&b| b == b'\n').count());
+            let errors = input::for_each_item(&p.bytes, |_| records += 1);
+            prop_assert!(errors.is_empty(), "{:?} in {:?}", errors, String::from_utf8_lossy(&p.bytes));
+            joined.extend(p.bytes);
+        }
+        // Whitespace after the last document is all that may be left out.
+        let joined = String::from_utf8(joined).unwrap();
+        prop_assert_eq!(joined.trim_end(), stream.trim_end());
+        prop_assert_eq!(records, docs.len());
+    }
+}
