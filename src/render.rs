@@ -233,3 +233,99 @@ pub fn console_url(kind: &str, id: &str, region: &str) -> Option<String> {
         _ => None,
     }
 }
+
+/// Checks what every rendered email must be, whatever the event held; the oracle of the fuzz
+/// target and the property tests. The HTML is well formed (every tag one the template uses,
+/// nested and closed, attributes quoted, no `<` or `>` in text or attribute values, entities
+/// only as askama writes them), its only link targets are AWS console pages, and the subject is
+/// one bounded line. `Err` says what is wrong and where.
+pub fn check_email(email: &Email) -> Result<(), String> {
+    const TAGS: &[&str] = &[
+        "html", "head", "meta", "title", "body", "table", "tr", "td", "p", "span", "strong", "h2", "h3", "a", "ul",
+        "li",
+    ];
+    const VOID: &[&str] = &["meta"];
+    if email.subject.contains(['\r', '\n']) {
+        return Err(format!("subject has a line break: {:?}", email.subject));
+    }
+    if email.subject.chars().count() > SUBJECT_SUMMARY_CHARS + 200 {
+        return Err(format!("subject of {} characters", email.subject.chars().count()));
+    }
+    let html = email.html.strip_prefix("<!DOCTYPE html>").ok_or("no doctype")?;
+    let mut open: Vec<&str> = Vec::new();
+    let mut rest = html;
+    let at = |rest: &str| html.len() - rest.len();
+    while !rest.is_empty() {
+        let text_end = rest.find('<').unwrap_or(rest.len());
+        let text = &rest[..text_end];
+        if text.contains('>') {
+            return Err(format!("raw `>` in text at byte {}", at(rest)));
+        }
+        check_entities(text).map_err(|e| format!("{e} at byte {}", at(rest)))?;
+        rest = &rest[text_end..];
+        if rest.is_empty() {
+            break;
+        }
+        let end = rest.find('>').ok_or_else(|| format!("unclosed tag at byte {}", at(rest)))?;
+        let tag = &rest[1..end];
+        if tag.contains('<') {
+            return Err(format!("`<` inside a tag at byte {}", at(rest)));
+        }
+        rest = &rest[end + 1..];
+        if let Some(name) = tag.strip_prefix('/') {
+            match open.pop() {
+                Some(top) if top == name => continue,
+                top => return Err(format!("`</{name}>` closes {top:?} at byte {}", at(rest))),
+            }
+        }
+        let (name, mut attrs) = tag.split_once(' ').unwrap_or((tag, ""));
+        if !TAGS.contains(&name) {
+            return Err(format!("unexpected tag `{name}` at byte {}", at(rest)));
+        }
+        while !attrs.trim_start().is_empty() {
+            attrs = attrs.trim_start();
+            let (key, value) = attrs.split_once("=\"").ok_or_else(|| format!("unquoted attribute in `<{tag}>`"))?;
+            let close = value.find('"').ok_or_else(|| format!("unterminated attribute in `<{tag}>`"))?;
+            let value = &value[..close];
+            check_entities(value)?;
+            if key == "href" && !known_link(value) {
+                return Err(format!("link to `{value}`"));
+            }
+            attrs = &attrs[key.len() + 2 + close + 1..];
+        }
+        if !VOID.contains(&name) {
+            open.push(name);
+        }
+    }
+    match open.is_empty() {
+        true => Ok(()),
+        false => Err(format!("unclosed tags: {open:?}")),
+    }
+}
+
+/// An AWS console page, or a reference some rule's documentation lists.
+fn known_link(href: &str) -> bool {
+    let console = href
+        .strip_prefix("https://")
+        .and_then(|v| v.split(['/', '?', '#']).next())
+        .is_some_and(|host| host.ends_with(".console.aws.amazon.com"));
+    let url = href.replace("&#38;", "&");
+    console || crate::rule::registry().iter().any(|r| r.references().contains(&url.as_str()))
+}
+
+/// `&` only as an entity: named (`&amp;`, `&middot;`...) or numeric (`&#60;`).
+fn check_entities(text: &str) -> Result<(), String> {
+    for (i, _) in text.match_indices('&') {
+        let entity = &text[i + 1..];
+        let end = entity.find(';').filter(|&e| e > 0 && e <= 10).ok_or("bare `&`")?;
+        let name = &entity[..end];
+        let ok = match name.strip_prefix('#') {
+            Some(num) => !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()),
+            None => name.bytes().all(|b| b.is_ascii_alphanumeric()),
+        };
+        if !ok {
+            return Err(format!("malformed entity `&{name};`"));
+        }
+    }
+    Ok(())
+}
