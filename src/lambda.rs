@@ -147,3 +147,33 @@ pub async fn handle<M: Mailer, F: FactSource>(
     );
     Ok(summary)
 }
+
+/// The Lambda's log output: JSON lines filtered by `setting` (`TRAILWARDEN_LOG`, an `EnvFilter`
+/// directive such as `debug` or `trailwarden=trace`; `info` when unset), except that the AWS SDK's
+/// crates never log below `info`, whatever the setting: at debug and trace they print the
+/// resolved credentials' access key id, which is the sender secret's `ACCESS_KEY`. `Err` carries
+/// the reason a setting was not understood (the layer then logs at `info`).
+pub fn log_layer<S, W>(
+    setting: Option<&str>,
+    writer: W,
+) -> (impl tracing_subscriber::Layer<S> + Send + Sync + 'static, Result<(), String>)
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::filter::{EnvFilter, FilterExt, filter_fn};
+    let (env, parsed) = match EnvFilter::try_new(setting.unwrap_or("info")) {
+        Ok(filter) => (filter, Ok(())),
+        Err(e) => (EnvFilter::new("info"), Err(e.to_string())),
+    };
+    let sdk_at_most_info =
+        filter_fn(|meta| !(meta.target().starts_with("aws_") && *meta.level() > tracing::Level::INFO));
+    let layer = tracing_subscriber::fmt::layer()
+        .json()
+        .with_current_span(false)
+        .without_time()
+        .with_writer(writer)
+        .with_filter(env.and(sdk_at_most_info));
+    (layer, parsed)
+}

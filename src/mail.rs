@@ -151,14 +151,10 @@ impl SesMailer {
     async fn load(&self) -> Result<(aws_sdk_sesv2::Client, String), MailError> {
         let name = &self.secret_name;
         let out = self.secrets.get_secret_value().secret_id(name).send().await.map_err(|e| {
-            let e = e.into_service_error();
-            if e.is_resource_not_found_exception() {
+            if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) {
                 MailError::SecretMissing { name: name.clone() }
             } else {
-                MailError::SecretUnreadable {
-                    name: name.clone(),
-                    reason: e.code().map(str::to_string).unwrap_or_else(|| e.to_string()),
-                }
+                MailError::SecretUnreadable { name: name.clone(), reason: sdk_error_text(&e) }
             }
         })?;
         let text = out.secret_string().ok_or_else(|| MailError::SecretMalformed {
@@ -186,13 +182,21 @@ impl Mailer for SesMailer {
             .content(EmailContent::builder().simple(message).build())
             .send()
             .await
-            .map_err(|e| {
-                let e = e.into_service_error();
-                MailError::Send(match e.code() {
-                    Some(code) => format!("{code}: {}", e.message().unwrap_or_default()),
-                    None => e.to_string(),
-                })
-            })?;
+            .map_err(|e| MailError::Send(sdk_error_text(&e)))?;
         Ok(out.message_id().unwrap_or_default().to_string())
+    }
+}
+
+/// What went wrong with an SDK call, for the operator: the service's error code and message, or
+/// for failures before an answer (connection reset, timeout, DNS) the whole chain of causes,
+/// not the SDK's bare "dispatch failure" or "unhandled error".
+fn sdk_error_text<E, R>(e: &aws_sdk_sesv2::error::SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug,
+{
+    match e.code() {
+        Some(code) => format!("{code}: {}", e.message().unwrap_or_default()),
+        None => aws_sdk_sesv2::error::DisplayErrorContext(e).to_string(),
     }
 }

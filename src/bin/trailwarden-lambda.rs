@@ -9,8 +9,14 @@ use trailwarden::mail::SesMailer;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let filter = std::env::var("TRAILWARDEN_LOG").unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).without_time().init();
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let setting = std::env::var("TRAILWARDEN_LOG").ok();
+    let (logs, parsed) = trailwarden::lambda::log_layer(setting.as_deref(), std::io::stdout);
+    tracing_subscriber::registry().with(logs).init();
+    if let Err(e) = parsed {
+        tracing::warn!(error = %e, "TRAILWARDEN_LOG is not a log filter; logging at info");
+    }
 
     // A bad configuration stops the function at start, with a message naming the variable.
     let (cfg, engine) = match LambdaConfig::from_env(|var| std::env::var(var).ok())

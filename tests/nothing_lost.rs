@@ -1,0 +1,223 @@
+//! Nothing is lost: 1,000 alerting events go through the Lambda handler against moto's server
+//! while a fault-injecting layer in front of the SES client's HTTP connection answers at random
+//! with throttling (429), server errors (500, 503) and dropped connections. Every event must
+//! either be mailed exactly once or fail its invocation (so EventBridge retries it and the DLQ
+//! keeps it): the two counts add up to 1,000, and moto holds exactly the mailed ones.
+#![cfg(feature = "aws")]
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use aws_sdk_sesv2::config::retry::RetryConfig;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use support::Moto;
+use trailwarden::facts::Facts;
+use trailwarden::lambda::{HandlerError, handle};
+use trailwarden::mail::SesMailer;
+use trailwarden::{Config, Engine, Event};
+
+/// What the layer did, per kind of answer.
+#[derive(Debug, Default)]
+struct Counts {
+    passed: AtomicU64,
+    throttled: AtomicU64,
+    server_error: AtomicU64,
+    unavailable: AtomicU64,
+    dropped: AtomicU64,
+}
+
+/// Answers a share of requests itself, before they reach the server; passes the rest on.
+#[derive(Debug, Clone)]
+struct Faults {
+    inner: SharedHttpClient,
+    rng: Arc<std::sync::Mutex<fastrand::Rng>>,
+    counts: Arc<Counts>,
+}
+
+#[derive(Debug)]
+struct FaultyConnector {
+    inner: SharedHttpConnector,
+    faults: Faults,
+}
+
+impl HttpClient for Faults {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        SharedHttpConnector::new(FaultyConnector {
+            inner: self.inner.http_connector(settings, components),
+            faults: self.clone(),
+        })
+    }
+}
+
+fn answer(status: u16, error_type: &str, message: &str) -> HttpConnectorFuture {
+    let body = format!(r#"{{"__type":"{error_type}","message":"{message}"}}"#);
+    let mut response = HttpResponse::new(status.try_into().unwrap(), SdkBody::from(body));
+    response.headers_mut().insert("content-type", "application/json");
+    response.headers_mut().insert("x-amzn-errortype", error_type.to_string());
+    HttpConnectorFuture::ready(Ok(response))
+}
+
+impl HttpConnector for FaultyConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let roll = self.faults.rng.lock().unwrap().u32(0..100);
+        let c = &self.faults.counts;
+        match roll {
+            0..25 => {
+                c.throttled.fetch_add(1, Ordering::Relaxed);
+                answer(429, "TooManyRequestsException", "Maximum sending rate exceeded.")
+            }
+            25..33 => {
+                c.server_error.fetch_add(1, Ordering::Relaxed);
+                answer(500, "InternalFailure", "We encountered an internal error. Please try again.")
+            }
+            33..38 => {
+                c.unavailable.fetch_add(1, Ordering::Relaxed);
+                answer(503, "ServiceUnavailable", "Service is unavailable.")
+            }
+            38..43 => {
+                c.dropped.fetch_add(1, Ordering::Relaxed);
+                HttpConnectorFuture::ready(Err(ConnectorError::io(
+                    std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset by peer").into(),
+                )))
+            }
+            _ => {
+                c.passed.fetch_add(1, Ordering::Relaxed);
+                self.inner.call(request)
+            }
+        }
+    }
+}
+
+/// Every firing fixture that alerts without live-state facts.
+fn alerting_events(engine: &Engine) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/events")).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy();
+        if !(name.starts_with("fires_") && name.ends_with(".json")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        let raw = trailwarden::input::parse_single(&text).unwrap();
+        let event = Event::from_raw(&raw).unwrap();
+        if !engine.evaluate(&event).details.is_empty() {
+            out.push(serde_json::from_str(&text).unwrap());
+        }
+    }
+    assert!(out.len() > 50, "{} alerting fixtures", out.len());
+    out
+}
+
+/// A fixture (a bare record, an envelope, a one-record array or log file) with a fresh event id.
+fn with_event_id(event: &serde_json::Value, id: &str) -> String {
+    let mut event = event.clone();
+    let record = match () {
+        _ if event.get("detail").is_some() => &mut event["detail"],
+        _ if event.get("Records").is_some() => &mut event["Records"][0],
+        _ if event.is_array() => &mut event[0],
+        _ => &mut event,
+    };
+    record["eventID"] = id.into();
+    serde_json::to_string(&event).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_alerts_under_random_ses_faults_are_each_mailed_or_failed() {
+    let moto = Moto::start();
+    let secret =
+        r#"{"EMAIL_FROM":"alerts@example.com","SES_REGION":"us-east-1","ACCESS_KEY":"NA","ACCESS_SECRET_KEY":"NA"}"#;
+    let sdk = moto.prepare("alerts@example.com", "trailwarden/sender", Some(secret)).await;
+
+    let seed = std::env::var("FAULT_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x7a11_3a2d);
+    println!("FAULT_SEED={seed}");
+    let faults = Faults {
+        // The SDK's own HTTP client (hyper), plain HTTP to moto.
+        inner: aws_smithy_http_client::Builder::new().build_http(),
+        rng: Arc::new(std::sync::Mutex::new(fastrand::Rng::with_seed(seed))),
+        counts: Arc::new(Counts::default()),
+    };
+    // The SDK's standard retries (3 attempts), with short backoffs so the test runs in seconds.
+    let ses_conf = aws_sdk_sesv2::config::Builder::from(&sdk)
+        .http_client(faults.clone())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(5)),
+        )
+        .build();
+    let ses = aws_sdk_sesv2::Client::from_conf(ses_conf);
+    let mailer = SesMailer::with_factory(
+        aws_sdk_secretsmanager::Client::new(&sdk),
+        "trailwarden/sender",
+        "us-east-1",
+        vec!["secops@example.com".into()],
+        Box::new(move |_| ses.clone()),
+    );
+    let engine = Engine::new(Config::default()).unwrap();
+    let events = alerting_events(&engine);
+
+    let (mut mailed, mut failed) = (Vec::new(), Vec::new());
+    let mut failures: HashMap<String, u64> = HashMap::new();
+    for i in 0..1000u32 {
+        let id = format!("00000000-0000-4000-8000-{i:012}");
+        let payload = with_event_id(&events[i as usize % events.len()], &id);
+        match handle(&engine, &mailer, &Facts::default(), "prod", &payload).await {
+            Ok(summary) => {
+                assert!(summary.message_id.as_deref().is_some_and(|m| !m.is_empty()), "{summary:?}");
+                assert_eq!(summary.event_id, id);
+                mailed.push(id);
+            }
+            Err(HandlerError::Mail(e)) => {
+                let e = e.to_string();
+                let kind = ["TooManyRequestsException", "InternalFailure", "ServiceUnavailable", "dispatch failure"]
+                    .into_iter()
+                    .find(|k| e.contains(k))
+                    .unwrap_or_else(|| panic!("unexpected failure: {e}"));
+                *failures.entry(kind.to_string()).or_default() += 1;
+                failed.push(id);
+            }
+            Err(other) => panic!("event {i}: {other}"),
+        }
+    }
+    let c = &faults.counts;
+    println!(
+        "mailed {}, failed {} {failures:?}; attempts passed {}, throttled {}, 500 {}, 503 {}, dropped {}",
+        mailed.len(),
+        failed.len(),
+        c.passed.load(Ordering::Relaxed),
+        c.throttled.load(Ordering::Relaxed),
+        c.server_error.load(Ordering::Relaxed),
+        c.unavailable.load(Ordering::Relaxed),
+        c.dropped.load(Ordering::Relaxed),
+    );
+    assert_eq!(mailed.len() + failed.len(), 1000);
+    assert!(!failed.is_empty() && !mailed.is_empty(), "the faults must bite, and retries must save some");
+    assert!(c.throttled.load(Ordering::Relaxed) > 0 && c.dropped.load(Ordering::Relaxed) > 0);
+
+    // moto holds exactly the mailed events, each once; none of the failed ones.
+    let sent = moto.sent_messages();
+    assert_eq!(sent.len(), mailed.len());
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    for m in &sent {
+        let body = m["body"].as_str().unwrap_or_default();
+        let at = body.find("00000000-0000-4000-8000-").expect("the email names its event id");
+        *seen.entry(body[at..at + 36].to_string()).or_default() += 1;
+    }
+    for id in &mailed {
+        assert_eq!(seen.get(id), Some(&1), "{id} mailed once");
+    }
+    for id in &failed {
+        assert_eq!(seen.get(id), None, "{id} failed its invocation yet was mailed");
+    }
+}
