@@ -15,8 +15,9 @@ if [ ! -d "$CORPUS" ]; then
     ../shared/tools/make-corpus --events "$EVENTS" --noise 0.999 --out "$CORPUS.tmp"
     mv "$CORPUS.tmp" "$CORPUS"
 fi
-cargo build --quiet --release --no-default-features --example replay
+cargo build --quiet --release --no-default-features --example replay --example gunzip_only
 BIN=$TARGET/release/examples/replay
+GUNZIP=$TARGET/release/examples/gunzip_only
 cores=$(nproc)
 echo "archive: $CORPUS: $(find "$CORPUS" -name '*.json.gz' | wc -l) files, $(du -sh "$CORPUS" | cut -f1) gzip; $cores cores"
 # Warm the page cache so both passes read from memory.
@@ -25,6 +26,9 @@ for pass in 1 2; do
     echo "== gunzip alone (GNU zcat, $cores processes), pass $pass"
     /usr/bin/time -o "$TARGET/scale-time" -f '   %e s wall, %M KiB peak RSS (largest process), %P CPU' \
         sh -c "find '$CORPUS' -name '*.json.gz' -print0 | xargs -0 -P $cores -n 64 zcat > /dev/null"
+    cat "$TARGET/scale-time"
+    echo "== gunzip alone (zlib-rs, replay's own reader, every core), pass $pass"
+    /usr/bin/time -o "$TARGET/scale-time" -f '   %e s wall, %M KiB peak RSS, %P CPU' "$GUNZIP" "$CORPUS"
     cat "$TARGET/scale-time"
     echo "== replay, every rule, every core, pass $pass"
     /usr/bin/time -o "$TARGET/scale-time" -f '   %e s wall, %M KiB peak RSS, %P CPU' \

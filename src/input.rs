@@ -174,7 +174,17 @@ pub fn for_each_item<'a>(buf: &'a [u8], mut sink: impl FnMut(Item<'a>)) -> Vec<(
         let (line0, col0) = advance(buf, start, at, base_line, base_col);
         let result = parse_document(slice, text.and_then(|t| t.get(at..)), &mut sink);
         documents += 1;
-        let Err(e) = result else { break };
+        let e = match result {
+            // A log file that another document follows (a stream of them): go on after it.
+            Ok(Some(end)) => {
+                let previous = start;
+                start = at + end;
+                (base_line, base_col) = advance(buf, previous, start, base_line, base_col);
+                continue;
+            }
+            Ok(None) => break,
+            Err(e) => e,
+        };
         let offset = offset_of(slice, e.line(), e.column());
         let (line, column) = absolute(line0, col0, e.line(), e.column());
         let previous = start;
@@ -204,24 +214,27 @@ pub fn for_each_item<'a>(buf: &'a [u8], mut sink: impl FnMut(Item<'a>)) -> Vec<(
     errors
 }
 
-/// Parses one document (and nothing after it), from `text` when the bytes are known UTF-8.
+/// Parses one document (and nothing after it, which is a "trailing characters" error), from
+/// `text` when the bytes are known UTF-8. `Ok(Some(end))`: a log file that ends at `end`, with
+/// more after it.
 fn parse_document<'a>(
     bytes: &'a [u8],
     text: Option<&'a str>,
     sink: &mut impl FnMut(Item<'a>),
-) -> Result<(), serde_json::Error> {
+) -> Result<Option<usize>, serde_json::Error> {
     match text {
         Some(t) => {
-            if let Some(records) = crate::split::split_records(t) {
+            if let Some((records, end)) = crate::split::split_log_file(t) {
                 records.into_iter().for_each(|r| sink(Item::Text(r)));
-                return Ok(());
+                let more = !t.as_bytes()[end..].iter().all(u8::is_ascii_whitespace);
+                return Ok(more.then_some(end));
             }
             let mut de = serde_json::Deserializer::from_str(t);
-            DocSeed { sink, nested: false }.deserialize(&mut de).and_then(|()| de.end())
+            DocSeed { sink, nested: false }.deserialize(&mut de).and_then(|()| de.end()).map(|()| None)
         }
         None => {
             let mut de = serde_json::Deserializer::from_slice(bytes);
-            DocSeed { sink, nested: false }.deserialize(&mut de).and_then(|()| de.end())
+            DocSeed { sink, nested: false }.deserialize(&mut de).and_then(|()| de.end()).map(|()| None)
         }
     }
 }
@@ -612,42 +625,43 @@ impl<R: Read> StreamParts<R> {
         // Reads of at most a part (and 1 MiB), so parts are cut near the size asked for.
         let room = (self.max_bytes + 1).saturating_sub(len as u64).max(1);
         let want = self.part_bytes.min(1 << 20).min(usize::try_from(room).unwrap_or(usize::MAX));
-        self.buf.resize(len + want, 0);
-        loop {
-            match self.reader.read(&mut self.buf[len..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    self.buf.truncate(len);
-                    return;
-                }
-                Ok(n) => {
-                    self.buf.truncate(len + n);
-                    return;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(len);
-                    self.error = Some(e);
-                    self.eof = true;
-                    return;
-                }
+        // `read_to_end` fills the spare capacity without zeroing it first on every call.
+        match (&mut self.reader).take(want as u64).read_to_end(&mut self.buf) {
+            Ok(0) => self.eof = true,
+            Ok(_) => {}
+            Err(e) => {
+                self.error = Some(e);
+                self.eof = true;
             }
         }
     }
 
-    /// Tracks nesting and strings over the bytes read since the last call.
+    /// Tracks nesting and strings over the bytes read since the last call. Inside a string (most
+    /// of a CloudTrail record) it jumps from quote or backslash to the next with memchr.
     fn scan(&mut self) {
-        for (i, &b) in self.buf.iter().enumerate().skip(self.scanned) {
+        let mut i = self.scanned;
+        let buf = &self.buf;
+        while i < buf.len() {
             if self.in_string {
-                match (self.escaped, b) {
-                    (true, _) => self.escaped = false,
-                    (false, b'\\') => self.escaped = true,
-                    (false, b'"') => self.in_string = false,
-                    _ => {}
+                if self.escaped {
+                    self.escaped = false;
+                    i += 1;
+                    continue;
+                }
+                match memchr::memchr2(b'"', b'\\', &buf[i..]) {
+                    Some(at) => {
+                        i += at;
+                        match buf[i] {
+                            b'"' => self.in_string = false,
+                            _ => self.escaped = true,
+                        }
+                        i += 1;
+                    }
+                    None => i = buf.len(),
                 }
                 continue;
             }
-            match b {
+            match buf[i] {
                 b'"' => self.in_string = true,
                 b'{' | b'[' => self.depth = self.depth.saturating_add(1),
                 b'}' | b']' => {
@@ -660,12 +674,16 @@ impl<R: Read> StreamParts<R> {
                 b'\n' if self.depth == 0 => self.boundary = Some(i + 1),
                 _ => {}
             }
+            i += 1;
         }
-        self.scanned = self.buf.len();
+        self.scanned = buf.len();
     }
 
     fn cut(&mut self, at: usize) -> Part {
-        let rest = self.buf.split_off(at);
+        // The next part's buffer is allocated at its full size once, not grown by doubling.
+        let mut rest = Vec::with_capacity(self.part_bytes.min(64 << 20) + (1 << 20));
+        rest.extend_from_slice(&self.buf[at..]);
+        self.buf.truncate(at);
         let bytes = std::mem::replace(&mut self.buf, rest);
         self.scanned -= at.min(self.scanned);
         self.boundary = None;
@@ -724,6 +742,16 @@ mod tests {
             names("{\"eventName\":\"A\"}\n{\"Records\":[{\"eventName\":\"B\"}]}\n[{\"eventName\":\"C\"}]\n").0,
             ["A", "B", "C"]
         );
+    }
+
+    #[test]
+    fn log_files_one_after_another_take_the_fast_path_and_keep_their_lines() {
+        let text = "{\"Records\":[{\"eventName\":\"A\"}]}{\"Records\":[{\"eventName\":\"B\"}]}\n\n{\"Records\":[{\"eventName\":\"C\"}]}\n{\"Records\":[{\"eventName\":\"D\"},]}";
+        let (got, errors) = names(text);
+        // The last one is read by serde_json (a trailing comma): its record, then the error.
+        assert_eq!(got, ["A", "B", "C", "D"]);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, 4, "the broken log file is on line 4: {errors:?}");
     }
 
     #[test]

@@ -282,18 +282,35 @@ impl<'e> Replay<'e> {
         let path = PathBuf::from(name);
         let workers = rayon::current_num_threads().max(1);
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<input::Part, InputError>>(workers * 2);
+        // Three stages: one thread decompresses, one cuts parts, the pool scans them.
+        let (block_tx, block_rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(8);
         std::thread::scope(|scope| {
-            let reader_path = path.clone();
             scope.spawn(move || {
-                let mut parts = match input::decompressed(reader) {
-                    Ok((reader, _)) => {
-                        input::StreamParts::new(reader, reader_path, self.stream_part_bytes, self.max_file_bytes)
-                    }
-                    Err(source) => {
-                        let _ = tx.send(Err(InputError::Io { path: reader_path, source }));
+                let mut reader = match input::decompressed(reader) {
+                    Ok((reader, _)) => reader,
+                    Err(e) => {
+                        let _ = block_tx.send(Err(e));
                         return;
                     }
                 };
+                loop {
+                    let mut block = Vec::with_capacity(1 << 20);
+                    match (&mut reader).take(1 << 20).read_to_end(&mut block) {
+                        Ok(0) => return,
+                        Ok(_) if block_tx.send(Ok(block)).is_ok() => {}
+                        Ok(_) => return,
+                        Err(e) => {
+                            let _ = block_tx.send(Err(e));
+                            return;
+                        }
+                    }
+                }
+            });
+            let reader_path = path.clone();
+            scope.spawn(move || {
+                let blocks = Blocks { rx: block_rx, block: Vec::new(), at: 0 };
+                let mut parts =
+                    input::StreamParts::new(blocks, reader_path, self.stream_part_bytes, self.max_file_bytes);
                 while let Some(part) = parts.next_part() {
                     if tx.send(part).is_err() {
                         return;
@@ -326,6 +343,28 @@ impl<'e> Replay<'e> {
         });
     }
 }
+/// The blocks another thread decompressed, read in order.
+struct Blocks {
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    block: Vec<u8>,
+    at: usize,
+}
+
+impl Read for Blocks {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.block.len() {
+            match self.rx.recv() {
+                Ok(block) => (self.block, self.at) = (block?, 0),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.block.len() - self.at);
+        out[..n].copy_from_slice(&self.block[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
 /// Moves a stream part's error positions (lines, record numbers) to count from the stream's start.
 fn shift(e: &mut InputError, lines: usize, records: u64) {
     match e {

@@ -16,6 +16,12 @@ const BLOCK: usize = 64;
 /// The texts of the records of a log file, or `None` when `text` is not exactly one well-formed
 /// `{"Records": [ {...}, ... ]}` document (then read it with serde_json).
 pub fn split_records(text: &str) -> Option<Vec<&str>> {
+    split_log_file(text).filter(|&(_, end)| text.as_bytes()[end..].iter().all(u8::is_ascii_whitespace)).map(|(r, _)| r)
+}
+
+/// Like [`split_records`] for a log file that may be followed by more documents (a stream of
+/// them, as `zcat` gives): the records and the length of the log file in `text`.
+pub fn split_log_file(text: &str) -> Option<(Vec<&str>, usize)> {
     let b = text.as_bytes();
     let start = records_array_start(b)?;
     let mut out = Vec::new();
@@ -67,12 +73,10 @@ pub fn split_records(text: &str) -> Option<Vec<&str>> {
                     gap_start = pos + 1;
                 }
                 0 => {
-                    // `]` closes the array: only `}` and white space may follow.
-                    let rest = &b[pos + 1..];
-                    let tail_ok = c == b']'
-                        && gap_ok(&b[gap_start..pos], false)
-                        && rest.iter().filter(|c| !c.is_ascii_whitespace()).eq([b'}'].iter());
-                    return tail_ok.then_some(out);
+                    // `]` closes the array: white space and the log file's `}` follow.
+                    let close = pos + 1 + b[pos + 1..].iter().position(|c| !c.is_ascii_whitespace())?;
+                    let tail_ok = c == b']' && gap_ok(&b[gap_start..pos], false) && b[close] == b'}';
+                    return tail_ok.then_some((out, close + 1));
                 }
                 _ => {}
             }

@@ -36,6 +36,7 @@ fn hostile_values_are_escaped_in_html_and_never_become_links() {
     // The group id is not an AWS id, so no console link is built from it.
     assert!(!html.contains("SecurityGroup:groupId"), "{html}");
     assert!(html.contains("href=\"https://eu-west-1.console.aws.amazon.com/cloudtrailv2/home?region=eu-west-1#/events/e3b0c442-98fc-41c4-9a1b-000000000001\""));
+    trailwarden::render::check_email(&email).unwrap();
 }
 
 /// The whole email for a hostile event, byte for byte (`UPDATE_GOLDEN=1` rewrites it for review).
