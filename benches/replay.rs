@@ -77,18 +77,18 @@ fn main() {
         .configure_from_args();
     let mut g = c.benchmark_group("replay");
     g.throughput(Throughput::Elements(records));
-    g.bench_function("gunzip_1core", |b| {
-        b.iter(|| {
-            gz.iter()
-                .map(|f| {
-                    BUF.with_borrow_mut(|buf| {
-                        buf.clear();
-                        flate2::read::MultiGzDecoder::new(&f[..]).read_to_end(buf).unwrap()
-                    })
+    // Decompression alone, as replay's workers do it, into one reused buffer.
+    let gunzip_pass = || {
+        gz.iter()
+            .map(|f| {
+                BUF.with_borrow_mut(|buf| {
+                    buf.clear();
+                    flate2::read::MultiGzDecoder::new(&f[..]).read_to_end(buf).unwrap()
                 })
-                .sum::<usize>()
-        });
-    });
+            })
+            .sum::<usize>()
+    };
+    g.bench_function("gunzip_1core", |b| b.iter(gunzip_pass));
     g.bench_function("ignored_any_1core", |b| {
         b.iter(|| {
             for f in &plain {
@@ -111,6 +111,33 @@ fn main() {
     g.finish();
     c.final_summary();
     report(records);
+
+    // The same ratios from passes taken in turn (gunzip, replay on one core, replay on every
+    // core, gunzip...), so that a slow patch of a shared machine weighs on both sides alike;
+    // the median of the per-round ratios.
+    let time = |f: &dyn Fn() -> usize| {
+        let t = std::time::Instant::now();
+        black_box(f());
+        t.elapsed().as_secs_f64()
+    };
+    let rounds: usize = std::env::var("TRAILWARDEN_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(15);
+    let (mut one, mut all) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let g = time(&gunzip_pass);
+        let r1 = time(&|| gz.iter().map(replay_gz).sum::<usize>());
+        let rn = time(&|| gz.par_iter().map(replay_gz).sum::<usize>());
+        one.push(g / r1);
+        all.push(r1 / rn);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!("paired rounds ({rounds}, median; min..max)");
+    let (lo1, hi1) = (one.iter().copied().fold(f64::MAX, f64::min), one.iter().copied().fold(0.0, f64::max));
+    let (lon, hin) = (all.iter().copied().fold(f64::MAX, f64::min), all.iter().copied().fold(0.0, f64::max));
+    println!("  replay gzip 1 core / gunzip alone   {:.2}x  ({lo1:.2}..{hi1:.2})", median(&mut one));
+    println!("  replay gzip all cores / 1 core      {:.2}x  ({lon:.2}..{hin:.2})", median(&mut all));
 }
 
 /// Reads criterion's estimates back and prints records/s and the ratios we track.

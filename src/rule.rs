@@ -246,8 +246,8 @@ pub fn find(id: &str) -> Option<&'static Rule> {
 }
 
 /// The eventName -> rules index, built once per engine.
-pub(crate) fn index(rules: &[&'static Rule]) -> HashMap<&'static str, Vec<&'static Rule>> {
-    let mut index: HashMap<&'static str, Vec<&'static Rule>> = HashMap::new();
+pub(crate) fn index(rules: &[&'static Rule]) -> rustc_hash::FxHashMap<&'static str, Vec<&'static Rule>> {
+    let mut index: rustc_hash::FxHashMap<&'static str, Vec<&'static Rule>> = Default::default();
     for rule in rules {
         for name in rule.events {
             index.entry(*name).or_default().push(*rule);
