@@ -125,6 +125,25 @@ fn s3_day(path: &Path) -> Option<jiff::civil::Date> {
 }
 
 /// A replay: the engine, the limits on what input may make it hold, and the time window.
+///
+/// ```
+/// use trailwarden::replay::{Progress, Replay, TimeWindow};
+/// use trailwarden::{Config, Engine};
+///
+/// let engine = Engine::new(Config::default())?;
+/// let mut scan = Replay::new(&engine); // 512 MiB a file, 1 MiB a record
+/// scan.window = TimeWindow::parse(Some("2020-01-01"), None)?;
+/// let (files, _walk_errors) = trailwarden::input::collect_files(&["testdata/trails".into()]);
+/// let mut alerts = 0;
+/// scan.scan_files(&files, &Progress::default(), |report| {
+///     alerts += report.details.len();
+///     for problem in &report.errors {
+///         eprintln!("{problem}"); // file, record, line, field
+///     }
+/// });
+/// assert!(alerts > 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy)]
 pub struct Replay<'e> {
     pub engine: &'e Engine,
