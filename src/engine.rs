@@ -173,11 +173,16 @@ impl Engine {
 
     /// The hot path for a scanned record: `Ok(None)` when no rule wants it (nothing else is decoded).
     pub fn evaluate_raw(&self, raw: &RawRecord) -> Result<Option<Evaluation>, FieldError> {
+        Ok(self.wanted_event(raw)?.map(|ev| self.evaluate(&ev)))
+    }
+
+    /// The record as an [`Event`] when some rule wants it; `Ok(None)`, having decoded only the
+    /// `eventName`, when none does.
+    pub fn wanted_event<'a>(&self, raw: &RawRecord<'a>) -> Result<Option<Event<'a>>, FieldError> {
         let name = raw.event_name()?;
         if !self.wants(&name) {
             return Ok(None);
         }
-        let ev = Event::from_raw(raw)?;
-        Ok(Some(self.evaluate(&ev)))
+        Event::from_raw(raw).map(Some)
     }
 }

@@ -185,11 +185,6 @@ impl<'a> RawRecord<'a> {
         .min()
     }
 
-    /// The record's `eventTime` (read only when replay filters by time).
-    pub fn event_time(&self) -> Result<Cow<'a, str>, FieldError> {
-        required_str(self.event_time, "eventTime")
-    }
-
     /// The record's `eventName`, the one field read for every record.
     pub fn event_name(&self) -> Result<Cow<'a, str>, FieldError> {
         required_str(self.event_name, "eventName")

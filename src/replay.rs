@@ -90,8 +90,15 @@ impl TimeWindow {
         self.since.is_none() && self.until.is_none()
     }
 
-    fn contains(&self, t: jiff::Timestamp) -> bool {
-        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
+    /// Whether an event at `event_time` is in the window (always, with no window).
+    fn admits(&self, event_time: &str) -> Result<bool, crate::event::FieldError> {
+        if self.is_all() {
+            return Ok(true);
+        }
+        let t: jiff::Timestamp = event_time
+            .parse()
+            .map_err(|e| crate::event::FieldError::new("eventTime", format!("not an RFC 3339 time: {e}")))?;
+        Ok(self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u))
     }
 
     /// False when `path` is a CloudTrail S3 key (`.../CloudTrail/<region>/YYYY/MM/DD/...`) whose
@@ -226,35 +233,25 @@ impl<'e> Replay<'e> {
                 }
             };
             let line = || input::line_at(buf, raw.start_address());
-            if !self.window.is_all() && raw.event_name().is_ok_and(|name| engine.wants(&name)) {
-                let time = raw.event_time().and_then(|t| {
-                    t.parse::<jiff::Timestamp>()
-                        .map_err(|e| crate::event::FieldError::new("eventTime", format!("not an RFC 3339 time: {e}")))
-                });
-                match time {
-                    Ok(t) if self.window.contains(t) => {}
-                    Ok(_) => {
-                        report.outside_window += 1;
-                        return;
-                    }
-                    Err(e) => {
-                        report.errors.push(record_error(n, line(), format!("{e} (needed for --since/--until)")));
-                        return;
-                    }
+            let event = match engine.wanted_event(&raw) {
+                Ok(Some(event)) => event,
+                Ok(None) => return,
+                Err(e) => return report.errors.push(record_error(n, line(), e.to_string())),
+            };
+            match self.window.admits(&event.event_time) {
+                Ok(true) => {}
+                Ok(false) => return report.outside_window += 1,
+                Err(e) => {
+                    return report.errors.push(record_error(n, line(), format!("{e} (needed for --since/--until)")));
                 }
             }
-            match engine.evaluate_raw(&raw) {
-                Ok(None) => {}
-                Ok(Some(eval)) => {
-                    for id in eval.matched {
-                        *report.matched.entry(id).or_default() += 1;
-                    }
-                    report.details.extend(eval.details);
-                    report.suppressed.extend(eval.suppressed);
-                    report.errors.extend(eval.errors.into_iter().map(|e| record_error(n, line(), e.to_string())));
-                }
-                Err(e) => report.errors.push(record_error(n, line(), e.to_string())),
+            let eval = engine.evaluate(&event);
+            for id in eval.matched {
+                *report.matched.entry(id).or_default() += 1;
             }
+            report.details.extend(eval.details);
+            report.suppressed.extend(eval.suppressed);
+            report.errors.extend(eval.errors.into_iter().map(|e| record_error(n, line(), e.to_string())));
         });
         report.errors.extend(syntax.into_iter().map(|(line, column, message)| InputError::Syntax {
             path: path.to_path_buf(),
