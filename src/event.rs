@@ -132,7 +132,9 @@ impl<'a> RawRecord<'a> {
             Field::ResponseElements => &mut self.response_elements,
             Field::AdditionalEventData => &mut self.additional_event_data,
             Field::Records | Field::Detail | Field::DetailType | Field::Other => {
-                map.next_value::<serde::de::IgnoredAny>()?;
+                // Skipped unread, but its extent counts towards the record's size.
+                let value: &'a RawValue = map.next_value()?;
+                self.extend(value);
                 return Ok(());
             }
         };

@@ -251,3 +251,14 @@ proptest! {
         prop_assert_eq!(records, docs.len());
     }
 }
+
+#[test]
+fn a_bare_record_s_size_counts_the_fields_no_rule_reads() {
+    let engine = engine();
+    let padding = "x".repeat(2 << 20);
+    let text = format!(
+        r#"{{"eventName":"DeleteTrail","eventSource":"cloudtrail.amazonaws.com","unreadPadding":"{padding}"}}"#
+    );
+    let report = Replay::new(&engine).scan_bytes(Path::new("bare.json"), text.as_bytes());
+    assert!(matches!(report.errors[..], [InputError::RecordTooLarge { record: 1, .. }]), "{:?}", report.errors);
+}
