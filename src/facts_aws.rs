@@ -197,9 +197,5 @@ where
     E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    use aws_sdk_ec2::error::ProvideErrorMetadata;
-    match e.code() {
-        Some(code) => format!("{call}: {code}: {}", e.message().unwrap_or_default()),
-        None => format!("{call}: {}", aws_sdk_ec2::error::DisplayErrorContext(&e)),
-    }
+    format!("{call}: {}", crate::mail::sdk_error_text(&e))
 }

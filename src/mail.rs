@@ -189,8 +189,9 @@ impl Mailer for SesMailer {
 
 /// What went wrong with an SDK call, for the operator: the service's error code and message, or
 /// for failures before an answer (connection reset, timeout, DNS) the whole chain of causes,
-/// not the SDK's bare "dispatch failure" or "unhandled error".
-fn sdk_error_text<E, R>(e: &aws_sdk_sesv2::error::SdkError<E, R>) -> String
+/// not the SDK's bare "dispatch failure" or "unhandled error". (Every SDK crate's `SdkError` is
+/// the same type, so the facts' calls use this too.)
+pub(crate) fn sdk_error_text<E, R>(e: &aws_sdk_sesv2::error::SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: fmt::Debug,
