@@ -20,7 +20,7 @@ fn engine() -> &'static Engine {
 }
 
 fn check(report: &FileReport) {
-    for group in report.details.chunk_by(|a, b| a.event_id == b.event_id && a.event_time == b.event_time) {
+    for group in trailwarden::render::per_event(&report.details) {
         let email = render(group, "fuzz <&>").expect("a group of alerts always renders");
         if let Err(problem) = check_email(&email) {
             panic!("{problem}\n{}", email.html);

@@ -234,6 +234,12 @@ pub fn console_url(kind: &str, id: &str, region: &str) -> Option<String> {
     }
 }
 
+/// A report's alerts, one slice per email: the alerts of one event are adjacent, and one email
+/// holds them all.
+pub fn per_event(details: &[EventDetail]) -> impl Iterator<Item = &[EventDetail]> {
+    details.chunk_by(|a, b| a.event_id == b.event_id && a.event_time == b.event_time)
+}
+
 /// Checks what every rendered email must be, whatever the event held; the oracle of the fuzz
 /// target and the property tests. The HTML is well formed (every tag one the template uses,
 /// nested and closed, attributes quoted, no `<` or `>` in text or attribute values, entities
@@ -310,7 +316,7 @@ fn known_link(href: &str) -> bool {
         .and_then(|v| v.split(['/', '?', '#']).next())
         .is_some_and(|host| host.ends_with(".console.aws.amazon.com"));
     let url = href.replace("&#38;", "&");
-    console || crate::rule::registry().iter().any(|r| r.references().contains(&url.as_str()))
+    console || crate::rule::registry().iter().any(|&r| crate::rule::docs(r).references.contains(&url))
 }
 
 /// `&` only as an entity: named (`&amp;`, `&middot;`...) or numeric (`&#60;`).

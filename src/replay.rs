@@ -541,7 +541,7 @@ fn one_line(s: &str) -> String {
 /// Writes each event's alert email as it would be sent: `NNNN-<event id>.html` (the subject is
 /// its title) and `.txt` (subject line, blank line, text body). `seq` numbers files across calls.
 pub fn write_previews(dir: &Path, details: &[EventDetail], account_name: &str, seq: &mut u64) -> io::Result<()> {
-    for group in details.chunk_by(|a, b| a.event_id == b.event_id && a.event_time == b.event_time) {
+    for group in crate::render::per_event(details) {
         let email = crate::render::render(group, account_name).map_err(io::Error::other)?;
         *seq += 1;
         let id: String =

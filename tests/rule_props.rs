@@ -140,7 +140,7 @@ proptest! {
         {
             let _ = engine().evaluate(&e);
         }
-        for group in report.details.chunk_by(|a, b| a.event_id == b.event_id) {
+        for group in trailwarden::render::per_event(&report.details) {
             let email = render(group, "prod <b>&").unwrap();
             if let Err(problem) = check_email(&email) {
                 prop_assert!(false, "{problem}\nevent: {text}\nhtml: {}", email.html);
