@@ -3,17 +3,13 @@
 
 mod support;
 
-use support::Moto;
+use support::{Moto, fixture};
 use trailwarden::facts::Facts;
 use trailwarden::lambda::{HandlerError, handle};
 use trailwarden::mail::{MailError, SesMailer};
 use trailwarden::{Config, Engine};
 
 const SENDER: &str = "alerts@example.com";
-
-fn fixture(path: &str) -> String {
-    std::fs::read_to_string(format!("{}/testdata/events/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
 
 async fn setup(moto: &Moto, secret: Option<&str>) -> SesMailer {
     let sdk = moto.prepare(SENDER, "trailwarden/sender", secret).await;

@@ -8,7 +8,7 @@ mod support;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use support::Moto;
+use support::{Moto, fixture};
 use trailwarden::facts::Facts;
 use trailwarden::lambda::handle;
 use trailwarden::mail::{SenderSecret, SesMailer};
@@ -40,22 +40,16 @@ fn assert_no_secret(what: &str, text: &str) {
     }
 }
 
-fn alert_event() -> String {
-    std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/testdata/events/cloudtrail-trail-deleted/fires_stratus.json"
-    ))
-    .unwrap()
-}
-
-async fn run(moto: &Moto, sender: &str, secret_name: &str, secret: &str) -> Vec<String> {
+async fn run(moto: &Moto, secret_name: &str, secret: &str) -> Vec<String> {
     let sdk = moto.sdk().await;
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     secrets.create_secret().name(secret_name).secret_string(secret).send().await.unwrap();
     let mailer = SesMailer::new(&sdk, secrets, secret_name, vec!["secops@example.com".into()]);
     let engine = Engine::new(Config::default()).unwrap();
     let mut out = Vec::new();
-    match handle(&engine, &mailer, &Facts::default(), "prod", &alert_event()).await {
+    match handle(&engine, &mailer, &Facts::default(), "prod", &fixture("cloudtrail-trail-deleted/fires_stratus.json"))
+        .await
+    {
         Ok(summary) => out.push(serde_json::to_string(&summary).unwrap()),
         Err(e) => {
             out.push(e.to_string());
@@ -64,7 +58,6 @@ async fn run(moto: &Moto, sender: &str, secret_name: &str, secret: &str) -> Vec<
             out.push(format!("{:?}", lambda_runtime::Diagnostic::from(lambda_runtime::Error::from(e))));
         }
     }
-    let _ = sender;
     out
 }
 
@@ -85,20 +78,20 @@ async fn the_secret_s_values_reach_no_log_error_summary_or_email() {
     let mut outputs = Vec::new();
     // Sent with the secret's own key pair.
     let ok = format!(r#"{{"EMAIL_FROM":"alerts@example.com","SES_REGION":"us-east-1",{keys}}}"#);
-    outputs.extend(run(&moto, "alerts@example.com", "s/ok", &ok).await);
+    outputs.extend(run(&moto, "s/ok", &ok).await);
     assert!(outputs[0].contains("\"message_id\":\""), "mailed: {}", outputs[0]);
     // SES refuses: the sender is not verified.
     let unverified = format!(r#"{{"EMAIL_FROM":"nobody@example.org","SES_REGION":"us-east-1",{keys}}}"#);
-    let refused = run(&moto, "nobody@example.org", "s/unverified", &unverified).await;
+    let refused = run(&moto, "s/unverified", &unverified).await;
     assert!(refused[0].contains("MessageRejected"), "{}", refused[0]);
     outputs.extend(refused);
     // The secret is broken JSON right after the keys, or lacks one of the pair.
     let broken = format!(r#"{{"EMAIL_FROM":"alerts@example.com",{keys},"#);
-    let broken = run(&moto, "alerts@example.com", "s/broken", &broken).await;
+    let broken = run(&moto, "s/broken", &broken).await;
     assert!(broken[0].contains("is not a JSON object of strings"), "{}", broken[0]);
     outputs.extend(broken);
     let half = format!(r#"{{"EMAIL_FROM":"alerts@example.com","ACCESS_KEY":"{ACCESS_KEY}"}}"#);
-    let half = run(&moto, "alerts@example.com", "s/half", &half).await;
+    let half = run(&moto, "s/half", &half).await;
     assert!(half[0].contains("has no `ACCESS_SECRET_KEY`"), "{}", half[0]);
     outputs.extend(half);
     // The parsed secret's own Debug.

@@ -63,6 +63,11 @@ pub fn wait_for_port(port: u16, child: &mut Child, what: &str) {
     }
 }
 
+/// A fixture under testdata/events, by its path there.
+pub fn fixture(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/testdata/events/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
 /// A moto server on a free loopback port, stopped when dropped.
 pub struct Moto {
     child: Child,
