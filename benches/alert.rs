@@ -6,8 +6,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::Criterion;
-use trailwarden::input::parse_single;
-use trailwarden::render::render;
+use trailwarden::cloudtrail::input::parse_single;
+use trailwarden::notify::render::render;
 use trailwarden::{Config, Engine, Event};
 
 const ALERT: &str = include_str!("../testdata/events/ec2-sg-ingress-open-to-world/fires_all_protocols.json");

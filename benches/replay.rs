@@ -14,7 +14,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput};
 use rayon::prelude::*;
 use serde::de::IgnoredAny;
-use trailwarden::input;
+use trailwarden::cloudtrail::input;
 use trailwarden::replay::Replay;
 use trailwarden::{Config, Engine};
 

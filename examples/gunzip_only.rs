@@ -9,13 +9,17 @@ use std::cell::RefCell;
 
 fn main() -> std::process::ExitCode {
     let paths: Vec<std::path::PathBuf> = std::env::args_os().skip(1).map(Into::into).collect();
-    let (files, errors) = trailwarden::input::collect_files(&paths);
+    let (files, errors) = trailwarden::cloudtrail::input::collect_files(&paths);
     let bytes: u64 = files
         .par_iter()
         .map(|path| {
             thread_local!(static BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) });
             BUF.with_borrow_mut(|buf| {
-                match trailwarden::input::read_file_into(path, buf, trailwarden::input::MAX_FILE_BYTES) {
+                match trailwarden::cloudtrail::input::read_file_into(
+                    path,
+                    buf,
+                    trailwarden::cloudtrail::input::MAX_FILE_BYTES,
+                ) {
                     Ok(()) => buf.len() as u64,
                     Err(e) => {
                         eprintln!("error: {e}");

@@ -27,10 +27,10 @@ struct Cli {
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
     /// Largest decompressed file (or document on standard input) read, in MiB; a gzip bomb stops here.
-    #[arg(long, value_name = "MIB", default_value_t = trailwarden::input::MAX_FILE_BYTES >> 20)]
+    #[arg(long, value_name = "MIB", default_value_t = trailwarden::cloudtrail::input::MAX_FILE_BYTES >> 20)]
     max_file_size: u64,
     /// Largest record evaluated, in KiB; a larger one is reported and skipped.
-    #[arg(long, value_name = "KIB", default_value_t = trailwarden::input::MAX_RECORD_BYTES >> 10)]
+    #[arg(long, value_name = "KIB", default_value_t = trailwarden::cloudtrail::input::MAX_RECORD_BYTES >> 10)]
     max_record_size: usize,
     /// Progress on stderr: a bar on a terminal (auto), also plain lines every 5 s when stderr is
     /// not a terminal (always), or none.
@@ -109,7 +109,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => Config::default(),
     };
     if let Some(path) = &cli.suppressions {
-        config.suppressions = trailwarden::suppress::Suppressions::from_file(path)?;
+        config.suppressions = trailwarden::config::suppress::Suppressions::from_file(path)?;
     }
     let mut engine = Engine::with_rules(config, &cli.rules)?;
     if let Some(path) = &cli.facts {
@@ -127,7 +127,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if cli.print_event_pattern {
-        let patterns = trailwarden::pattern::event_patterns(engine.rules(), trailwarden::pattern::MAX_PATTERN_CHARS);
+        let patterns = trailwarden::cloudtrail::pattern::event_patterns(
+            engine.rules(),
+            trailwarden::cloudtrail::pattern::MAX_PATTERN_CHARS,
+        );
         writeln!(out, "{}", serde_json::to_string_pretty(&patterns)?)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -151,7 +154,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let (files, walk_errors) = match stdin {
         true => (Vec::new(), Vec::new()),
-        false => trailwarden::input::collect_files(&cli.paths),
+        false => trailwarden::cloudtrail::input::collect_files(&cli.paths),
     };
     let mut totals = Totals::default();
     let mut stderr = std::io::stderr();

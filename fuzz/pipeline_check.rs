@@ -9,8 +9,8 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use trailwarden::input::{self, StreamParts};
-use trailwarden::render::{check_email, render};
+use trailwarden::cloudtrail::input::{self, StreamParts};
+use trailwarden::notify::render::{check_email, render};
 use trailwarden::replay::{FileReport, Replay};
 use trailwarden::{Config, Engine, Event};
 
@@ -20,7 +20,7 @@ fn engine() -> &'static Engine {
 }
 
 fn check(report: &FileReport) {
-    for group in trailwarden::render::per_event(&report.details) {
+    for group in trailwarden::notify::render::per_event(&report.details) {
         let email = render(group, "fuzz <&>").expect("a group of alerts always renders");
         if let Err(problem) = check_email(&email) {
             panic!("{problem}\n{}", email.html);

@@ -1,12 +1,11 @@
-//! The alert record every rule produces, and the pieces a rule fills in.
+//! The alert record and the pieces a rule fills in: data only. Joining a rule's [`Detection`]
+//! with the input it was made from is the engine's job ([`crate::engine`]), so this module
+//! depends on nothing else in the crate.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-
-use crate::event::Event;
-use crate::rule::Rule;
 
 /// How urgent an alert is, lowest first (so severities compare and sort).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -62,6 +61,79 @@ impl FromStr for Severity {
     }
 }
 
+/// What kind of resource an alert is about: one of the named constants, so that two rules
+/// never spell one kind two ways.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResourceKind(pub &'static str);
+
+impl ResourceKind {
+    pub const ACCOUNT: ResourceKind = ResourceKind("account");
+    pub const AMI: ResourceKind = ResourceKind("ami");
+    pub const BACKUP_PLAN: ResourceKind = ResourceKind("backup-plan");
+    pub const BACKUP_RECOVERY_POINT: ResourceKind = ResourceKind("backup-recovery-point");
+    pub const BACKUP_VAULT: ResourceKind = ResourceKind("backup-vault");
+    pub const CONFIG_DELIVERY_CHANNEL: ResourceKind = ResourceKind("config-delivery-channel");
+    pub const CONFIG_RECORDER: ResourceKind = ResourceKind("config-recorder");
+    pub const CONFIG_RULE: ResourceKind = ResourceKind("config-rule");
+    pub const EBS_SNAPSHOT: ResourceKind = ResourceKind("ebs-snapshot");
+    pub const EC2_INSTANCE: ResourceKind = ResourceKind("ec2-instance");
+    pub const ECR_REPOSITORY: ResourceKind = ResourceKind("ecr-repository");
+    pub const ELASTIC_IP: ResourceKind = ResourceKind("elastic-ip");
+    pub const GUARDDUTY_DETECTOR: ResourceKind = ResourceKind("guardduty-detector");
+    pub const IAM_ACCESS_KEY: ResourceKind = ResourceKind("iam-access-key");
+    pub const IAM_GROUP: ResourceKind = ResourceKind("iam-group");
+    pub const IAM_ROLE: ResourceKind = ResourceKind("iam-role");
+    pub const IAM_USER: ResourceKind = ResourceKind("iam-user");
+    pub const INTERNET_GATEWAY: ResourceKind = ResourceKind("internet-gateway");
+    pub const KMS_ALIAS: ResourceKind = ResourceKind("kms-alias");
+    pub const KMS_KEY: ResourceKind = ResourceKind("kms-key");
+    pub const LAMBDA_FUNCTION: ResourceKind = ResourceKind("lambda-function");
+    pub const LOAD_BALANCER: ResourceKind = ResourceKind("load-balancer");
+    pub const LOG_GROUP: ResourceKind = ResourceKind("log-group");
+    pub const NAT_GATEWAY: ResourceKind = ResourceKind("nat-gateway");
+    pub const NETWORK_ACL: ResourceKind = ResourceKind("network-acl");
+    pub const RDS_CLUSTER: ResourceKind = ResourceKind("rds-cluster");
+    pub const RDS_CLUSTER_SNAPSHOT: ResourceKind = ResourceKind("rds-cluster-snapshot");
+    pub const RDS_INSTANCE: ResourceKind = ResourceKind("rds-instance");
+    pub const RDS_SNAPSHOT: ResourceKind = ResourceKind("rds-snapshot");
+    pub const ROOT_USER: ResourceKind = ResourceKind("root-user");
+    pub const ROUTE53_HOSTED_ZONE: ResourceKind = ResourceKind("route53-hosted-zone");
+    pub const ROUTE_TABLE: ResourceKind = ResourceKind("route-table");
+    pub const S3_BUCKET: ResourceKind = ResourceKind("s3-bucket");
+    pub const SECRET: ResourceKind = ResourceKind("secret");
+    pub const SECURITY_GROUP: ResourceKind = ResourceKind("security-group");
+    pub const SNS_TOPIC: ResourceKind = ResourceKind("sns-topic");
+    pub const SQS_QUEUE: ResourceKind = ResourceKind("sqs-queue");
+    pub const SUBNET: ResourceKind = ResourceKind("subnet");
+    pub const TRAIL: ResourceKind = ResourceKind("trail");
+    pub const VPC: ResourceKind = ResourceKind("vpc");
+    pub const VPC_ENDPOINT: ResourceKind = ResourceKind("vpc-endpoint");
+    pub const VPC_PEERING_CONNECTION: ResourceKind = ResourceKind("vpc-peering-connection");
+
+    /// The kind's name as serialized: `security-group`.
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+}
+
+impl fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl PartialEq<ResourceKind> for String {
+    fn eq(&self, other: &ResourceKind) -> bool {
+        self == other.0
+    }
+}
+
+impl PartialEq<ResourceKind> for str {
+    fn eq(&self, other: &ResourceKind) -> bool {
+        self == other.0
+    }
+}
+
 /// The AWS resource an alert is about.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resource {
@@ -73,8 +145,8 @@ pub struct Resource {
 }
 
 impl Resource {
-    pub fn new(kind: impl Into<String>, id: impl Into<String>) -> Self {
-        Resource { kind: kind.into(), id: id.into(), arn: None }
+    pub fn new(kind: ResourceKind, id: impl Into<String>) -> Self {
+        Resource { kind: kind.0.to_string(), id: id.into(), arn: None }
     }
 
     pub fn with_arn(mut self, arn: impl Into<String>) -> Self {
@@ -90,11 +162,18 @@ pub struct Actor {
     pub kind: String,
     pub arn: String,
     pub name: String,
+    /// The service that made the call with the actor's rights because the actor asked
+    /// (`cloudformation.amazonaws.com`): the alert says "through CloudFormation". Absent when
+    /// the actor called AWS directly (or through the console, which is the actor acting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoked_by: Option<String>,
 }
 
-/// What a rule found in one event; the engine adds the event and the rule's metadata.
+/// What a rule detected in one event; the engine adds the event and the rule's metadata to make
+/// an [`EventDetail`]. (Not to be confused with a GuardDuty or Security Hub *finding*, which is
+/// an input.)
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub struct Detection {
     /// One sentence naming the change: `sg-0a1b opened tcp/22 to 0.0.0.0/0`.
     pub summary: String,
     pub resource: Resource,
@@ -104,9 +183,9 @@ pub struct Finding {
     pub severity: Option<Severity>,
 }
 
-impl Finding {
+impl Detection {
     pub fn new(summary: impl Into<String>, resource: Resource) -> Self {
-        Finding { summary: summary.into(), resource, fields: Vec::new(), severity: None }
+        Detection { summary: summary.into(), resource, fields: Vec::new(), severity: None }
     }
 
     pub fn field(mut self, label: impl Into<String>, value: impl Into<String>) -> Self {
@@ -120,8 +199,28 @@ impl Finding {
     }
 }
 
-/// One alert: a rule's finding in one CloudTrail event, with everything needed to act on it.
+/// Where an alert came from, beyond the common core every alert has. CloudTrail records are the
+/// default and add nothing to the JSON (their fields are the core's); other inputs add their own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "input", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Origin {
+    /// A CloudTrail record: `event_*` are its `eventID`, `eventName`, `eventSource`, `eventTime`.
+    #[default]
+    CloudTrail,
+}
+
+impl Origin {
+    pub fn is_cloudtrail(&self) -> bool {
+        matches!(self, Origin::CloudTrail)
+    }
+}
+
+/// One alert: a rule's detection in one input event, with everything needed to act on it.
 /// Field names are a stable contract (JSON lines output, templates, library callers).
+///
+/// The fields are a core every input has (what happened, where, when, who, to what) plus
+/// [`Origin`], what the input adds. For a CloudTrail record the core is the record's own fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventDetail {
     pub rule_id: String,
@@ -129,9 +228,11 @@ pub struct EventDetail {
     pub title: String,
     pub summary: String,
     pub resource: Resource,
-    /// The CloudTrail `eventID`.
+    /// The input's unique id: the CloudTrail `eventID`.
     pub event_id: String,
+    /// What happened: the CloudTrail `eventName`.
     pub event_name: String,
+    /// Who reported it: the CloudTrail `eventSource`.
     pub event_source: String,
     pub event_time: String,
     pub account_id: String,
@@ -142,35 +243,6 @@ pub struct EventDetail {
     pub fields: Vec<(String, String)>,
     pub remediation: String,
     pub references: Vec<String>,
-}
-
-impl EventDetail {
-    /// Joins a finding with its rule and event.
-    pub fn new(rule: &'static Rule, ev: &Event, finding: Finding) -> Self {
-        let who = &ev.user_identity;
-        let docs = crate::rule::docs(rule);
-        EventDetail {
-            rule_id: rule.id.to_string(),
-            severity: finding.severity.unwrap_or(rule.severity),
-            title: rule.title.to_string(),
-            summary: finding.summary,
-            resource: finding.resource,
-            event_id: ev.event_id.to_string(),
-            event_name: ev.event_name.to_string(),
-            event_source: ev.event_source.to_string(),
-            event_time: ev.event_time.to_string(),
-            account_id: ev.account_id.to_string(),
-            region: ev.aws_region.to_string(),
-            source_ip: ev.source_ip.to_string(),
-            user_agent: ev.user_agent.to_string(),
-            actor: Actor {
-                kind: who.kind().to_string(),
-                arn: who.arn.as_deref().unwrap_or_default().to_string(),
-                name: who.name(),
-            },
-            fields: finding.fields,
-            remediation: docs.remediation.clone(),
-            references: docs.references.clone(),
-        }
-    }
+    #[serde(default, skip_serializing_if = "Origin::is_cloudtrail")]
+    pub origin: Origin,
 }

@@ -1,12 +1,15 @@
-//! The engine: every enabled rule, indexed by eventName once, run against events.
+//! The engine: every enabled rule, indexed once per input kind (CloudTrail records by
+//! `eventName`), run against inputs; it joins each rule's [`Detection`] with the input into an
+//! [`EventDetail`], then applies severity overrides and suppressions.
 
 use std::fmt;
 
+use crate::cloudtrail::actor::Acting;
+use crate::cloudtrail::event::{Event, FieldError, RawRecord, operation};
 use crate::config::{Config, ConfigError};
-use crate::detail::EventDetail;
-use crate::event::{Event, FieldError, RawRecord};
+use crate::detail::{Actor, Detection, EventDetail, Origin};
 use crate::facts::{Facts, Question};
-use crate::rule::{Context, Rule, registry};
+use crate::rule::{Context, Index, InputKind, Rule, registry};
 
 /// A rule that could not read a field of the event it was given.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,9 +51,9 @@ pub struct Engine {
     /// Facts known up front (replay's `--facts` file); the Lambda passes its own per event.
     facts: Facts,
     rules: Vec<&'static Rule>,
-    // The eventName lookup runs for every record: FxHash, not SipHash (names are ours to index,
-    // the lookups are of attacker text but a lookup cannot grow the table).
-    index: rustc_hash::FxHashMap<&'static str, Vec<&'static Rule>>,
+    // One index per input kind. The eventName lookup runs for every record: FxHash, not SipHash
+    // (names are ours to index, the lookups are of attacker text but a lookup cannot grow the table).
+    index: [Index; InputKind::ALL.len()],
 }
 
 impl Engine {
@@ -91,9 +94,25 @@ impl Engine {
         &self.rules
     }
 
-    /// True when some rule looks at events of this name: the one question asked of every record.
+    /// True when some rule looks at CloudTrail records of this name: the one question asked of
+    /// every record. Versioned names (`AddPermission20150331v2`) count as their operation's.
     pub fn wants(&self, event_name: &str) -> bool {
-        self.index.contains_key(event_name)
+        self.rules_for(InputKind::CloudTrail, event_name).is_some()
+    }
+
+    /// True when some rule takes inputs of this kind at all.
+    pub fn takes(&self, kind: InputKind) -> bool {
+        !self.index[kind.slot()].is_empty()
+    }
+
+    /// The rules indexed under `key` for inputs of `kind`.
+    fn rules_for(&self, kind: InputKind, key: &str) -> Option<&Vec<&'static Rule>> {
+        let index = &self.index[kind.slot()];
+        index.get(key).or_else(|| {
+            // Only names that end in a digit can carry an API version; the rest pay nothing.
+            let op = operation(key);
+            if op.len() < key.len() { index.get(op) } else { None }
+        })
     }
 
     /// Answers rules' questions from these facts (replay's `--facts` file) in [`Engine::evaluate`].
@@ -103,13 +122,19 @@ impl Engine {
     }
 
     /// The rules that look at this event: right source, not failed (unless the rule wants
-    /// failures), not a call an AWS service made (unless the rule or config wants those).
+    /// failures), and an actor the rule watches: people and principals always; a service acting
+    /// on a principal's behalf unless the rule watches people only; AWS on its own only when the
+    /// rule or the config includes service calls (see [`crate::cloudtrail::actor`]).
     fn applicable<'e>(&'e self, ev: &'e Event) -> impl Iterator<Item = &'static Rule> + 'e {
-        let service_call = ev.user_identity.invoked_by.is_some() || ev.user_identity.kind() == "AWSService";
-        self.index.get(ev.event_name.as_ref()).into_iter().flatten().copied().filter(move |rule| {
+        let acting = Acting::of(&ev.user_identity);
+        self.rules_for(InputKind::CloudTrail, &ev.event_name).into_iter().flatten().copied().filter(move |rule| {
             (rule.source.is_empty() || rule.source == ev.event_source)
                 && (!ev.failed() || rule.include_failed)
-                && (!service_call || rule.include_service_calls || self.config.include_service_calls.contains(rule.id))
+                && match acting {
+                    Acting::Direct | Acting::Console => true,
+                    Acting::OnBehalf(_) => !rule.people_only,
+                    Acting::Aws(_) => rule.include_service_calls || self.config.include_service_calls.contains(rule.id),
+                }
         })
     }
 
@@ -127,7 +152,7 @@ impl Engine {
 
     /// Warnings about the configuration, such as expired suppressions, for the operator.
     pub fn warnings(&self) -> Vec<String> {
-        self.config.suppressions.warnings(&crate::suppress::today())
+        self.config.suppressions.warnings(&crate::config::suppress::today())
     }
 
     /// Runs every rule that wants the event, with the engine's own facts (see
@@ -143,15 +168,15 @@ impl Engine {
         let mut today = None;
         for rule in self.applicable(ev) {
             out.matched.push(rule.id);
-            let findings = match (rule.check)(ev, &cx) {
-                Ok(findings) => findings,
+            let detections = match (rule.check)(ev, &cx) {
+                Ok(detections) => detections,
                 Err(error) => {
                     out.errors.push(RuleError { rule_id: rule.id, error });
                     continue;
                 }
             };
-            for finding in findings {
-                let mut detail = EventDetail::new(rule, ev, finding);
+            for finding in detections {
+                let mut detail = alert(rule, ev, finding);
                 if let Some(&severity) = self.config.severity_overrides.get(rule.id) {
                     detail.severity = severity;
                 }
@@ -159,7 +184,7 @@ impl Engine {
                 let by = if suppressions.0.is_empty() {
                     None
                 } else {
-                    let today = today.get_or_insert_with(crate::suppress::today);
+                    let today = today.get_or_insert_with(crate::config::suppress::today);
                     suppressions.find(&detail, today).map(ToString::to_string)
                 };
                 match by {
@@ -184,5 +209,36 @@ impl Engine {
             return Ok(None);
         }
         Event::from_raw(raw).map(Some)
+    }
+}
+
+/// Joins a rule's detection with its rule and CloudTrail record into the alert record.
+pub fn alert(rule: &'static Rule, ev: &Event, detection: Detection) -> EventDetail {
+    let who = &ev.user_identity;
+    let docs = crate::rule::docs(rule);
+    EventDetail {
+        rule_id: rule.id.to_string(),
+        severity: detection.severity.unwrap_or(rule.severity),
+        title: rule.title.to_string(),
+        summary: detection.summary,
+        resource: detection.resource,
+        event_id: ev.event_id.to_string(),
+        event_name: ev.event_name.to_string(),
+        event_source: ev.event_source.to_string(),
+        event_time: ev.event_time.to_string(),
+        account_id: ev.account_id.to_string(),
+        region: ev.aws_region.to_string(),
+        source_ip: ev.source_ip.to_string(),
+        user_agent: ev.user_agent.to_string(),
+        actor: Actor {
+            kind: who.kind().to_string(),
+            arn: who.arn.as_deref().unwrap_or_default().to_string(),
+            name: who.name(),
+            invoked_by: Acting::of(who).via().map(str::to_string),
+        },
+        fields: detection.fields,
+        remediation: docs.remediation.clone(),
+        references: docs.references.clone(),
+        origin: Origin::CloudTrail,
     }
 }

@@ -3,13 +3,13 @@
 
 use serde::Serialize;
 
+use crate::cloudtrail::event::Event;
 use crate::config::{Config, ConfigError};
 use crate::engine::Engine;
-use crate::event::Event;
+use crate::envelope::{Carries, carries};
 use crate::facts::Facts;
-use crate::facts_aws::FactSource;
-use crate::mail::{MailError, Mailer};
-use crate::render::{RenderError, render};
+use crate::facts::aws::FactSource;
+use crate::notify::{Batch, Notifier, NotifyError};
 
 /// Everything the function reads from its environment at start.
 #[derive(Debug, Clone)]
@@ -85,8 +85,12 @@ pub struct Summary {
     pub alerts: Vec<String>,
     /// Alerts a suppression silenced: `rule-id: suppression #N (line L) …: reason`.
     pub suppressed: Vec<String>,
-    /// SES's message id, when an email was sent.
+    /// The channel's message id, when a message was sent.
     pub message_id: Option<String>,
+    /// Why the event was turned away without evaluation ("not for me"): an EventBridge event
+    /// of a kind no rule takes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_for_me: Option<String>,
 }
 
 /// Why an invocation failed. Failing is deliberate: EventBridge retries, and the dead-letter
@@ -95,22 +99,34 @@ pub struct Summary {
 pub enum HandlerError {
     #[error("malformed event: {0}")]
     BadEvent(String),
-    #[error("rendering the alert email: {0}")]
-    Render(#[from] RenderError),
-    #[error("sending the alert email: {0}")]
-    Mail(#[from] MailError),
+    #[error("{error}")]
+    Notify { channel: String, error: NotifyError },
 }
 
-/// Handles one EventBridge event (its JSON text): evaluate, and mail the alerts if there are any.
-/// An event no rule wants returns at once, without touching the network.
-pub async fn handle<M: Mailer, F: FactSource>(
+/// Handles one EventBridge event (its JSON text): evaluate, and send the alerts through the
+/// notifier if there are any. An event no rule wants returns at once, without touching the
+/// network; so does an event of a kind no rule takes (a GuardDuty finding, say), answered
+/// "not for me" with a log line rather than failed into the dead-letter queue.
+pub async fn handle<F: FactSource>(
     engine: &Engine,
-    mailer: &M,
+    notifier: &dyn Notifier,
     facts: &F,
     account_name: &str,
     payload: &str,
 ) -> Result<Summary, HandlerError> {
-    let raw = crate::input::parse_single(payload).map_err(|e| HandlerError::BadEvent(e.to_string()))?;
+    let kind = match carries(payload) {
+        Carries::Input(kind) if engine.takes(kind) => kind,
+        Carries::Input(kind) => return Ok(not_for_me(format!("no rule takes {kind:?} input"))),
+        Carries::Other { source, detail_type } => {
+            return Ok(not_for_me(format!(
+                "`{}` events from `{}`: no rule takes this input",
+                crate::text::one_line(&detail_type),
+                crate::text::one_line(&source)
+            )));
+        }
+    };
+    debug_assert_eq!(kind, crate::rule::InputKind::CloudTrail);
+    let raw = crate::cloudtrail::input::parse_single(payload).map_err(|e| HandlerError::BadEvent(e.to_string()))?;
     let name = raw.event_name().map_err(|e| HandlerError::BadEvent(e.to_string()))?;
     if !engine.wants(&name) {
         return Ok(Summary { event_name: name.into_owned(), ..Summary::default() });
@@ -131,10 +147,13 @@ pub async fn handle<M: Mailer, F: FactSource>(
         alerts: eval.details.iter().map(|d| d.rule_id.clone()).collect(),
         suppressed: eval.suppressed.iter().map(|s| format!("{}: {}", s.detail.rule_id, s.by)).collect(),
         message_id: None,
+        not_for_me: None,
     };
     if !eval.details.is_empty() {
-        let email = render(&eval.details, account_name)?;
-        summary.message_id = Some(mailer.send(&email).await?);
+        let batch = Batch { alerts: &eval.details, account_name };
+        let sent = notifier.notify(batch).await;
+        summary.message_id =
+            Some(sent.map_err(|error| HandlerError::Notify { channel: notifier.name().to_string(), error })?);
     }
     tracing::info!(
         event_id = %summary.event_id,
@@ -146,6 +165,12 @@ pub async fn handle<M: Mailer, F: FactSource>(
         "event evaluated"
     );
     Ok(summary)
+}
+
+/// The answer to an event no rule takes, logged.
+fn not_for_me(reason: String) -> Summary {
+    tracing::info!(reason = %reason, "not for me");
+    Summary { not_for_me: Some(reason), ..Summary::default() }
 }
 
 /// The Lambda's log output: JSON lines filtered by `setting` (`TRAILWARDEN_LOG`, an `EnvFilter`

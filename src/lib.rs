@@ -29,55 +29,48 @@
 //! Rules are plain functions registered with [`declare_rule!`]; a crate that depends on this one
 //! can declare its own, and the engine runs them beside the built-in ones.
 
+pub mod analysis;
+pub mod cloudtrail;
 pub mod config;
 pub mod detail;
 pub mod engine;
-pub mod event;
+pub mod envelope;
 pub mod facts;
 #[cfg(feature = "aws")]
-pub mod facts_aws;
-pub mod iam_actions;
-pub mod input;
-#[cfg(feature = "aws")]
 pub mod lambda;
-#[cfg(feature = "aws")]
-pub mod mail;
-pub mod network;
-pub mod pattern;
-pub mod policy;
-pub mod render;
+pub mod notify;
 pub mod replay;
 pub mod rule;
-pub mod share;
-pub mod split;
-pub mod suppress;
+pub mod text;
 
 #[path = "../rules/mod.rs"]
 pub mod rules;
 
+pub use cloudtrail::event::{Event, FieldError, RawRecord};
 pub use config::{Config, ConfigError};
-pub use detail::{Actor, EventDetail, Finding, Resource, Severity};
+pub use detail::{Actor, Detection, EventDetail, Origin, Resource, ResourceKind, Severity};
 pub use engine::{Engine, Evaluation, RuleError, Suppressed};
-pub use event::{Event, FieldError, RawRecord};
-pub use rule::{Context, Rule, registry};
+pub use rule::{Context, InputKind, Rule, registry};
 
 /// Everything a rule file needs: `use crate::prelude::*;` (or `trailwarden::prelude::*`).
 pub mod prelude {
-    pub use crate::config::Config;
-    pub use crate::declare_rule;
-    pub use crate::detail::{Finding, Resource, Severity};
-    pub use crate::event::{ConsoleLogin, Event, FieldError, Items, Scalar};
-    pub use crate::network::{
+    pub use crate::analysis::network::{
         Exposure, Grant, PortList, Proto, SecurityGroupRequest, critical_exposure, describe, exposures,
     };
+    pub use crate::cloudtrail::event::{ConsoleLogin, Event, FieldError, Items, Scalar};
+    pub use crate::config::Config;
+    pub use crate::declare_rule;
+    pub use crate::detail::{Detection, Resource, ResourceKind, Severity};
     // Shared policy-document helpers for the IAM and resource-policy rules.
+    #[allow(unused_imports)]
+    pub use crate::analysis::iam_actions::*;
+    #[allow(unused_imports)]
+    pub use crate::analysis::policy::*;
+    pub use crate::analysis::share::{
+        DbSnapshotAttributeRequest, Grantees, ImagePermissionRequest, SnapshotPermissionRequest,
+    };
     pub use crate::facts::{Facts, Question};
-    #[allow(unused_imports)]
-    pub use crate::iam_actions::*;
-    #[allow(unused_imports)]
-    pub use crate::policy::*;
-    pub use crate::rule::Context;
-    pub use crate::share::{DbSnapshotAttributeRequest, Grantees, ImagePermissionRequest, SnapshotPermissionRequest};
+    pub use crate::rule::{Context, InputKind};
     pub use serde::Deserialize;
 }
 

@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
+use crate::cloudtrail::input::{self, InputError, Item};
 use crate::detail::EventDetail;
 use crate::engine::Engine;
-use crate::input::{self, InputError, Item};
 
 /// What one file (or one part of a stream) held.
 #[derive(Debug, Default)]
@@ -91,13 +91,13 @@ impl TimeWindow {
     }
 
     /// Whether an event at `event_time` is in the window (always, with no window).
-    fn admits(&self, event_time: &str) -> Result<bool, crate::event::FieldError> {
+    fn admits(&self, event_time: &str) -> Result<bool, crate::cloudtrail::event::FieldError> {
         if self.is_all() {
             return Ok(true);
         }
-        let t: jiff::Timestamp = event_time
-            .parse()
-            .map_err(|e| crate::event::FieldError::new("eventTime", format!("not an RFC 3339 time: {e}")))?;
+        let t: jiff::Timestamp = event_time.parse().map_err(|e| {
+            crate::cloudtrail::event::FieldError::new("eventTime", format!("not an RFC 3339 time: {e}"))
+        })?;
         Ok(self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u))
     }
 
@@ -140,7 +140,7 @@ fn s3_day(path: &Path) -> Option<jiff::civil::Date> {
 /// let engine = Engine::new(Config::default())?;
 /// let mut scan = Replay::new(&engine); // 512 MiB a file, 1 MiB a record
 /// scan.window = TimeWindow::parse(Some("2020-01-01"), None)?;
-/// let (files, _walk_errors) = trailwarden::input::collect_files(&["testdata/trails".into()]);
+/// let (files, _walk_errors) = trailwarden::cloudtrail::input::collect_files(&["testdata/trails".into()]);
 /// let mut alerts = 0;
 /// scan.scan_files(&files, &Progress::default(), |report| {
 ///     alerts += report.details.len();
@@ -541,8 +541,8 @@ fn one_line(s: &str) -> String {
 /// Writes each event's alert email as it would be sent: `NNNN-<event id>.html` (the subject is
 /// its title) and `.txt` (subject line, blank line, text body). `seq` numbers files across calls.
 pub fn write_previews(dir: &Path, details: &[EventDetail], account_name: &str, seq: &mut u64) -> io::Result<()> {
-    for group in crate::render::per_event(details) {
-        let email = crate::render::render(group, account_name).map_err(io::Error::other)?;
+    for group in crate::notify::render::per_event(details) {
+        let email = crate::notify::render::render(group, account_name).map_err(io::Error::other)?;
         *seq += 1;
         let id: String =
             group[0].event_id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(64).collect();

@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use crate::cloudtrail::event::{Event, FieldError};
 use crate::config::Config;
-use crate::detail::{Finding, Severity};
-use crate::event::{Event, FieldError};
+use crate::detail::{Detection, Severity};
 use crate::facts::{Facts, Question};
 
 /// What a rule's check may look at besides the event.
@@ -19,7 +19,28 @@ pub struct Context<'a> {
 pub type Needs = fn(&Event) -> Result<Vec<Question>, FieldError>;
 
 /// A rule's check: pure, never calls AWS. An `Err` names the field of the event it could not read.
-pub type Check = fn(&Event, &Context) -> Result<Vec<Finding>, FieldError>;
+pub type Check = fn(&Event, &Context) -> Result<Vec<Detection>, FieldError>;
+
+/// The kind of input a rule takes. The engine keeps one index per kind, keyed by what names an
+/// input of that kind (a CloudTrail record's `eventName`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum InputKind {
+    /// CloudTrail records, keyed by `eventName` (and checked against `eventSource`).
+    CloudTrail,
+}
+
+impl InputKind {
+    /// Every kind, in index order.
+    pub const ALL: [InputKind; 1] = [InputKind::CloudTrail];
+
+    /// The position of this kind's index in the engine.
+    pub const fn slot(self) -> usize {
+        match self {
+            InputKind::CloudTrail => 0,
+        }
+    }
+}
 
 /// A rule: constant metadata plus its check. Declared with [`declare_rule!`](crate::declare_rule).
 #[derive(Debug)]
@@ -28,9 +49,11 @@ pub struct Rule {
     pub id: &'static str,
     pub title: &'static str,
     pub severity: Severity,
+    /// The input the rule takes (CloudTrail records unless declared otherwise).
+    pub input: InputKind,
     /// The `eventSource` the rule's events come from: `ec2.amazonaws.com`.
     pub source: &'static str,
-    /// The `eventName`s the rule looks at.
+    /// The keys the rule is indexed under: for CloudTrail, the `eventName`s it looks at.
     pub events: &'static [&'static str],
     /// The MITRE ATT&CK technique, where one fits: `T1537`.
     pub attack: Option<&'static str>,
@@ -41,9 +64,13 @@ pub struct Rule {
     pub file: &'static str,
     /// Run on calls that failed (`errorCode` present). Off by default: a failed call changed nothing.
     pub include_failed: bool,
-    /// Run on calls AWS services make on someone's behalf (`invokedBy` set, or `userIdentity.type`
-    /// `AWSService`). Off by default (they are mostly noise); the config can turn it on per rule.
+    /// Run on calls AWS makes on its own (`userIdentity.type` `AWSService`, service-linked roles;
+    /// see [`crate::cloudtrail::actor`]). Off by default (they are noise); the config can turn it
+    /// on per rule.
     pub include_service_calls: bool,
+    /// Watch people only: skip calls a service made on a principal's behalf (CloudFormation, …).
+    /// For rules about changes made by hand; off by default, so a pipeline's change alerts too.
+    pub people_only: bool,
     /// The live-state questions the check reads answers to (see [`crate::facts`]).
     pub needs: Option<Needs>,
 }
@@ -54,6 +81,7 @@ impl Rule {
         id: "",
         title: "",
         severity: Severity::Info,
+        input: InputKind::CloudTrail,
         source: "",
         events: &[],
         attack: None,
@@ -62,8 +90,15 @@ impl Rule {
         file: "",
         include_failed: false,
         include_service_calls: false,
+        people_only: false,
         needs: None,
     };
+
+    /// [`Rule::DEFAULTS`] with a check: what `declare_rule!` starts from, with the declaring
+    /// file's `check` function unless the declaration names another.
+    pub const fn defaults_with(check: Check) -> Rule {
+        Rule { check, ..Rule::DEFAULTS }
+    }
 
     /// The declaring file, relative to the crate root (`rules/ec2/....rs`).
     pub fn source_file(&self) -> &'static str {
@@ -144,6 +179,10 @@ inventory::collect!(Registered);
 /// Declares a rule and registers it. The doc comment is the rule's documentation and must have
 /// the sections `## What it detects`, `## Why it matters`, `## How to fix` and `## References`.
 ///
+/// `id`, `title`, `severity`, `source` and `events` are required, in that order; any other
+/// [`Rule`] field may follow (`attack: Some("T1537")`, `needs: Some(needs)`, `people_only: true`,
+/// …). The check is the declaring file's `fn check` unless `check: other_fn` names another.
+///
 /// ```
 /// use trailwarden::prelude::*;
 ///
@@ -162,13 +201,11 @@ inventory::collect!(Registered);
 ///         severity: Severity::Low,
 ///         source: "s3.amazonaws.com",
 ///         events: &["DeleteBucket"],
-///         attack: None,
-///         check,
 ///     }
 /// }
 ///
-/// fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
-///     Ok(vec![Finding::new("bucket deleted", Resource::new("s3-bucket", ev.event_id.to_string()))])
+/// fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
+///     Ok(vec![Detection::new("bucket deleted", Resource::new(ResourceKind::S3_BUCKET, ev.event_id.to_string()))])
 /// }
 /// # fn main() {}
 /// ```
@@ -181,32 +218,30 @@ macro_rules! declare_rule {
             title: $title:expr,
             severity: $severity:expr,
             source: $source:expr,
-            events: $events:expr,
-            attack: $attack:expr,
-            check $(: $check:expr)?
+            events: $events:expr
             $(, $field:ident : $value:expr)* $(,)?
         }
     ) => {
         $(#[doc = $doc])*
-        // A rule that sets every optional field leaves nothing for the update to fill.
-        #[allow(clippy::needless_update)]
         pub static $name: $crate::rule::Rule = $crate::rule::Rule {
             id: $id,
             title: $title,
             severity: $severity,
             source: $source,
             events: $events,
-            attack: $attack,
-            check: $crate::declare_rule!(@check $($check)?),
             doc: concat!($($doc, "\n"),*),
             file: file!(),
             $($field: $value,)*
-            ..$crate::rule::Rule::DEFAULTS
+            ..$crate::rule::Rule::defaults_with($crate::declare_rule!(@check $($field : $value),*))
         };
         $crate::__private::inventory::submit! { $crate::rule::Registered(&$name) }
     };
+    // The check named in the fields, else the declaring file's `check`.
+    (@check check : $check:expr $(, $field:ident : $value:expr)*) => { $check };
+    (@check $first:ident : $v:expr $(, $field:ident : $value:expr)*) => {
+        $crate::declare_rule!(@check $($field : $value),*)
+    };
     (@check) => { check };
-    (@check $check:expr) => { $check };
 }
 
 /// Every registered rule (this crate's and any linked crate's), sorted by id.
@@ -245,13 +280,17 @@ pub fn find(id: &str) -> Option<&'static Rule> {
     registry().iter().copied().find(|r| r.id == id)
 }
 
-/// The eventName -> rules index, built once per engine.
-pub(crate) fn index(rules: &[&'static Rule]) -> rustc_hash::FxHashMap<&'static str, Vec<&'static Rule>> {
-    let mut index: rustc_hash::FxHashMap<&'static str, Vec<&'static Rule>> = Default::default();
+/// One index per input kind, from key (a CloudTrail `eventName`) to the rules that take it.
+pub(crate) type Index = rustc_hash::FxHashMap<&'static str, Vec<&'static Rule>>;
+
+/// The engine's indexes, one per [`InputKind`] (by [`InputKind::slot`]), built once.
+pub(crate) fn index(rules: &[&'static Rule]) -> [Index; InputKind::ALL.len()] {
+    let mut out: [Index; InputKind::ALL.len()] = Default::default();
     for rule in rules {
+        let index = &mut out[rule.input.slot()];
         for name in rule.events {
             index.entry(*name).or_default().push(*rule);
         }
     }
-    index
+    out
 }

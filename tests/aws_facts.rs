@@ -9,10 +9,10 @@ use std::collections::BTreeSet;
 
 use aws_sdk_ec2::types::{Filter, IpPermission, IpRange};
 use support::Moto;
+use trailwarden::facts::aws::{AwsFacts, FactSource};
 use trailwarden::facts::{Facts, Question};
-use trailwarden::facts_aws::{AwsFacts, FactSource};
 use trailwarden::lambda::handle;
-use trailwarden::mail::SesMailer;
+use trailwarden::notify::ses::SesMailer;
 use trailwarden::{Config, Engine};
 
 struct Lab {

@@ -9,8 +9,8 @@ use aws_sdk_sesv2::operation::send_email::SendEmailOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use trailwarden::facts::Facts;
 use trailwarden::lambda::handle;
-use trailwarden::mail::{MailError, Mailer, SenderSecret, SesMailer};
-use trailwarden::render::render;
+use trailwarden::notify::render::render;
+use trailwarden::notify::ses::{MailError, SenderSecret, SesMailer};
 use trailwarden::{Config, Engine, Event};
 
 const SECRET: &str = r#"{"EMAIL_FROM":"alerts@example.com","SES_REGION":"eu-west-1","ACCESS_KEY":"AKIAEXAMPLEKEY00001","ACCESS_SECRET_KEY":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"}"#;

@@ -6,7 +6,8 @@ mod support;
 use support::{Moto, fixture};
 use trailwarden::facts::Facts;
 use trailwarden::lambda::{HandlerError, handle};
-use trailwarden::mail::{MailError, SesMailer};
+use trailwarden::notify::NotifyError;
+use trailwarden::notify::ses::{MailError, SesMailer};
 use trailwarden::{Config, Engine};
 
 const SENDER: &str = "alerts@example.com";
@@ -111,7 +112,10 @@ async fn a_missing_secret_or_unverified_sender_fails_the_invocation() {
 
     let mailer = setup(&moto, None).await;
     let err = handle(&engine, &mailer, &Facts::default(), "prod", &event).await.unwrap_err();
-    assert!(matches!(err, HandlerError::Mail(MailError::SecretMissing { .. })), "{err}");
+    assert!(
+        matches!(err, HandlerError::Notify { error: NotifyError::Mail(MailError::SecretMissing { .. }), .. }),
+        "{err}"
+    );
     assert_eq!(
         err.to_string(),
         "sending the alert email: secret `trailwarden/sender` was not found in Secrets Manager"
@@ -164,7 +168,8 @@ async fn a_suppressed_alert_is_not_mailed_but_reported() {
     let suppressions =
         "[[suppress]]\nrule = \"cloudtrail-*\"\naccount = \"143434273843\"\nreason = \"sandbox account\"\n";
     let config = Config {
-        suppressions: trailwarden::suppress::Suppressions::parse(suppressions, "TRAILWARDEN_SUPPRESSIONS").unwrap(),
+        suppressions: trailwarden::config::suppress::Suppressions::parse(suppressions, "TRAILWARDEN_SUPPRESSIONS")
+            .unwrap(),
         ..Config::default()
     };
     let engine = Engine::new(config).unwrap();

@@ -55,11 +55,13 @@ fn cfn_lint_reports_nothing() {
 
 #[test]
 fn the_templates_route_exactly_the_events_the_registry_wants() {
-    let wanted: BTreeSet<String> =
-        trailwarden::pattern::event_patterns(trailwarden::registry(), trailwarden::pattern::MAX_PATTERN_CHARS)
-            .iter()
-            .map(|p| normalized(p).to_string())
-            .collect();
+    let wanted: BTreeSet<String> = trailwarden::cloudtrail::pattern::event_patterns(
+        trailwarden::registry(),
+        trailwarden::cloudtrail::pattern::MAX_PATTERN_CHARS,
+    )
+    .iter()
+    .map(|p| normalized(p).to_string())
+    .collect();
     for path in [TEMPLATE, FORWARDER] {
         let in_template: BTreeSet<String> = load(path)["Resources"]
             .as_object()

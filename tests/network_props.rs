@@ -4,7 +4,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ipnet::{Ipv4Net, Ipv6Net};
 use proptest::prelude::*;
-use trailwarden::network::{Grant, PortList, PortSpec, Proto, exposures};
+use trailwarden::analysis::network::{Grant, PortList, PortSpec, Proto, exposures};
 
 /// Does the union of the ranges cover every IPv4 address? Sweep sorted intervals.
 fn model_world_v4(nets: &[Ipv4Net]) -> bool {

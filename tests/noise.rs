@@ -1,7 +1,7 @@
 //! Noise controls: AWS service calls, suppressions, severity overrides.
 
 use trailwarden::config::Config;
-use trailwarden::suppress::Suppressions;
+use trailwarden::config::suppress::Suppressions;
 use trailwarden::{Engine, Event, Severity};
 
 fn fixture(path: &str) -> String {
@@ -17,20 +17,68 @@ fn with_identity(text: &str, identity: &str) -> String {
 }
 
 #[test]
-fn calls_aws_services_make_for_you_are_skipped_unless_a_rule_is_told_otherwise() {
-    let via_cfn = with_identity(
-        &fixture(SG),
-        r#"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/deployer/s","invokedBy":"cloudformation.amazonaws.com"}"#,
-    );
-    let service = with_identity(&fixture(SG), r#"{"type":"AWSService","invokedBy":"ec2.amazonaws.com"}"#);
+fn aws_acting_on_its_own_is_skipped_unless_a_rule_is_told_otherwise_but_people_and_pipelines_are_not() {
     let engine = Engine::new(Config::default()).unwrap();
-    for text in [&via_cfn, &service] {
-        let eval = engine.evaluate(&Event::from_json(text).unwrap());
-        assert!(eval.details.is_empty() && eval.matched.is_empty(), "{text}");
+    let eval = |engine: &Engine, identity: &str| {
+        engine.evaluate(&Event::from_json(&with_identity(&fixture(SG), identity)).unwrap())
+    };
+    // A pipeline: CloudFormation calling with the deployer's rights. Evaluated, and the alert
+    // names the service.
+    let via_cfn = r#"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/deployer/s","invokedBy":"cloudformation.amazonaws.com"}"#;
+    let alerts = eval(&engine, via_cfn).details;
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].actor.invoked_by.as_deref(), Some("cloudformation.amazonaws.com"));
+    // A person in the console: the console is an intermediary, never a reason to skip.
+    for console in [
+        r#"{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","userName":"alice","invokedBy":"signin.amazonaws.com"}"#,
+        r#"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Admin/alice","invokedBy":"AWS Internal"}"#,
+        r#"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Admin/alice","sessionContext":{"attributes":{"sessionCredentialFromConsole":"true"}}}"#,
+    ] {
+        let alerts = eval(&engine, console).details;
+        assert_eq!(alerts.len(), 1, "{console}");
+        assert_eq!(alerts[0].actor.invoked_by, None, "the person acted, not a service: {console}");
+    }
+    // AWS on its own: an AWS service identity, or a service-linked role with or without invokedBy.
+    let aws = [
+        r#"{"type":"AWSService","invokedBy":"ec2.amazonaws.com"}"#,
+        r#"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForAutoScaling/AutoScaling","invokedBy":"autoscaling.amazonaws.com"}"#,
+        r#"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForConfig/s","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"}}}"#,
+    ];
+    for identity in aws {
+        let e = eval(&engine, identity);
+        assert!(e.details.is_empty() && e.matched.is_empty(), "{identity}");
     }
     let cfg = Config::from_toml("include_service_calls = [\"ec2-sg-ingress-open-to-world\"]", "t.toml").unwrap();
     let engine = Engine::new(cfg).unwrap();
-    assert_eq!(engine.evaluate(&Event::from_json(&via_cfn).unwrap()).details.len(), 1);
+    for identity in aws {
+        assert_eq!(eval(&engine, identity).details.len(), 1, "{identity}");
+    }
+}
+
+#[test]
+fn suppressions_can_name_the_service_that_acted() {
+    let toml = "[[suppress]]\ninvoked_by = \"cloudformation.amazonaws.com\"\nreason = \"reviewed stacks\"\n";
+    let mut cfg = Config::default();
+    cfg.suppressions = trailwarden::config::suppress::Suppressions::parse(toml, "s.toml").unwrap();
+    let engine = Engine::new(cfg).unwrap();
+    let run = |identity: &str| engine.evaluate(&Event::from_json(&with_identity(&fixture(SG), identity)).unwrap());
+    let via_cfn = run(
+        r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/d/s","invokedBy":"cloudformation.amazonaws.com"}"#,
+    );
+    assert!(via_cfn.details.is_empty());
+    assert_eq!(via_cfn.suppressed.len(), 1);
+    // A direct call has no service: the entry does not match it, even as a glob for anything.
+    let direct = run(r#"{"type":"IAMUser","arn":"arn:aws:iam::1:user/alice"}"#);
+    assert_eq!(direct.details.len(), 1);
+    let any = "[[suppress]]\ninvoked_by = \"*\"\nreason = \"r\"\n";
+    let mut cfg = Config::default();
+    cfg.suppressions = trailwarden::config::suppress::Suppressions::parse(any, "s.toml").unwrap();
+    let engine = Engine::new(cfg).unwrap();
+    let direct = engine.evaluate(
+        &Event::from_json(&with_identity(&fixture(SG), r#"{"type":"IAMUser","arn":"arn:aws:iam::1:user/alice"}"#))
+            .unwrap(),
+    );
+    assert_eq!(direct.details.len(), 1);
 }
 
 #[test]
@@ -104,7 +152,7 @@ fn malformed_suppressions_name_the_line() {
     );
     assert_eq!(
         err("[[suppress]]\nreason = \"everything\"\n"),
-        "suppressions s.toml: entry #1 (line 1): set at least one of rule, account, region, actor, resource"
+        "suppressions s.toml: entry #1 (line 1): set at least one of rule, account, region, actor, invoked_by, resource"
     );
     assert!(
         err("[[suppress]]\nrule = \"[\"\nreason = \"r\"\n")

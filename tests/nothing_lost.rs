@@ -23,7 +23,8 @@ use aws_smithy_types::body::SdkBody;
 use support::Moto;
 use trailwarden::facts::Facts;
 use trailwarden::lambda::{HandlerError, handle};
-use trailwarden::mail::SesMailer;
+use trailwarden::notify::NotifyError;
+use trailwarden::notify::ses::SesMailer;
 use trailwarden::{Config, Engine, Event};
 
 /// What the layer did, per kind of answer.
@@ -108,7 +109,7 @@ fn alerting_events(engine: &Engine) -> Vec<serde_json::Value> {
             continue;
         }
         let text = std::fs::read_to_string(entry.path()).unwrap();
-        let raw = trailwarden::input::parse_single(&text).unwrap();
+        let raw = trailwarden::cloudtrail::input::parse_single(&text).unwrap();
         let event = Event::from_raw(&raw).unwrap();
         if !engine.evaluate(&event).details.is_empty() {
             out.push(serde_json::from_str(&text).unwrap());
@@ -178,7 +179,7 @@ async fn a_thousand_alerts_under_random_ses_faults_are_each_mailed_or_failed() {
                 assert_eq!(summary.event_id, id);
                 mailed.push(id);
             }
-            Err(HandlerError::Mail(e)) => {
+            Err(HandlerError::Notify { error: NotifyError::Mail(e), .. }) => {
                 let e = e.to_string();
                 let kind = ["TooManyRequestsException", "InternalFailure", "ServiceUnavailable", "dispatch failure"]
                     .into_iter()

@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use trailwarden::pattern::{DETAIL_TYPES, EVENTBRIDGE_MAX_PATTERN_CHARS, MAX_PATTERN_CHARS, event_patterns};
+use trailwarden::cloudtrail::pattern::{
+    DETAIL_TYPES, EVENTBRIDGE_MAX_PATTERN_CHARS, MAX_PATTERN_CHARS, event_patterns,
+};
 use trailwarden::registry;
 
 fn strings(v: &Value) -> BTreeSet<String> {

@@ -3,8 +3,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use trailwarden::cloudtrail::input::{for_each_item, read_file};
 use trailwarden::facts::Facts;
-use trailwarden::input::{for_each_item, read_file};
 use trailwarden::rule::{Rule, registry, sorted_unique};
 use trailwarden::{Config, Engine, Event};
 

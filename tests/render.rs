@@ -1,6 +1,6 @@
 //! The alert email, rendered from hostile events: every CloudTrail value is attacker-controlled.
 
-use trailwarden::render::{SUBJECT_SUMMARY_CHARS, console_url, history_url, render, subject};
+use trailwarden::notify::render::{SUBJECT_SUMMARY_CHARS, console_url, history_url, render, subject};
 use trailwarden::{Config, Engine, Event, EventDetail};
 
 fn alerts(record: &str) -> Vec<EventDetail> {
@@ -36,7 +36,7 @@ fn hostile_values_are_escaped_in_html_and_never_become_links() {
     // The group id is not an AWS id, so no console link is built from it.
     assert!(!html.contains("SecurityGroup:groupId"), "{html}");
     assert!(html.contains("href=\"https://eu-west-1.console.aws.amazon.com/cloudtrailv2/home?region=eu-west-1#/events/e3b0c442-98fc-41c4-9a1b-000000000001\""));
-    trailwarden::render::check_email(&email).unwrap();
+    trailwarden::notify::render::check_email(&email).unwrap();
 }
 
 /// The whole email for a hostile event, byte for byte (`UPDATE_GOLDEN=1` rewrites it for review).

@@ -276,19 +276,21 @@ fn print_event_pattern_is_the_registry_s_patterns() {
     let out = replay(&["--print-event-pattern"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let expected =
-        trailwarden::pattern::event_patterns(trailwarden::registry(), trailwarden::pattern::MAX_PATTERN_CHARS);
+    let expected = trailwarden::cloudtrail::pattern::event_patterns(
+        trailwarden::registry(),
+        trailwarden::cloudtrail::pattern::MAX_PATTERN_CHARS,
+    );
     assert_eq!(printed, serde_json::Value::Array(expected));
 }
 
 #[test]
 fn standard_input_reads_like_the_files_it_came_from() {
     // `cat testdata/**/*.json.gz`-style: each file gzip-compressed, the members one after another.
-    let (files, _) = trailwarden::input::collect_files(&[Path::new(ROOT).join("testdata")]);
+    let (files, _) = trailwarden::cloudtrail::input::collect_files(&[Path::new(ROOT).join("testdata")]);
     let mut stream = Vec::new();
     for f in &files {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        std::io::Write::write_all(&mut gz, &trailwarden::input::read_file(f).unwrap()).unwrap();
+        std::io::Write::write_all(&mut gz, &trailwarden::cloudtrail::input::read_file(f).unwrap()).unwrap();
         stream.extend(gz.finish().unwrap());
     }
     let mut child = Command::new(replay_bin())

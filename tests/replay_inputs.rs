@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-use trailwarden::input::{self, InputError, StreamParts};
+use trailwarden::cloudtrail::input::{self, InputError, StreamParts};
 use trailwarden::replay::{FileReport, Progress, Replay, TimeWindow};
 use trailwarden::{Config, Engine};
 

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use serde_json::Value;
-use trailwarden::render::{check_email, render};
+use trailwarden::notify::render::{check_email, render};
 use trailwarden::replay::Replay;
 use trailwarden::{Config, Engine};
 
@@ -135,12 +135,12 @@ proptest! {
         let text = serde_json::to_string(&event).unwrap();
         // The replay path (the one-pass reader) and the Lambda path (one event) both.
         let report = Replay::new(engine()).scan_bytes(Path::new("prop.json"), text.as_bytes());
-        if let Ok(raw) = trailwarden::input::parse_single(&text)
+        if let Ok(raw) = trailwarden::cloudtrail::input::parse_single(&text)
             && let Ok(e) = trailwarden::Event::from_raw(&raw)
         {
             let _ = engine().evaluate(&e);
         }
-        for group in trailwarden::render::per_event(&report.details) {
+        for group in trailwarden::notify::render::per_event(&report.details) {
             let email = render(group, "prod <b>&").unwrap();
             if let Err(problem) = check_email(&email) {
                 prop_assert!(false, "{problem}\nevent: {text}\nhtml: {}", email.html);
@@ -157,7 +157,7 @@ fn the_oracle_catches_what_it_guards_against() {
     let report = Replay::new(engine()).scan_bytes(Path::new("x.json"), text.as_bytes());
     let email = render(&report.details, "prod").unwrap();
     check_email(&email).unwrap();
-    let broken = |f: &dyn Fn(&mut trailwarden::render::Email)| {
+    let broken = |f: &dyn Fn(&mut trailwarden::notify::render::Email)| {
         let mut e = email.clone();
         f(&mut e);
         check_email(&e).unwrap_err()

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use support::{Moto, fixture};
 use trailwarden::facts::Facts;
 use trailwarden::lambda::handle;
-use trailwarden::mail::{SenderSecret, SesMailer};
+use trailwarden::notify::ses::{SenderSecret, SesMailer};
 use trailwarden::{Config, Engine};
 
 const ACCESS_KEY: &str = "AKIASECRETVALUE4TW77";

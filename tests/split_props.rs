@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
-use trailwarden::split::split_records;
+use trailwarden::cloudtrail::split::split_records;
 
 #[derive(Deserialize)]
 struct Doc<'a> {

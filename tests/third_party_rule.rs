@@ -29,13 +29,14 @@ struct Request {
     bucket_name: Option<String>,
 }
 
-fn audit_bucket(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn audit_bucket(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let bucket = ev.request::<Request>()?.bucket_name.unwrap_or_default();
     if !bucket.starts_with("audit-") {
         return Ok(Vec::new());
     }
     Ok(vec![
-        Finding::new(format!("bucket {bucket} deleted"), Resource::new("s3-bucket", &bucket)).field("Bucket", &bucket),
+        Detection::new(format!("bucket {bucket} deleted"), Resource::new(ResourceKind::S3_BUCKET, &bucket))
+            .field("Bucket", &bucket),
     ])
 }
 

@@ -37,7 +37,6 @@ declare_rule! {
         source: "backup.amazonaws.com",
         events: &["DeleteRecoveryPoint", "DeleteBackupVault", "DeleteBackupPlan"],
         attack: Some("T1490"),
-        check,
     }
 }
 
@@ -56,34 +55,34 @@ struct PlanResponse {
     version_id: Option<String>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let vault = req.backup_vault_name.unwrap_or_default();
     let region = ev.aws_region.as_ref();
     let finding = match ev.event_name.as_ref() {
         "DeleteRecoveryPoint" => {
             let point = req.recovery_point_arn.unwrap_or_default();
-            Finding::new(
+            Detection::new(
                 format!("AWS Backup recovery point {point} was deleted from vault {vault}"),
-                Resource::new("backup-recovery-point", &point).with_arn(&point),
+                Resource::new(ResourceKind::BACKUP_RECOVERY_POINT, &point).with_arn(&point),
             )
             .field("Recovery point", &point)
             .field("Backup vault", &vault)
         }
-        "DeleteBackupVault" => Finding::new(
+        "DeleteBackupVault" => Detection::new(
             format!("AWS Backup vault {vault} was deleted in {region}"),
-            Resource::new("backup-vault", &vault),
+            Resource::new(ResourceKind::BACKUP_VAULT, &vault),
         )
         .field("Backup vault", &vault)
         .severity(Severity::Medium),
         _ => {
             let plan = req.backup_plan_id.unwrap_or_default();
             let resp: PlanResponse = ev.response()?;
-            let mut resource = Resource::new("backup-plan", &plan);
+            let mut resource = Resource::new(ResourceKind::BACKUP_PLAN, &plan);
             if let Some(arn) = &resp.backup_plan_arn {
                 resource = resource.with_arn(arn);
             }
-            let mut f = Finding::new(
+            let mut f = Detection::new(
                 format!("AWS Backup plan {plan} was deleted in {region}: its resources are no longer backed up"),
                 resource,
             )

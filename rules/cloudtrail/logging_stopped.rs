@@ -20,7 +20,6 @@ declare_rule! {
         source: "cloudtrail.amazonaws.com",
         events: &["StopLogging"],
         attack: Some("T1562.008"),
-        check,
     }
 }
 
@@ -29,10 +28,13 @@ struct Request {
     name: Option<String>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let trail = ev.request::<Request>()?.name.unwrap_or_default();
     Ok(vec![
-        Finding::new(format!("CloudTrail logging was stopped for trail {trail}"), Resource::new("trail", &trail))
-            .field("Trail", &trail),
+        Detection::new(
+            format!("CloudTrail logging was stopped for trail {trail}"),
+            Resource::new(ResourceKind::TRAIL, &trail),
+        )
+        .field("Trail", &trail),
     ])
 }

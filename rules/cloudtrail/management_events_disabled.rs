@@ -27,7 +27,6 @@ declare_rule! {
         source: "cloudtrail.amazonaws.com",
         events: &["PutEventSelectors", "PutAdvancedEventSelectors"],
         attack: Some("T1562.008"),
-        check,
     }
 }
 
@@ -105,7 +104,7 @@ fn advanced(selectors: &[AdvancedSelector]) -> Coverage {
     Coverage::NoWrites("no advanced event selector records management write events")
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let coverage = match (&req.advanced_event_selectors, &req.event_selectors) {
         (Some(adv), _) if !adv.is_empty() => advanced(adv),
@@ -115,15 +114,15 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
         (None, None) => return Ok(Vec::new()),
     };
     let trail = req.trail_name.unwrap_or_default();
-    let resource = Resource::new("trail", &trail);
+    let resource = Resource::new(ResourceKind::TRAIL, &trail);
     Ok(match coverage {
         Coverage::NoWrites(why) => vec![
-            Finding::new(format!("CloudTrail trail {trail} stopped recording management events"), resource)
+            Detection::new(format!("CloudTrail trail {trail} stopped recording management events"), resource)
                 .field("Trail", &trail)
                 .field("New selectors", why),
         ],
         Coverage::Recorded(excluded) if !excluded.is_empty() => vec![
-            Finding::new(
+            Detection::new(
                 format!("CloudTrail trail {trail} excluded {} from its management events", excluded.join(", ")),
                 resource,
             )

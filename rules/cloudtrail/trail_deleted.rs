@@ -23,7 +23,6 @@ declare_rule! {
         source: "cloudtrail.amazonaws.com",
         events: &["DeleteTrail"],
         attack: Some("T1562.008"),
-        check,
     }
 }
 
@@ -32,10 +31,10 @@ struct Request {
     name: Option<String>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let trail = ev.request::<Request>()?.name.unwrap_or_default();
     Ok(vec![
-        Finding::new(format!("CloudTrail trail {trail} was deleted"), Resource::new("trail", &trail))
+        Detection::new(format!("CloudTrail trail {trail} was deleted"), Resource::new(ResourceKind::TRAIL, &trail))
             .field("Trail", &trail),
     ])
 }

@@ -31,7 +31,6 @@ declare_rule! {
         source: "cloudtrail.amazonaws.com",
         events: &["UpdateTrail"],
         attack: Some("T1562.008"),
-        check,
     }
 }
 
@@ -51,19 +50,19 @@ struct Response {
     trail_arn: Option<String>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let Some(bucket) = req.s3_bucket_name.filter(|b| !b.trim().is_empty()) else {
         return Ok(Vec::new());
     };
     let resp: Response = ev.response()?;
     let trail = resp.name.or(req.name).unwrap_or_default();
-    let mut resource = Resource::new("trail", &trail);
+    let mut resource = Resource::new(ResourceKind::TRAIL, &trail);
     if let Some(arn) = &resp.trail_arn {
         resource = resource.with_arn(arn);
     }
     let mut finding =
-        Finding::new(format!("CloudTrail trail {trail} now delivers its log files to S3 bucket {bucket}"), resource)
+        Detection::new(format!("CloudTrail trail {trail} now delivers its log files to S3 bucket {bucket}"), resource)
             .field("Trail", &trail)
             .field("New S3 bucket", &bucket);
     if let Some(prefix) = req.s3_key_prefix.filter(|p| !p.is_empty()) {

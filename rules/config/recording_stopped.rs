@@ -29,7 +29,6 @@ declare_rule! {
         source: "config.amazonaws.com",
         events: &["StopConfigurationRecorder", "DeleteConfigurationRecorder", "DeleteDeliveryChannel"],
         attack: Some("T1562.001"),
-        check,
     }
 }
 
@@ -40,24 +39,24 @@ struct Request {
     delivery_channel_name: Option<String>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let region = ev.aws_region.as_ref();
     let finding = match ev.event_name.as_ref() {
         "DeleteDeliveryChannel" => {
             let channel = req.delivery_channel_name.unwrap_or_default();
-            Finding::new(
+            Detection::new(
                 format!("AWS Config delivery channel {channel} was deleted in {region}"),
-                Resource::new("config-delivery-channel", &channel),
+                Resource::new(ResourceKind::CONFIG_DELIVERY_CHANNEL, &channel),
             )
             .field("Delivery channel", &channel)
         }
         name => {
             let recorder = req.configuration_recorder_name.unwrap_or_default();
             let what = if name == "StopConfigurationRecorder" { "stopped" } else { "deleted" };
-            Finding::new(
+            Detection::new(
                 format!("AWS Config configuration recorder {recorder} was {what} in {region}"),
-                Resource::new("config-recorder", &recorder),
+                Resource::new(ResourceKind::CONFIG_RECORDER, &recorder),
             )
             .field("Configuration recorder", &recorder)
         }

@@ -28,7 +28,6 @@ declare_rule! {
         source: "config.amazonaws.com",
         events: &["DeleteConfigRule", "PutConfigRule"],
         attack: Some("T1562.001"),
-        check,
     }
 }
 
@@ -46,15 +45,15 @@ struct ConfigRule {
     config_rule_state: Option<String>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let region = ev.aws_region.as_ref();
     if ev.event_name == "DeleteConfigRule" {
         let name = req.config_rule_name.unwrap_or_default();
         return Ok(vec![
-            Finding::new(
+            Detection::new(
                 format!("AWS Config rule {name} was deleted in {region}"),
-                Resource::new("config-rule", &name),
+                Resource::new(ResourceKind::CONFIG_RULE, &name),
             )
             .field("Config rule", &name)
             .field("Region", region),
@@ -67,9 +66,9 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     };
     let name = rule.config_rule_name.unwrap_or_default();
     Ok(vec![
-        Finding::new(
+        Detection::new(
             format!("AWS Config rule {name} was set to state {state} in {region}"),
-            Resource::new("config-rule", &name),
+            Resource::new(ResourceKind::CONFIG_RULE, &name),
         )
         .field("Config rule", &name)
         .field("New state", state)

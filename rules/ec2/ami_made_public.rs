@@ -21,18 +21,17 @@ declare_rule! {
         source: "ec2.amazonaws.com",
         events: &["ModifyImageAttribute"],
         attack: Some("T1537"),
-        check,
     }
 }
 
-fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: ImagePermissionRequest = ev.request()?;
     if !Grantees::of_permissions(&req.launch_permission, ev, &cx.config.trusted_accounts).public {
         return Ok(Vec::new());
     }
     let id = req.image_id.unwrap_or_default();
     Ok(vec![
-        Finding::new(format!("AMI {id} was made public"), Resource::new("ami", &id))
+        Detection::new(format!("AMI {id} was made public"), Resource::new(ResourceKind::AMI, &id))
             .field("Image", &id)
             .field("Launch permission added", "group: all (every AWS account)"),
     ])

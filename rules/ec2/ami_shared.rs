@@ -21,11 +21,10 @@ declare_rule! {
         source: "ec2.amazonaws.com",
         events: &["ModifyImageAttribute"],
         attack: Some("T1537"),
-        check,
     }
 }
 
-fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: ImagePermissionRequest = ev.request()?;
     let to = Grantees::of_permissions(&req.launch_permission, ev, &cx.config.trusted_accounts);
     if to.accounts.is_empty() && to.organizations.is_empty() {
@@ -33,8 +32,9 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
     }
     let id = req.image_id.unwrap_or_default();
     let who: Vec<String> = to.accounts.iter().chain(&to.organizations).cloned().collect();
-    let mut finding = Finding::new(format!("AMI {id} was shared with {}", who.join(", ")), Resource::new("ami", &id))
-        .field("Image", &id);
+    let mut finding =
+        Detection::new(format!("AMI {id} was shared with {}", who.join(", ")), Resource::new(ResourceKind::AMI, &id))
+            .field("Image", &id);
     if !to.accounts.is_empty() {
         finding = finding.field("Shared with accounts", to.accounts.join(", "));
     }

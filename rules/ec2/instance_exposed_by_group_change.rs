@@ -29,7 +29,6 @@ declare_rule! {
         source: "ec2.amazonaws.com",
         events: &["ModifyInstanceAttribute"],
         attack: Some("T1133"),
-        check,
         needs: Some(needs),
     }
 }
@@ -64,7 +63,7 @@ fn needs(ev: &Event) -> Result<Vec<Question>, FieldError> {
     Ok(questions)
 }
 
-fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let groups = req.groups();
     let Some(instance) = req.instance_id.filter(|_| !groups.is_empty()) else { return Ok(Vec::new()) };
@@ -78,13 +77,13 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
         return Ok(Vec::new());
     }
     let services: Vec<String> = open.iter().map(Exposure::service).collect();
-    let finding = Finding::new(
+    let finding = Detection::new(
         format!(
             "Instance {instance} ({}) now allows {} from the internet",
             network.public_ips.join(", "),
             services.join(", ")
         ),
-        Resource::new("ec2-instance", &instance),
+        Resource::new(ResourceKind::EC2_INSTANCE, &instance),
     )
     .field("Instance", &instance)
     .field("Public IPs", network.public_ips.join(", "))

@@ -30,7 +30,6 @@ declare_rule! {
         source: "ec2.amazonaws.com",
         events: &["RunInstances"],
         attack: Some("T1133"),
-        check,
         needs: Some(needs),
     }
 }
@@ -91,7 +90,7 @@ fn needs(ev: &Event) -> Result<Vec<Question>, FieldError> {
     Ok(subnets(&ev.request()?, &ev.response()?).into_iter().map(Question::SubnetIsPublic).collect())
 }
 
-fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let resp: Response = ev.response()?;
     let instances: Vec<String> = resp.instances_set.items.iter().filter_map(|i| i.instance_id.clone()).collect();
@@ -108,9 +107,9 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
     }
     let ids = if instances.is_empty() { "(no instance id)".to_string() } else { instances.join(", ") };
     let how = if !public_ips.is_empty() || asked_public_ip { "with a public IP" } else { "into a public subnet" };
-    let mut finding = Finding::new(
+    let mut finding = Detection::new(
         format!("EC2 instance {ids} was launched {how}"),
-        Resource::new("ec2-instance", instances.first().cloned().unwrap_or_default()),
+        Resource::new(ResourceKind::EC2_INSTANCE, instances.first().cloned().unwrap_or_default()),
     )
     .field("Instances", &ids);
     if !public_ips.is_empty() {

@@ -26,7 +26,6 @@ declare_rule! {
         source: "ec2.amazonaws.com",
         events: &["CreateSecurityGroup"],
         attack: Some("T1133"),
-        check,
         needs: Some(needs),
     }
 }
@@ -48,7 +47,7 @@ fn needs(ev: &Event) -> Result<Vec<Question>, FieldError> {
     Ok(ev.response::<Response>()?.group_id.map(Question::SecurityGroupIngress).into_iter().collect())
 }
 
-fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let Some(group) = ev.response::<Response>()?.group_id else { return Ok(Vec::new()) };
     let Some(grants) = cx.facts.security_group_ingress(&group) else { return Ok(Vec::new()) };
@@ -57,9 +56,9 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
         return Ok(Vec::new());
     }
     let services: Vec<String> = open.iter().map(Exposure::service).collect();
-    let mut finding = Finding::new(
+    let mut finding = Detection::new(
         format!("Security group {group} was created open to the internet on {}", services.join(", ")),
-        Resource::new("security-group", &group),
+        Resource::new(ResourceKind::SECURITY_GROUP, &group),
     )
     .field("Security group", &group)
     .field("Exposed to the internet", describe(&open))

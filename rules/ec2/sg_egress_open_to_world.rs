@@ -24,11 +24,10 @@ declare_rule! {
         source: "ec2.amazonaws.com",
         events: &["AuthorizeSecurityGroupEgress"],
         attack: Some("T1048"),
-        check,
     }
 }
 
-fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: SecurityGroupRequest = ev.request()?;
     let open = exposures(&req.grants()?, &cx.config.egress_allowed_ports);
     if open.is_empty() {
@@ -36,9 +35,9 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
     }
     let group = req.group();
     let services: Vec<String> = open.iter().map(Exposure::service).collect();
-    let finding = Finding::new(
+    let finding = Detection::new(
         format!("Security group {group} allowed outbound {} to {}", services.join(", "), open[0].internet()),
-        Resource::new("security-group", &group),
+        Resource::new(ResourceKind::SECURITY_GROUP, &group),
     )
     .field("Security group", &group)
     .field("Open to the internet", describe(&open))

@@ -29,11 +29,10 @@ declare_rule! {
         source: "ec2.amazonaws.com",
         events: &["AuthorizeSecurityGroupIngress"],
         attack: Some("T1133"),
-        check,
     }
 }
 
-fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: SecurityGroupRequest = ev.request()?;
     let open = exposures(&req.grants()?, &cx.config.ingress_allowed_ports);
     if open.is_empty() {
@@ -41,9 +40,9 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
     }
     let group = req.group();
     let services: Vec<String> = open.iter().map(Exposure::service).collect();
-    let finding = Finding::new(
+    let finding = Detection::new(
         format!("Security group {group} opened {} to {}", services.join(", "), open[0].internet()),
-        Resource::new("security-group", &group),
+        Resource::new(ResourceKind::SECURITY_GROUP, &group),
     )
     .field("Security group", &group)
     .field("Exposed to the internet", describe(&open))

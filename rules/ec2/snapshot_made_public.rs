@@ -23,18 +23,17 @@ declare_rule! {
         source: "ec2.amazonaws.com",
         events: &["ModifySnapshotAttribute"],
         attack: Some("T1537"),
-        check,
     }
 }
 
-fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: SnapshotPermissionRequest = ev.request()?;
     if !Grantees::of_permissions(&req.create_volume_permission, ev, &cx.config.trusted_accounts).public {
         return Ok(Vec::new());
     }
     let id = req.snapshot_id.unwrap_or_default();
     Ok(vec![
-        Finding::new(format!("EBS snapshot {id} was made public"), Resource::new("ebs-snapshot", &id))
+        Detection::new(format!("EBS snapshot {id} was made public"), Resource::new(ResourceKind::EBS_SNAPSHOT, &id))
             .field("Snapshot", &id)
             .field("Create-volume permission added", "group: all (every AWS account)"),
     ])

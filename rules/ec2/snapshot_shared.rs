@@ -22,11 +22,10 @@ declare_rule! {
         source: "ec2.amazonaws.com",
         events: &["ModifySnapshotAttribute"],
         attack: Some("T1537"),
-        check,
     }
 }
 
-fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: SnapshotPermissionRequest = ev.request()?;
     let to = Grantees::of_permissions(&req.create_volume_permission, ev, &cx.config.trusted_accounts);
     if to.accounts.is_empty() {
@@ -35,8 +34,11 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let id = req.snapshot_id.unwrap_or_default();
     let accounts = to.accounts.join(", ");
     Ok(vec![
-        Finding::new(format!("EBS snapshot {id} was shared with {accounts}"), Resource::new("ebs-snapshot", &id))
-            .field("Snapshot", &id)
-            .field("Shared with accounts", accounts),
+        Detection::new(
+            format!("EBS snapshot {id} was shared with {accounts}"),
+            Resource::new(ResourceKind::EBS_SNAPSHOT, &id),
+        )
+        .field("Snapshot", &id)
+        .field("Shared with accounts", accounts),
     ])
 }

@@ -31,7 +31,6 @@ declare_rule! {
         source: "ecr.amazonaws.com",
         events: &["SetRepositoryPolicy"],
         attack: Some("T1525"),
-        check,
     }
 }
 
@@ -52,7 +51,7 @@ fn reads_only(action: &str) -> bool {
     ["batchget", "batchcheck", "get", "describe", "list"].iter().any(|p| name.starts_with(p))
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let policy = parse_policy(req.policy_text.as_deref().unwrap_or_default(), "requestParameters.policyText")?;
     let open = public_statements(&policy);
@@ -64,11 +63,11 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let registry = req.registry_id.unwrap_or_else(|| ev.account_id.to_string());
     let actions = actions_of(&open);
     let statements: Vec<String> = open.iter().map(|s| s.name()).collect();
-    let mut resource = Resource::new("ecr-repository", &repo);
+    let mut resource = Resource::new(ResourceKind::ECR_REPOSITORY, &repo);
     if !registry.is_empty() && !ev.aws_region.is_empty() {
         resource = resource.with_arn(format!("arn:aws:ecr:{}:{registry}:repository/{repo}", ev.aws_region));
     }
-    let mut finding = Finding::new(format!("ECR repository {repo} policy grants {actions} to everyone"), resource)
+    let mut finding = Detection::new(format!("ECR repository {repo} policy grants {actions} to everyone"), resource)
         .field("Repository", &repo)
         .field("Registry", &registry)
         .field("Public statements", statements.join(", "))

@@ -26,7 +26,6 @@ declare_rule! {
         source: "elasticloadbalancing.amazonaws.com",
         events: &["CreateLoadBalancer"],
         attack: Some("T1133"),
-        check,
     }
 }
 
@@ -42,7 +41,7 @@ struct Request {
     kind: Option<String>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     if req.scheme.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("internal")) {
         return Ok(Vec::new());
@@ -50,8 +49,11 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let name = req.name.or(req.load_balancer_name).unwrap_or_default();
     let kind = req.kind.map(|k| format!("{k} load balancer")).unwrap_or_else(|| "load balancer".to_string());
     Ok(vec![
-        Finding::new(format!("Internet-facing {kind} {name} was created"), Resource::new("load-balancer", &name))
-            .field("Load balancer", &name)
-            .field("Scheme", req.scheme.unwrap_or_else(|| "internet-facing (default)".into())),
+        Detection::new(
+            format!("Internet-facing {kind} {name} was created"),
+            Resource::new(ResourceKind::LOAD_BALANCER, &name),
+        )
+        .field("Load balancer", &name)
+        .field("Scheme", req.scheme.unwrap_or_else(|| "internet-facing (default)".into())),
     ])
 }

@@ -41,7 +41,6 @@ declare_rule! {
             "DisassociateFromAdministratorAccount",
         ],
         attack: Some("T1562.001"),
-        check,
     }
 }
 
@@ -52,7 +51,7 @@ struct Request {
     enable: Option<bool>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let region = ev.aws_region.as_ref();
     let what = match ev.event_name.as_ref() {
@@ -63,9 +62,9 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     };
     let detector = req.detector_id.unwrap_or_default();
     Ok(vec![
-        Finding::new(
+        Detection::new(
             format!("GuardDuty detector {detector} in {region} {what}"),
-            Resource::new("guardduty-detector", &detector),
+            Resource::new(ResourceKind::GUARDDUTY_DETECTOR, &detector),
         )
         .field("Detector", &detector)
         .field("Region", region),

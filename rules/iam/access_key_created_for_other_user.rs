@@ -29,11 +29,10 @@ declare_rule! {
         source: "iam.amazonaws.com",
         events: &["CreateAccessKey"],
         attack: Some("T1098.001"),
-        check,
     }
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: UserRequest = ev.request()?;
     if targets_caller(ev, req.user_name.as_deref()) {
         return Ok(Vec::new());
@@ -43,9 +42,9 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let key = resp.key_id().unwrap_or_else(|| "(not recorded)".to_string());
     let caller = ev.user_identity.arn.as_deref().map_or_else(|| ev.user_identity.name(), str::to_string);
     Ok(vec![
-        Finding::new(
+        Detection::new(
             format!("Access key {key} was created for IAM user {user} by {}", ev.user_identity.name()),
-            Resource::new("iam-user", &user),
+            Resource::new(ResourceKind::IAM_USER, &user),
         )
         .field("User", &user)
         .field("Access key", key)

@@ -21,8 +21,6 @@ declare_rule! {
         severity: Severity::Low,
         source: "iam.amazonaws.com",
         events: &["DeleteAccessKey"],
-        attack: None,
-        check,
     }
 }
 
@@ -33,14 +31,17 @@ struct Request {
     access_key_id: Option<String>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let user = req.user_name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| ev.user_identity.name());
     let key = req.access_key_id.unwrap_or_default();
     Ok(vec![
-        Finding::new(format!("Access key {key} of IAM user {user} was deleted"), Resource::new("iam-access-key", &key))
-            .field("User", &user)
-            .field("Access key", &key)
-            .field("Deleted by", ev.user_identity.name()),
+        Detection::new(
+            format!("Access key {key} of IAM user {user} was deleted"),
+            Resource::new(ResourceKind::IAM_ACCESS_KEY, &key),
+        )
+        .field("User", &user)
+        .field("Access key", &key)
+        .field("Deleted by", ev.user_identity.name()),
     ])
 }

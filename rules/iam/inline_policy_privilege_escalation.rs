@@ -33,11 +33,10 @@ declare_rule! {
         source: "iam.amazonaws.com",
         events: &["PutUserPolicy", "PutRolePolicy", "PutGroupPolicy"],
         attack: Some("T1098.003"),
-        check,
     }
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: PrincipalPolicyRequest = ev.request()?;
     let Some(text) = req.policy_document.as_deref() else {
         return Ok(Vec::new());
@@ -54,12 +53,12 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     });
     let owner = format!("IAM {} {name}", label.to_lowercase());
     let mut finding =
-        Finding::new(format!("Inline policy {policy} on {owner} grants {what}"), Resource::new(kind, &name))
+        Detection::new(format!("Inline policy {policy} on {owner} grants {what}"), Resource::new(kind, &name))
             .field(label, &name)
             .field("Policy name", &policy)
             .field("Dangerous grants", &what)
             .field("Written by", ev.user_identity.name());
-    if admin && kind == "iam-user" {
+    if admin && kind == ResourceKind::IAM_USER {
         finding = finding.severity(Severity::Critical);
     }
     Ok(vec![finding])

@@ -29,7 +29,6 @@ declare_rule! {
         source: "iam.amazonaws.com",
         events: &["CreateLoginProfile", "UpdateLoginProfile"],
         attack: Some("T1098"),
-        check,
     }
 }
 
@@ -40,7 +39,7 @@ struct Request {
     password_reset_required: Option<bool>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     if targets_caller(ev, req.user_name.as_deref()) {
         return Ok(Vec::new());
@@ -49,9 +48,9 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let verb = if ev.event_name == "CreateLoginProfile" { "was given" } else { "had" };
     let what =
         if ev.event_name == "CreateLoginProfile" { "a console password" } else { "its console password changed" };
-    let mut finding = Finding::new(
+    let mut finding = Detection::new(
         format!("IAM user {user} {verb} {what} by {}", ev.user_identity.name()),
-        Resource::new("iam-user", &user),
+        Resource::new(ResourceKind::IAM_USER, &user),
     )
     .field("User", &user)
     .field("Set by", ev.user_identity.arn.as_deref().map_or_else(|| ev.user_identity.name(), str::to_string));

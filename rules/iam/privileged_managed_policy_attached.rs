@@ -28,7 +28,6 @@ declare_rule! {
         source: "iam.amazonaws.com",
         events: &["AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy"],
         attack: Some("T1098.003"),
-        check,
     }
 }
 
@@ -43,19 +42,19 @@ fn aws_managed_name(arn: &str) -> Option<&str> {
     resource.strip_prefix("policy/")
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: PrincipalPolicyRequest = ev.request()?;
     let arn = req.policy_arn.clone().unwrap_or_default();
     let (kind, label, name) = req.target();
     let (policy, severity) = match aws_managed_name(&arn) {
-        Some(p @ "AdministratorAccess") if kind == "iam-user" => (p, Severity::Critical),
+        Some(p @ "AdministratorAccess") if kind == ResourceKind::IAM_USER => (p, Severity::Critical),
         Some(p @ ("AdministratorAccess" | "IAMFullAccess")) => (p, Severity::High),
         Some(p @ "PowerUserAccess") => (p, Severity::Medium),
         _ => return Ok(Vec::new()),
     };
     let owner = format!("IAM {} {name}", label.to_lowercase());
     Ok(vec![
-        Finding::new(
+        Detection::new(
             format!("{policy} was attached to {owner} by {}", ev.user_identity.name()),
             Resource::new(kind, &name),
         )

@@ -35,7 +35,6 @@ declare_rule! {
         source: "iam.amazonaws.com",
         events: &["CreateRole", "UpdateAssumeRolePolicy"],
         attack: Some("T1098"),
-        check,
     }
 }
 
@@ -52,7 +51,7 @@ struct Request {
 const SCOPING_KEYS: &[&str] =
     &["aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalAccount", "aws:PrincipalArn", "aws:SourceAccount"];
 
-fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let Some(text) = req.policy_document.as_deref() else {
         return Ok(Vec::new());
@@ -101,7 +100,7 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
         let noun = if accounts.len() == 1 { "account" } else { "accounts" };
         format!("Role {role} trust policy lets {noun} {} assume it", accounts.join(", "))
     };
-    let mut finding = Finding::new(summary, Resource::new("iam-role", &role)).field("Role", &role);
+    let mut finding = Detection::new(summary, Resource::new(ResourceKind::IAM_ROLE, &role)).field("Role", &role);
     if open || !scoped_open.is_empty() {
         finding = finding.field("Principal", "*");
     }

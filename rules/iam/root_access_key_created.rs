@@ -24,11 +24,10 @@ declare_rule! {
         source: "iam.amazonaws.com",
         events: &["CreateAccessKey"],
         attack: Some("T1098.001"),
-        check,
     }
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: UserRequest = ev.request()?;
     if ev.user_identity.kind() != "Root" || !targets_caller(ev, req.user_name.as_deref()) {
         return Ok(Vec::new());
@@ -36,12 +35,12 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let resp: CreateAccessKeyResponse = ev.response()?;
     let key = resp.key_id().unwrap_or_else(|| "(not recorded)".to_string());
     let account = ev.account_id.to_string();
-    let mut resource = Resource::new("root-user", &account);
+    let mut resource = Resource::new(ResourceKind::ROOT_USER, &account);
     if let Some(arn) = ev.user_identity.arn.as_deref() {
         resource = resource.with_arn(arn);
     }
     Ok(vec![
-        Finding::new(format!("The root user of account {account} created access key {key}"), resource)
+        Detection::new(format!("The root user of account {account} created access key {key}"), resource)
             .field("Account", &account)
             .field("Access key", key)
             .field("Source IP", ev.source_ip.as_ref()),

@@ -23,7 +23,6 @@ declare_rule! {
         source: "iam.amazonaws.com",
         events: &["CreateUser"],
         attack: Some("T1136.003"),
-        check,
     }
 }
 
@@ -39,16 +38,16 @@ struct User {
     arn: Option<String>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: UserRequest = ev.request()?;
     let resp: Response = ev.response()?;
     let user = req.user_name.unwrap_or_default();
     let arn = resp.user.and_then(|u| u.arn);
-    let mut resource = Resource::new("iam-user", &user);
+    let mut resource = Resource::new(ResourceKind::IAM_USER, &user);
     if let Some(a) = &arn {
         resource = resource.with_arn(a);
     }
-    let mut finding = Finding::new(format!("IAM user {user} was created by {}", ev.user_identity.name()), resource)
+    let mut finding = Detection::new(format!("IAM user {user} was created by {}", ev.user_identity.name()), resource)
         .field("User", &user);
     if let Some(a) = arn {
         finding = finding.field("User ARN", a);

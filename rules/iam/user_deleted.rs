@@ -22,17 +22,16 @@ declare_rule! {
         source: "iam.amazonaws.com",
         events: &["DeleteUser"],
         attack: Some("T1531"),
-        check,
     }
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: UserRequest = ev.request()?;
     let user = req.user_name.unwrap_or_default();
     Ok(vec![
-        Finding::new(
+        Detection::new(
             format!("IAM user {user} was deleted by {}", ev.user_identity.name()),
-            Resource::new("iam-user", &user),
+            Resource::new(ResourceKind::IAM_USER, &user),
         )
         .field("User", &user)
         .field("Deleted by", ev.user_identity.name()),

@@ -35,7 +35,6 @@ declare_rule! {
         source: "kms.amazonaws.com",
         events: &["ScheduleKeyDeletion", "DisableKey", "DeleteAlias"],
         attack: Some("T1485"),
-        check,
     }
 }
 
@@ -59,32 +58,35 @@ struct Response {
     key_state: Option<String>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let region = ev.aws_region.as_ref();
     if ev.event_name == "DeleteAlias" {
         let alias = req.alias_name.unwrap_or_default();
         return Ok(vec![
-            Finding::new(format!("KMS alias {alias} was deleted in {region}"), Resource::new("kms-alias", &alias))
-                .field("Alias", &alias)
-                .severity(Severity::Low),
+            Detection::new(
+                format!("KMS alias {alias} was deleted in {region}"),
+                Resource::new(ResourceKind::KMS_ALIAS, &alias),
+            )
+            .field("Alias", &alias)
+            .severity(Severity::Low),
         ]);
     }
     let resp: Response = ev.response()?;
     let key = req.key_id.unwrap_or_default();
-    let mut resource = Resource::new("kms-key", &key);
+    let mut resource = Resource::new(ResourceKind::KMS_KEY, &key);
     if let Some(arn) = resp.key_id.as_deref().filter(|a| a.starts_with("arn:")) {
         resource = resource.with_arn(arn);
     }
     if ev.event_name == "DisableKey" {
         return Ok(vec![
-            Finding::new(format!("KMS key {key} was disabled in {region}"), resource)
+            Detection::new(format!("KMS key {key} was disabled in {region}"), resource)
                 .field("Key", &key)
                 .severity(Severity::Medium),
         ]);
     }
     let days = req.pending_window_in_days.map_or_else(|| DEFAULT_PENDING_DAYS.to_string(), |d| d.0);
-    let mut finding = Finding::new(format!("KMS key {key} was scheduled for deletion in {days} days"), resource)
+    let mut finding = Detection::new(format!("KMS key {key} was scheduled for deletion in {days} days"), resource)
         .field("Key", &key)
         .field("Waiting period", format!("{days} days"));
     if let Some(date) = resp.deletion_date {

@@ -36,8 +36,6 @@ declare_rule! {
         severity: Severity::Critical,
         source: "kms.amazonaws.com",
         events: &["PutKeyPolicy"],
-        attack: None,
-        check,
     }
 }
 
@@ -170,7 +168,7 @@ impl KeyStatement {
     }
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let Some(text) = req.policy.filter(|p| !p.trim().is_empty()) else {
         return Ok(Vec::new());
@@ -192,12 +190,12 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let key = req.key_id.unwrap_or_default();
     let statements = open.iter().map(|(label, _)| label.as_str()).collect::<Vec<_>>().join(", ");
     let actions = open.iter().map(|(_, s)| s.actions()).collect::<Vec<_>>().join("; ");
-    let mut resource = Resource::new("kms-key", &key);
+    let mut resource = Resource::new(ResourceKind::KMS_KEY, &key);
     if key.starts_with("arn:") {
         resource = resource.with_arn(&key);
     }
     Ok(vec![
-        Finding::new(format!("KMS key {key} policy lets everyone use the key ({actions})"), resource)
+        Detection::new(format!("KMS key {key} policy lets everyone use the key ({actions})"), resource)
             .field("Key", &key)
             .field("Public statements", statements)
             .field("Actions granted to everyone", actions),

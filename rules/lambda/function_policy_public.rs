@@ -29,9 +29,7 @@ declare_rule! {
         title: "Lambda function policy grants access to everyone",
         severity: Severity::High,
         source: "lambda.amazonaws.com",
-        events: &["AddPermission20150331v2"],
-        attack: None,
-        check,
+        events: &["AddPermission"],
     }
 }
 
@@ -50,7 +48,7 @@ struct Request {
     qualifier: Option<String>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let principal = req.principal.as_deref().unwrap_or_default();
     if !principal_is_everyone(principal) {
@@ -77,13 +75,13 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     } else {
         format!("Lambda function {name} policy grants {action} to everyone")
     };
-    let mut resource = Resource::new("lambda-function", name);
+    let mut resource = Resource::new(ResourceKind::LAMBDA_FUNCTION, name);
     if function.starts_with("arn:") {
         resource = resource.with_arn(&function);
     } else if !name.contains(':') && !ev.aws_region.is_empty() && !ev.account_id.is_empty() {
         resource = resource.with_arn(format!("arn:aws:lambda:{}:{}:function:{name}", ev.aws_region, ev.account_id));
     }
-    let mut finding = Finding::new(summary, resource)
+    let mut finding = Detection::new(summary, resource)
         .field("Function", &function)
         .field("Statement", req.statement_id.unwrap_or_default())
         .field("Action", &action)

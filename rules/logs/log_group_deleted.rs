@@ -28,7 +28,6 @@ declare_rule! {
         source: "logs.amazonaws.com",
         events: &["DeleteLogGroup"],
         attack: Some("T1562.008"),
-        check,
     }
 }
 
@@ -42,14 +41,14 @@ struct Request {
     log_group_name: Option<String>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let group = ev.request::<Request>()?.log_group_name.unwrap_or_default();
     let lower = group.to_ascii_lowercase();
     let marker = AUDIT_MARKERS.iter().find(|m| lower.contains(*m));
     let region = ev.aws_region.as_ref();
-    let finding = Finding::new(
+    let finding = Detection::new(
         format!("CloudWatch Logs log group {group} was deleted in {region}"),
-        Resource::new("log-group", &group),
+        Resource::new(ResourceKind::LOG_GROUP, &group),
     )
     .field("Log group", &group)
     .field("Region", region);

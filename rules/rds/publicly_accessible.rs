@@ -26,7 +26,6 @@ declare_rule! {
         source: "rds.amazonaws.com",
         events: &["CreateDBInstance", "ModifyDBInstance", "CreateDBCluster", "ModifyDBCluster"],
         attack: Some("T1133"),
-        check,
     }
 }
 
@@ -54,23 +53,23 @@ struct Endpoint {
     address: Option<String>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let resp: Response = ev.response()?;
     if resp.publicly_accessible.or(req.publicly_accessible) != Some(true) {
         return Ok(Vec::new());
     }
     let (kind, id) = match (req.db_instance, req.db_cluster) {
-        (Some(id), _) => ("rds-instance", id),
-        (None, Some(id)) => ("rds-cluster", id),
-        (None, None) => ("rds-instance", String::new()),
+        (Some(id), _) => (ResourceKind::RDS_INSTANCE, id),
+        (None, Some(id)) => (ResourceKind::RDS_CLUSTER, id),
+        (None, None) => (ResourceKind::RDS_INSTANCE, String::new()),
     };
     let verb = if ev.event_name.starts_with("Create") {
         "was created publicly accessible"
     } else {
         "was made publicly accessible"
     };
-    let mut finding = Finding::new(format!("RDS database {id} {verb}"), Resource::new(kind, &id))
+    let mut finding = Detection::new(format!("RDS database {id} {verb}"), Resource::new(kind, &id))
         .field("Database", &id)
         .field("Publicly accessible", "true");
     if let Some(engine) = req.engine {

@@ -21,11 +21,10 @@ declare_rule! {
         source: "rds.amazonaws.com",
         events: &["ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute"],
         attack: Some("T1537"),
-        check,
     }
 }
 
-fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: DbSnapshotAttributeRequest = ev.request()?;
     if !req.grantees(ev, &cx.config.trusted_accounts).public {
         return Ok(Vec::new());
@@ -33,7 +32,7 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let resource = req.resource();
     let id = resource.id.clone();
     Ok(vec![
-        Finding::new(format!("RDS snapshot {id} was made public"), resource)
+        Detection::new(format!("RDS snapshot {id} was made public"), resource)
             .field("Snapshot", id)
             .field("Restore permission added", "all (every AWS account)"),
     ])

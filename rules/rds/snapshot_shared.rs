@@ -22,11 +22,10 @@ declare_rule! {
         source: "rds.amazonaws.com",
         events: &["ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute"],
         attack: Some("T1537"),
-        check,
     }
 }
 
-fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: DbSnapshotAttributeRequest = ev.request()?;
     let to = req.grantees(ev, &cx.config.trusted_accounts);
     if to.accounts.is_empty() {
@@ -36,7 +35,7 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let id = resource.id.clone();
     let accounts = to.accounts.join(", ");
     Ok(vec![
-        Finding::new(format!("RDS snapshot {id} was shared with {accounts}"), resource)
+        Detection::new(format!("RDS snapshot {id} was shared with {accounts}"), resource)
             .field("Snapshot", id)
             .field("Shared with accounts", accounts),
     ])

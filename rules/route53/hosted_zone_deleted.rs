@@ -31,8 +31,6 @@ declare_rule! {
         severity: Severity::Medium,
         source: "route53.amazonaws.com",
         events: &["DeleteHostedZone"],
-        attack: None,
-        check,
     }
 }
 
@@ -52,14 +50,15 @@ struct ChangeInfo {
     id: Option<String>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let res: Response = ev.response()?;
     let raw = req.id.unwrap_or_default();
     let zone = raw.trim_start_matches("/hostedzone/").to_string();
-    let mut finding = Finding::new(
+    let mut finding = Detection::new(
         format!("Route 53 hosted zone {zone} and all its records were deleted"),
-        Resource::new("route53-hosted-zone", &zone).with_arn(format!("arn:aws:route53:::hostedzone/{zone}")),
+        Resource::new(ResourceKind::ROUTE53_HOSTED_ZONE, &zone)
+            .with_arn(format!("arn:aws:route53:::hostedzone/{zone}")),
     )
     .field("Hosted zone", &zone);
     if let Some(change) = res.change_info.and_then(|c| c.id) {

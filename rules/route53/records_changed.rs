@@ -37,7 +37,6 @@ declare_rule! {
         source: "route53.amazonaws.com",
         events: &["ChangeResourceRecordSets"],
         attack: Some("T1584.002"),
-        check,
     }
 }
 
@@ -153,7 +152,7 @@ fn describe(change: Change) -> Described {
     Described { head, full, risky }
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let zone = req.hosted_zone_id.unwrap_or_default().trim_start_matches("/hostedzone/").to_string();
     let changes: Vec<Described> =
@@ -165,9 +164,10 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
         list.push_str(&format!(" and {} more", n - shown.len()));
     }
     let plural = if n == 1 { "" } else { "s" };
-    let mut finding = Finding::new(
+    let mut finding = Detection::new(
         format!("Route 53 hosted zone {zone}: {n} record change{plural} ({list})"),
-        Resource::new("route53-hosted-zone", &zone).with_arn(format!("arn:aws:route53:::hostedzone/{zone}")),
+        Resource::new(ResourceKind::ROUTE53_HOSTED_ZONE, &zone)
+            .with_arn(format!("arn:aws:route53:::hostedzone/{zone}")),
     )
     .field("Hosted zone", &zone);
     if let Some(comment) = req.change_batch.comment.filter(|c| !c.is_empty()) {

@@ -32,18 +32,17 @@ declare_rule! {
         source: "s3.amazonaws.com",
         events: &["PutAccountPublicAccessBlock", "DeleteAccountPublicAccessBlock"],
         attack: Some("T1562.007"),
-        check,
     }
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: PublicAccessBlockRequest = ev.request()?;
     let account = ev.account_id.to_string();
     let Some((summary, settings)) = req.weakening(&ev.event_name, &format!("S3 account {account}")) else {
         return Ok(Vec::new());
     };
     Ok(vec![
-        Finding::new(summary, Resource::new("aws-account", &account))
+        Detection::new(summary, Resource::new(ResourceKind::ACCOUNT, &account))
             .field("Account", &account)
             .field("Settings off", settings),
     ])

@@ -33,7 +33,6 @@ declare_rule! {
         source: "s3.amazonaws.com",
         events: &["PutBucketAcl"],
         attack: Some("T1530"),
-        check,
     }
 }
 
@@ -110,7 +109,7 @@ fn severity_of(permission: &str) -> Severity {
     }
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     // (group, permission) pairs, in the order the request gives them.
     let mut grants: Vec<(&'static str, String)> = Vec::new();
@@ -167,9 +166,9 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
         .collect::<Vec<_>>()
         .join("; ");
     let bucket = req.bucket_name.unwrap_or_default();
-    let mut finding = Finding::new(
+    let mut finding = Detection::new(
         format!("S3 bucket {bucket} ACL grants {described}"),
-        Resource::new("s3-bucket", &bucket).with_arn(format!("arn:aws:s3:::{bucket}")),
+        Resource::new(ResourceKind::S3_BUCKET, &bucket).with_arn(format!("arn:aws:s3:::{bucket}")),
     )
     .field("Bucket", &bucket)
     .field("Public grants", described);

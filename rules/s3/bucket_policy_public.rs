@@ -41,7 +41,6 @@ declare_rule! {
         source: "s3.amazonaws.com",
         events: &["PutBucketPolicy"],
         attack: Some("T1530"),
-        check,
         needs: Some(needs),
     }
 }
@@ -57,7 +56,7 @@ fn needs(ev: &Event) -> Result<Vec<Question>, FieldError> {
     Ok(ev.request::<Request>()?.bucket_name.map(Question::BucketPublicAccess).into_iter().collect())
 }
 
-fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let Some(policy) = req.bucket_policy else {
         return Ok(Vec::new());
@@ -72,9 +71,9 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let resources: Vec<&str> = open.iter().flat_map(|s| s.resource.iter().map(String::as_str)).collect();
     // RestrictPublicBuckets (the fourth setting) keeps a public policy from taking effect.
     let restricted = cx.facts.bucket(&bucket).and_then(|b| b.public_access_block).is_some_and(|flags| flags[3]);
-    let mut finding = Finding::new(
+    let mut finding = Detection::new(
         format!("S3 bucket {bucket} policy grants {actions} to everyone"),
-        Resource::new("s3-bucket", &bucket).with_arn(format!("arn:aws:s3:::{bucket}")),
+        Resource::new(ResourceKind::S3_BUCKET, &bucket).with_arn(format!("arn:aws:s3:::{bucket}")),
     )
     .field("Bucket", &bucket)
     .field("Public statements", statements.join(", "))

@@ -32,19 +32,21 @@ declare_rule! {
         source: "s3.amazonaws.com",
         events: &["PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock"],
         attack: Some("T1562.007"),
-        check,
     }
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: PublicAccessBlockRequest = ev.request()?;
     let bucket = req.bucket_name.clone().unwrap_or_default();
     let Some((summary, settings)) = req.weakening(&ev.event_name, &format!("S3 bucket {bucket}")) else {
         return Ok(Vec::new());
     };
     Ok(vec![
-        Finding::new(summary, Resource::new("s3-bucket", &bucket).with_arn(format!("arn:aws:s3:::{bucket}")))
-            .field("Bucket", &bucket)
-            .field("Settings off", settings),
+        Detection::new(
+            summary,
+            Resource::new(ResourceKind::S3_BUCKET, &bucket).with_arn(format!("arn:aws:s3:::{bucket}")),
+        )
+        .field("Bucket", &bucket)
+        .field("Settings off", settings),
     ])
 }

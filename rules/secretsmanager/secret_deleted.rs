@@ -31,7 +31,6 @@ declare_rule! {
         source: "secretsmanager.amazonaws.com",
         events: &["DeleteSecret"],
         attack: Some("T1485"),
-        check,
     }
 }
 
@@ -55,16 +54,16 @@ struct Response {
     deletion_date: Option<Scalar>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let resp: Response = ev.response()?;
     let secret = resp.name.or(req.secret_id).unwrap_or_default();
-    let mut resource = Resource::new("secret", &secret);
+    let mut resource = Resource::new(ResourceKind::SECRET, &secret);
     if let Some(arn) = &resp.arn {
         resource = resource.with_arn(arn);
     }
     let finding = if req.force_delete_without_recovery == Some(true) {
-        Finding::new(
+        Detection::new(
             format!("Secrets Manager secret {secret} was deleted immediately, without a recovery window"),
             resource,
         )
@@ -73,7 +72,7 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
         .severity(Severity::High)
     } else {
         let days = req.recovery_window_in_days.map_or_else(|| DEFAULT_RECOVERY_DAYS.to_string(), |d| d.0);
-        let mut f = Finding::new(
+        let mut f = Detection::new(
             format!("Secrets Manager secret {secret} was scheduled for deletion in {days} days"),
             resource,
         )

@@ -24,11 +24,10 @@ declare_rule! {
         source: "signin.amazonaws.com",
         events: &["ConsoleLogin"],
         attack: Some("T1078.004"),
-        check,
     }
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     if ev.user_identity.kind() != "IAMUser" {
         return Ok(Vec::new());
     }
@@ -38,12 +37,12 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     }
     let user = ev.user_identity.name();
     let arn = ev.user_identity.arn.as_deref().unwrap_or_default();
-    let mut resource = Resource::new("iam-user", &user);
+    let mut resource = Resource::new(ResourceKind::IAM_USER, &user);
     if !arn.is_empty() {
         resource = resource.with_arn(arn);
     }
     Ok(vec![
-        Finding::new(format!("IAM user {user} signed in to the console without MFA from {}", ev.source_ip), resource)
+        Detection::new(format!("IAM user {user} signed in to the console without MFA from {}", ev.source_ip), resource)
             .field("User", &user)
             .field("Source IP", ev.source_ip.as_ref())
             .field("MFA used", "no"),

@@ -24,11 +24,10 @@ declare_rule! {
         source: "signin.amazonaws.com",
         events: &["ConsoleLogin"],
         attack: Some("T1078.004"),
-        check,
     }
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     if ev.user_identity.kind() != "Root" {
         return Ok(Vec::new());
     }
@@ -37,9 +36,9 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
         return Ok(Vec::new());
     }
     let account = ev.account_id.to_string();
-    let mut finding = Finding::new(
+    let mut finding = Detection::new(
         format!("Root user of account {account} signed in to the console from {}", ev.source_ip),
-        Resource::new("account", &account),
+        Resource::new(ResourceKind::ACCOUNT, &account),
     )
     .field("Source IP", ev.source_ip.as_ref())
     .field("MFA used", yes_no(login.mfa_used));

@@ -22,21 +22,20 @@ declare_rule! {
         source: "signin.amazonaws.com",
         events: &["ConsoleLogin"],
         attack: Some("T1110"),
-        check,
         include_failed: true,
     }
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     if ev.user_identity.kind() != "Root" || ev.console_login()?.success != Some(false) {
         return Ok(Vec::new());
     }
     let account = ev.account_id.to_string();
     let reason = ev.error_message.as_deref().unwrap_or("not recorded").to_string();
     Ok(vec![
-        Finding::new(
+        Detection::new(
             format!("Failed root console sign-in to account {account} from {}", ev.source_ip),
-            Resource::new("account", &account),
+            Resource::new(ResourceKind::ACCOUNT, &account),
         )
         .field("Source IP", ev.source_ip.as_ref())
         .field("Error", reason),

@@ -30,8 +30,6 @@ declare_rule! {
         severity: Severity::High,
         source: "sns.amazonaws.com",
         events: &["SetTopicAttributes"],
-        attack: None,
-        check,
     }
 }
 
@@ -43,7 +41,7 @@ struct Request {
     attribute_value: Option<String>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     if !req.attribute_name.as_deref().is_some_and(|n| n.trim().eq_ignore_ascii_case("Policy")) {
         return Ok(Vec::new());
@@ -57,12 +55,12 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let topic = arn.rsplit(':').next().unwrap_or_default().to_string();
     let actions = actions_of(&open);
     let statements: Vec<String> = open.iter().map(|s| s.name()).collect();
-    let mut resource = Resource::new("sns-topic", &topic);
+    let mut resource = Resource::new(ResourceKind::SNS_TOPIC, &topic);
     if arn.starts_with("arn:") {
         resource = resource.with_arn(&arn);
     }
     Ok(vec![
-        Finding::new(format!("SNS topic {topic} policy grants {actions} to everyone"), resource)
+        Detection::new(format!("SNS topic {topic} policy grants {actions} to everyone"), resource)
             .field("Topic", &arn)
             .field("Public statements", statements.join(", "))
             .field("Actions granted to everyone", actions),

@@ -28,8 +28,6 @@ declare_rule! {
         severity: Severity::High,
         source: "sqs.amazonaws.com",
         events: &["SetQueueAttributes"],
-        attack: None,
-        check,
     }
 }
 
@@ -47,7 +45,7 @@ struct Attributes {
     policy: Option<String>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let Some(text) = req.attributes.policy else {
         return Ok(Vec::new());
@@ -62,9 +60,9 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let actions = actions_of(&open);
     let statements: Vec<String> = open.iter().map(|s| s.name()).collect();
     Ok(vec![
-        Finding::new(
+        Detection::new(
             format!("SQS queue {queue} policy grants {actions} to everyone"),
-            Resource::new("sqs-queue", &queue),
+            Resource::new(ResourceKind::SQS_QUEUE, &queue),
         )
         .field("Queue URL", &url)
         .field("Public statements", statements.join(", "))

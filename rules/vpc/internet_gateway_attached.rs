@@ -25,8 +25,6 @@ declare_rule! {
         severity: Severity::Low,
         source: "ec2.amazonaws.com",
         events: &["AttachInternetGateway"],
-        attack: None,
-        check,
     }
 }
 
@@ -37,14 +35,14 @@ struct Request {
     vpc_id: Option<String>,
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let gateway = req.internet_gateway_id.unwrap_or_default();
     let vpc = req.vpc_id.unwrap_or_default();
     Ok(vec![
-        Finding::new(
+        Detection::new(
             format!("Internet gateway {gateway} was attached to VPC {vpc}"),
-            Resource::new("internet-gateway", &gateway),
+            Resource::new(ResourceKind::INTERNET_GATEWAY, &gateway),
         )
         .field("Internet gateway", &gateway)
         .field("VPC", vpc),

@@ -35,7 +35,6 @@ declare_rule! {
         source: "ec2.amazonaws.com",
         events: &["CreateNetworkAclEntry"],
         attack: Some("T1562.007"),
-        check,
     }
 }
 
@@ -86,7 +85,7 @@ fn traffic(req: &Request) -> String {
     }
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let allow = req.rule_action.as_deref().is_some_and(|a| a.trim().eq_ignore_ascii_case("allow"));
     let egress = req.egress.as_ref().is_some_and(|e| e.0.trim().eq_ignore_ascii_case("true"));
@@ -108,9 +107,9 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let what = traffic(&req);
     let from = ranges.join(", ");
     Ok(vec![
-        Finding::new(
+        Detection::new(
             format!("Network ACL {acl} rule {rule} allows {what} inbound from {from}"),
-            Resource::new("network-acl", &acl),
+            Resource::new(ResourceKind::NETWORK_ACL, &acl),
         )
         .field("Network ACL", &acl)
         .field("Rule number", rule)

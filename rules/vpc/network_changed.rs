@@ -58,8 +58,6 @@ declare_rule! {
             "DeleteVpcPeeringConnection",
             "DeleteVpcEndpoints",
         ],
-        attack: None,
-        check,
     }
 }
 
@@ -175,7 +173,7 @@ fn shown(id: Option<&String>) -> String {
     id.filter(|s| !s.is_empty()).cloned().unwrap_or_else(|| "(id not recorded)".to_string())
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let name = ev.event_name.as_ref();
     let creates = name.starts_with("Create") || name == "AllocateAddress";
@@ -185,13 +183,13 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
             let vpc = res.vpc.unwrap_or_default();
             let id = shown(vpc.vpc_id.as_ref());
             let cidr = vpc.cidr_block.or(req.cidr_block).unwrap_or_default();
-            Finding::new(format!("VPC {id} ({cidr}) was created"), Resource::new("vpc", &id))
+            Detection::new(format!("VPC {id} ({cidr}) was created"), Resource::new(ResourceKind::VPC, &id))
                 .field("VPC", &id)
                 .field("CIDR block", cidr)
         }
         "DeleteVpc" => {
             let id = shown(req.vpc_id.as_ref());
-            Finding::new(format!("VPC {id} was deleted"), Resource::new("vpc", &id)).field("VPC", &id)
+            Detection::new(format!("VPC {id} was deleted"), Resource::new(ResourceKind::VPC, &id)).field("VPC", &id)
         }
         "CreateSubnet" => {
             let subnet = res.subnet.unwrap_or_default();
@@ -199,24 +197,28 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
             let vpc = shown(subnet.vpc_id.as_ref().or(req.vpc_id.as_ref()));
             let cidr = subnet.cidr_block.or(req.cidr_block).or(req.ipv6_cidr_block).unwrap_or_default();
             let zone = subnet.availability_zone.or(req.availability_zone).unwrap_or_default();
-            Finding::new(format!("Subnet {id} ({cidr}) was created in VPC {vpc}"), Resource::new("subnet", &id))
-                .field("Subnet", &id)
-                .field("VPC", vpc)
-                .field("CIDR block", cidr)
-                .field("Availability zone", zone)
+            Detection::new(
+                format!("Subnet {id} ({cidr}) was created in VPC {vpc}"),
+                Resource::new(ResourceKind::SUBNET, &id),
+            )
+            .field("Subnet", &id)
+            .field("VPC", vpc)
+            .field("CIDR block", cidr)
+            .field("Availability zone", zone)
         }
         "DeleteSubnet" => {
             let id = shown(req.subnet_id.as_ref());
-            Finding::new(format!("Subnet {id} was deleted"), Resource::new("subnet", &id)).field("Subnet", &id)
+            Detection::new(format!("Subnet {id} was deleted"), Resource::new(ResourceKind::SUBNET, &id))
+                .field("Subnet", &id)
         }
         "CreateNatGateway" => {
             let asked = req.create_nat_gateway.unwrap_or_default();
             let nat = res.create_nat_gateway.and_then(|r| r.nat_gateway).unwrap_or_default();
             let id = shown(nat.nat_gateway_id.as_ref());
             let subnet = shown(nat.subnet_id.as_ref().or(asked.subnet_id.as_ref()));
-            let mut f = Finding::new(
+            let mut f = Detection::new(
                 format!("NAT gateway {id} was created in subnet {subnet}"),
-                Resource::new("nat-gateway", &id),
+                Resource::new(ResourceKind::NAT_GATEWAY, &id),
             )
             .field("NAT gateway", &id)
             .field("Subnet", subnet)
@@ -231,48 +233,58 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
         }
         "DeleteNatGateway" => {
             let id = shown(req.delete_nat_gateway.unwrap_or_default().nat_gateway_id.as_ref());
-            Finding::new(format!("NAT gateway {id} was deleted"), Resource::new("nat-gateway", &id))
+            Detection::new(format!("NAT gateway {id} was deleted"), Resource::new(ResourceKind::NAT_GATEWAY, &id))
                 .field("NAT gateway", &id)
         }
         "CreateRouteTable" => {
             let table = res.route_table.unwrap_or_default();
             let id = shown(table.route_table_id.as_ref());
             let vpc = shown(table.vpc_id.as_ref().or(req.vpc_id.as_ref()));
-            Finding::new(format!("Route table {id} was created in VPC {vpc}"), Resource::new("route-table", &id))
-                .field("Route table", &id)
-                .field("VPC", vpc)
+            Detection::new(
+                format!("Route table {id} was created in VPC {vpc}"),
+                Resource::new(ResourceKind::ROUTE_TABLE, &id),
+            )
+            .field("Route table", &id)
+            .field("VPC", vpc)
         }
         "DeleteRouteTable" => {
             let id = shown(req.route_table_id.as_ref());
-            Finding::new(format!("Route table {id} was deleted"), Resource::new("route-table", &id))
+            Detection::new(format!("Route table {id} was deleted"), Resource::new(ResourceKind::ROUTE_TABLE, &id))
                 .field("Route table", &id)
         }
         "CreateNetworkAcl" => {
             let acl = res.network_acl.unwrap_or_default();
             let id = shown(acl.network_acl_id.as_ref());
             let vpc = shown(acl.vpc_id.as_ref().or(req.vpc_id.as_ref()));
-            Finding::new(format!("Network ACL {id} was created in VPC {vpc}"), Resource::new("network-acl", &id))
-                .field("Network ACL", &id)
-                .field("VPC", vpc)
+            Detection::new(
+                format!("Network ACL {id} was created in VPC {vpc}"),
+                Resource::new(ResourceKind::NETWORK_ACL, &id),
+            )
+            .field("Network ACL", &id)
+            .field("VPC", vpc)
         }
         "DeleteNetworkAcl" => {
             let id = shown(req.network_acl_id.as_ref());
-            Finding::new(format!("Network ACL {id} was deleted"), Resource::new("network-acl", &id))
+            Detection::new(format!("Network ACL {id} was deleted"), Resource::new(ResourceKind::NETWORK_ACL, &id))
                 .field("Network ACL", &id)
         }
         "AllocateAddress" => {
             let id = shown(res.allocation_id.as_ref().or(res.public_ip.as_ref()));
             let ip = res.public_ip.unwrap_or_default();
-            Finding::new(format!("Elastic IP {ip} ({id}) was allocated"), Resource::new("elastic-ip", &id))
-                .field("Allocation ID", &id)
-                .field("Public IP", ip)
-                .field("Domain", res.domain.unwrap_or_default())
+            Detection::new(
+                format!("Elastic IP {ip} ({id}) was allocated"),
+                Resource::new(ResourceKind::ELASTIC_IP, &id),
+            )
+            .field("Allocation ID", &id)
+            .field("Public IP", ip)
+            .field("Domain", res.domain.unwrap_or_default())
         }
         "ReleaseAddress" => {
             // VPC addresses are released by allocation id, EC2-Classic ones by address.
             let id = shown(req.allocation_id.as_ref().or(req.public_ip.as_ref()));
-            let mut f = Finding::new(format!("Elastic IP {id} was released"), Resource::new("elastic-ip", &id))
-                .field("Allocation ID", &id);
+            let mut f =
+                Detection::new(format!("Elastic IP {id} was released"), Resource::new(ResourceKind::ELASTIC_IP, &id))
+                    .field("Allocation ID", &id);
             if let Some(ip) = req.public_ip {
                 f = f.field("Public IP", ip);
             }
@@ -280,9 +292,9 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
         }
         "DeleteVpcPeeringConnection" => {
             let id = shown(req.vpc_peering_connection_id.as_ref());
-            Finding::new(
+            Detection::new(
                 format!("VPC peering connection {id} was deleted"),
-                Resource::new("vpc-peering-connection", &id),
+                Resource::new(ResourceKind::VPC_PEERING_CONNECTION, &id),
             )
             .field("Peering connection", &id)
         }
@@ -291,7 +303,7 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
             let list = shown(Some(&ids.join(", ")));
             let what = if ids.len() > 1 { "VPC endpoints" } else { "VPC endpoint" };
             let verb = if ids.len() > 1 { "were" } else { "was" };
-            Finding::new(format!("{what} {list} {verb} deleted"), Resource::new("vpc-endpoint", &list))
+            Detection::new(format!("{what} {list} {verb} deleted"), Resource::new(ResourceKind::VPC_ENDPOINT, &list))
                 .field("VPC endpoints", &list)
                 .severity(Severity::Low)
         }

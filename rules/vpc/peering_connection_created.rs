@@ -33,8 +33,6 @@ declare_rule! {
         severity: Severity::Medium,
         source: "ec2.amazonaws.com",
         events: &["CreateVpcPeeringConnection"],
-        attack: None,
-        check,
     }
 }
 
@@ -59,7 +57,7 @@ struct Connection {
     vpc_peering_connection_id: Option<String>,
 }
 
-fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let res: Response = ev.response()?;
     let id = res
@@ -80,9 +78,9 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Finding>, FieldError> {
     } else {
         format!("in trusted account {owner}")
     };
-    let mut finding = Finding::new(
+    let mut finding = Detection::new(
         format!("VPC {vpc} requested peering connection {id} with VPC {peer_vpc} {whose}"),
-        Resource::new("vpc-peering-connection", &id),
+        Resource::new(ResourceKind::VPC_PEERING_CONNECTION, &id),
     )
     .field("Peering connection", &id)
     .field("Requester VPC", vpc)

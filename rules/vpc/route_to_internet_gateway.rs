@@ -36,8 +36,6 @@ declare_rule! {
         severity: Severity::Medium,
         source: "ec2.amazonaws.com",
         events: &["CreateRoute"],
-        attack: None,
-        check,
     }
 }
 
@@ -57,7 +55,7 @@ fn whole_internet(text: &str, field: &str) -> Result<bool, FieldError> {
     Ok(net.prefix_len() == 0)
 }
 
-fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
+fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     let gateway = req.gateway_id.unwrap_or_default();
     if !gateway.starts_with("igw-") {
@@ -80,9 +78,9 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Finding>, FieldError> {
     let table = req.route_table_id.unwrap_or_default();
     let destination = destinations.join(", ");
     Ok(vec![
-        Finding::new(
+        Detection::new(
             format!("Route table {table} now sends {destination} to internet gateway {gateway}"),
-            Resource::new("route-table", &table),
+            Resource::new(ResourceKind::ROUTE_TABLE, &table),
         )
         .field("Route table", &table)
         .field("Destination", destination)

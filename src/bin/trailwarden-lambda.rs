@@ -3,9 +3,9 @@
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::value::RawValue;
 use trailwarden::Engine;
-use trailwarden::facts_aws::AwsFacts;
+use trailwarden::facts::aws::AwsFacts;
 use trailwarden::lambda::{LambdaConfig, handle};
-use trailwarden::mail::SesMailer;
+use trailwarden::notify::ses::SesMailer;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -7,6 +7,7 @@
 //! account = "111122223333"                                     # glob
 //! region = "eu-west-1"                                         # glob
 //! actor = "arn:aws:sts::111122223333:assumed-role/terraform-*" # actor ARN (glob)
+//! invoked_by = "cloudformation.amazonaws.com"                  # the service that acted for the actor (glob)
 //! resource = "sg-0bastion*"                                    # resource id (glob)
 //! reason = "Public bastion, reviewed in SEC-123"               # mandatory
 //! expires = 2026-12-31                                         # optional; then it stops suppressing
@@ -40,6 +41,7 @@ enum Field {
     Account,
     Region,
     Actor,
+    InvokedBy,
     Resource,
 }
 
@@ -50,25 +52,28 @@ impl Field {
             Field::Account => "account",
             Field::Region => "region",
             Field::Actor => "actor",
+            Field::InvokedBy => "invoked_by",
             Field::Resource => "resource",
         }
     }
 
-    fn of(self, d: &EventDetail) -> &str {
-        match self {
+    fn of(self, d: &EventDetail) -> Option<&str> {
+        Some(match self {
             Field::Rule => &d.rule_id,
             Field::Account => &d.account_id,
             Field::Region => &d.region,
             Field::Actor => &d.actor.arn,
+            // A call made directly has no service: an `invoked_by` entry never matches it.
+            Field::InvokedBy => return d.actor.invoked_by.as_deref(),
             Field::Resource => &d.resource.id,
-        }
+        })
     }
 }
 
 impl Suppression {
     /// True when every field the entry sets matches the alert.
     pub fn matches(&self, d: &EventDetail) -> bool {
-        self.matchers.iter().all(|(field, _, m)| m.is_match(field.of(d)))
+        self.matchers.iter().all(|(field, _, m)| field.of(d).is_some_and(|v| m.is_match(v)))
     }
 
     /// True when the entry's expiry date is before `today` (`YYYY-MM-DD`).
@@ -109,6 +114,7 @@ struct Entry {
     account: Option<String>,
     region: Option<String>,
     actor: Option<String>,
+    invoked_by: Option<String>,
     resource: Option<String>,
     reason: Option<String>,
     expires: Option<toml::value::Datetime>,
@@ -143,6 +149,7 @@ impl Suppressions {
                 (Field::Account, e.account),
                 (Field::Region, e.region),
                 (Field::Actor, e.actor),
+                (Field::InvokedBy, e.invoked_by),
                 (Field::Resource, e.resource),
             ] {
                 if let Some(pattern) = value {
@@ -151,7 +158,7 @@ impl Suppressions {
                 }
             }
             if matchers.is_empty() {
-                return Err(at("set at least one of rule, account, region, actor, resource"));
+                return Err(at("set at least one of rule, account, region, actor, invoked_by, resource"));
             }
             out.push(Suppression { index: i + 1, line, reason, expires, matchers });
         }

@@ -1,4 +1,5 @@
-//! The alert email: subject, HTML body and text body for one CloudTrail event's alerts.
+//! The alert email: subject, HTML body and text body for a batch of alerts, from one event or
+//! several (each event's table followed by its alerts).
 //!
 //! Every value that comes from the event is attacker-controlled. The templates are askama's
 //! (`templates/alert.html` escapes everything; `alert.txt` is plain text), values lose their
@@ -8,6 +9,8 @@
 use askama::Template;
 
 use crate::detail::{EventDetail, Severity};
+use crate::text::bounded;
+pub use crate::text::one_line;
 
 /// An email ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +44,14 @@ struct AlertView {
     references: Vec<String>,
 }
 
+/// One event of the batch: its table, its history link and its alerts.
+struct EventView {
+    heading: String,
+    rows: Vec<(&'static str, String)>,
+    history_url: Option<String>,
+    alerts: Vec<AlertView>,
+}
+
 macro_rules! mail_template {
     ($name:ident, $path:literal) => {
         #[derive(Template)]
@@ -52,9 +63,8 @@ macro_rules! mail_template {
             banner_color: &'static str,
             severity_label: &'static str,
             account_label: &'a str,
-            alerts: &'a [AlertView],
-            event_rows: &'a [(&'static str, String)],
-            history_url: &'a Option<String>,
+            alert_count: usize,
+            events: &'a [EventView],
         }
     };
 }
@@ -70,30 +80,6 @@ fn color(s: Severity) -> &'static str {
         Severity::Low => "#a16207",
         Severity::Info => "#1d4ed8",
     }
-}
-
-/// One line of untrusted text: control characters (CR, LF, tabs, escapes) become spaces.
-pub fn one_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
-            if !out.ends_with(' ') {
-                out.push(' ');
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out.trim().to_string()
-}
-
-fn bounded(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
 }
 
 /// `[HIGH] Security group sg-0a1b opened tcp/22 to 0.0.0.0/0 | prod | 111122223333`
@@ -116,14 +102,58 @@ pub fn subject(details: &[EventDetail], account_name: &str) -> String {
     parts.join(" | ")
 }
 
-/// Renders the email for one CloudTrail event's alerts (all from the same event).
+/// Renders one email for a batch of alerts. Alerts of one event (same id and time) share its
+/// table; several events each get theirs, the most severe first.
 pub fn render(details: &[EventDetail], account_name: &str) -> Result<Email, RenderError> {
-    let mut sorted: Vec<&EventDetail> = details.iter().collect();
-    sorted.sort_by_key(|d| std::cmp::Reverse(d.severity));
-    let first = *sorted.first().ok_or(RenderError::Empty)?;
+    if details.is_empty() {
+        return Err(RenderError::Empty);
+    }
     let subject = subject(details, account_name);
+    let mut groups: Vec<Vec<&EventDetail>> = Vec::new();
+    for d in details {
+        match groups.iter_mut().find(|g| g[0].event_id == d.event_id && g[0].event_time == d.event_time) {
+            Some(group) => group.push(d),
+            None => groups.push(vec![d]),
+        }
+    }
+    for group in &mut groups {
+        group.sort_by_key(|d| std::cmp::Reverse(d.severity));
+    }
+    groups.sort_by_key(|g| std::cmp::Reverse(g[0].severity));
+    let name = one_line(account_name);
+    let account_label = |id: &str| if name.is_empty() { one_line(id) } else { format!("{name} ({})", one_line(id)) };
+    let count = groups.len();
+    let events: Vec<EventView> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, group)| event_view(group, &account_label(&group[0].account_id), i, count))
+        .collect();
+    let first = groups[0][0];
+    let top = first.severity;
+    let header_account = account_label(&first.account_id);
+    macro_rules! fill {
+        ($t:ident) => {
+            $t {
+                subject: &subject,
+                banner_color: color(top),
+                severity_label: top.label(),
+                account_label: &header_account,
+                alert_count: details.len(),
+                events: &events,
+            }
+            .render()?
+        };
+    }
+    let html = fill!(HtmlMail);
+    let text = fill!(TextMail);
+    Ok(Email { subject, html, text })
+}
+
+/// The view of one event (`index` of `count`) and its alerts, every value made one safe line.
+fn event_view(group: &[&EventDetail], account_label: &str, index: usize, count: usize) -> EventView {
+    let first = group[0];
     let region = &first.region;
-    let alerts: Vec<AlertView> = sorted
+    let alerts = group
         .iter()
         .map(|d| AlertView {
             severity: d.severity.label(),
@@ -138,13 +168,14 @@ pub fn render(details: &[EventDetail], account_name: &str) -> Result<Email, Rend
             references: d.references.iter().filter(|r| is_plain_https(r)).cloned().collect(),
         })
         .collect();
-    let name = one_line(account_name);
-    let account_label =
-        if name.is_empty() { one_line(&first.account_id) } else { format!("{name} ({})", one_line(&first.account_id)) };
     let actor = &first.actor;
-    let event_rows: Vec<(&'static str, String)> = vec![
-        ("Account", account_label.clone()),
-        ("Actor", one_line(&format!("{} {}", actor.kind, actor.name))),
+    let mut who = one_line(&format!("{} {}", actor.kind, actor.name));
+    if let Some(service) = &actor.invoked_by {
+        who = format!("{who}, through {}", one_line(&crate::cloudtrail::actor::service_name(service)));
+    }
+    let rows = vec![
+        ("Account", account_label.to_string()),
+        ("Actor", who),
         ("Actor ARN", one_line(&actor.arn)),
         ("Region", one_line(&first.region)),
         ("Event", one_line(&format!("{} ({})", first.event_name, first.event_source))),
@@ -153,25 +184,8 @@ pub fn render(details: &[EventDetail], account_name: &str) -> Result<Email, Rend
         ("Source IP", one_line(&first.source_ip)),
         ("User agent", one_line(&first.user_agent)),
     ];
-    let history_url = history_url(&first.event_id, region);
-    let top = first.severity;
-    macro_rules! fill {
-        ($t:ident) => {
-            $t {
-                subject: &subject,
-                banner_color: color(top),
-                severity_label: top.label(),
-                account_label: &account_label,
-                alerts: &alerts,
-                event_rows: &event_rows,
-                history_url: &history_url,
-            }
-            .render()?
-        };
-    }
-    let html = fill!(HtmlMail);
-    let text = fill!(TextMail);
-    Ok(Email { subject, html, text })
+    let heading = if count == 1 { "The event".to_string() } else { format!("Event {} of {count}", index + 1) };
+    EventView { heading, rows, history_url: history_url(&first.event_id, region), alerts }
 }
 
 fn is_plain_https(url: &str) -> bool {

@@ -1,17 +1,17 @@
-//! Sending alert emails: the [`Mailer`] trait, and SES v2 with credentials from a Secrets Manager
+//! The email channel: SES v2 with credentials from a Secrets Manager
 //! secret (`{"EMAIL_FROM", "SES_REGION", "ACCESS_KEY", "ACCESS_SECRET_KEY"}`, `"NA"` = use the
 //! function's own role). The secret is read once, on the first alert, and cached; its values are
 //! never logged or put in an error message.
 
 use std::fmt;
-use std::future::Future;
 
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
-use crate::render::Email;
+use crate::notify::render::{Email, render};
+use crate::notify::{Batch, BoxFuture, Notifier, NotifyError};
 
 /// Why an email was not sent. Messages name the secret and the key at fault, never a value.
 #[derive(Debug, thiserror::Error)]
@@ -26,12 +26,6 @@ pub enum MailError {
     SecretKeyMissing { name: String, key: &'static str },
     #[error("SES SendEmail failed: {0}")]
     Send(String),
-}
-
-/// Something that can deliver an alert email; the SES mailer is one, a library user may bring another.
-pub trait Mailer: Send + Sync {
-    /// Sends one email to the configured recipients; returns the provider's message id.
-    fn send(&self, email: &Email) -> impl Future<Output = Result<String, MailError>> + Send;
 }
 
 /// The sender settings read from the secret.
@@ -166,8 +160,23 @@ impl SesMailer {
     }
 }
 
-impl Mailer for SesMailer {
-    async fn send(&self, email: &Email) -> Result<String, MailError> {
+impl Notifier for SesMailer {
+    fn name(&self) -> &str {
+        "ses"
+    }
+
+    /// Renders the batch into one email ([`render`]) and sends it.
+    fn notify<'a>(&'a self, batch: Batch<'a>) -> BoxFuture<'a, Result<String, NotifyError>> {
+        Box::pin(async move {
+            let email = render(batch.alerts, batch.account_name)?;
+            Ok(self.send(&email).await?)
+        })
+    }
+}
+
+impl SesMailer {
+    /// Sends one email to the configured recipients; returns SES's message id.
+    pub async fn send(&self, email: &Email) -> Result<String, MailError> {
         let (ses, from) = self.ready.get_or_try_init(|| self.load()).await?;
         let utf8 = |text: &str| Content::builder().data(text).charset("UTF-8").build();
         let content = |text: &str| utf8(text).map_err(|e| MailError::Send(e.to_string()));

@@ -16,12 +16,15 @@
 //! }
 //! ```
 
+#[cfg(feature = "aws")]
+pub mod aws;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::network::{Grant, Proto};
+use crate::analysis::network::{Grant, Proto};
 
 /// One question a rule asks about an event's resources.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -153,7 +156,7 @@ impl Facts {
 }
 
 impl GroupFacts {
-    /// The permissions as [`Grant`]s for [`crate::network::exposures`].
+    /// The permissions as [`Grant`]s for [`crate::analysis::network::exposures`].
     pub fn grants(&self) -> Result<Vec<Grant>, String> {
         self.ingress
             .iter()

@@ -18,7 +18,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer};
 
-use crate::event::FieldError;
+use crate::cloudtrail::event::FieldError;
 
 /// IAM actions that let whoever holds them gain more privileges than they were given: create
 /// credentials for other users, change any policy, or join a group or role with more rights.
@@ -369,7 +369,7 @@ pub fn principal_account(principal: &str) -> Option<&str> {
 /// caller's own user: the name is absent (IAM then uses the caller's user, or the root user for
 /// root) or equals the calling IAM user's name (IAM user names are case-insensitive). Any other
 /// caller (root naming a user, an assumed role, a federated user) acts on someone else.
-pub fn targets_caller(ev: &crate::event::Event, user_name: Option<&str>) -> bool {
+pub fn targets_caller(ev: &crate::cloudtrail::event::Event, user_name: Option<&str>) -> bool {
     match user_name.map(str::trim).filter(|n| !n.is_empty()) {
         None => true,
         Some(name) => {
@@ -686,13 +686,13 @@ pub struct PrincipalPolicyRequest {
 }
 
 impl PrincipalPolicyRequest {
-    /// Who gets the policy: `("iam-user", "User", name)`, `("iam-role", "Role", …)` or
-    /// `("iam-group", "Group", …)`.
-    pub fn target(&self) -> (&'static str, &'static str, String) {
+    /// Who gets the policy: `(crate::detail::ResourceKind::IAM_USER, "User", name)`, `(crate::detail::ResourceKind::IAM_ROLE, "Role", …)` or
+    /// `(crate::detail::ResourceKind::IAM_GROUP, "Group", …)`.
+    pub fn target(&self) -> (crate::detail::ResourceKind, &'static str, String) {
         match (&self.user_name, &self.role_name, &self.group_name) {
-            (Some(u), _, _) => ("iam-user", "User", u.clone()),
-            (None, Some(r), _) => ("iam-role", "Role", r.clone()),
-            (None, None, g) => ("iam-group", "Group", g.clone().unwrap_or_default()),
+            (Some(u), _, _) => (crate::detail::ResourceKind::IAM_USER, "User", u.clone()),
+            (None, Some(r), _) => (crate::detail::ResourceKind::IAM_ROLE, "Role", r.clone()),
+            (None, None, g) => (crate::detail::ResourceKind::IAM_GROUP, "Group", g.clone().unwrap_or_default()),
         }
     }
 }

@@ -410,7 +410,7 @@ pub struct SecurityGroupRequest {
     pub group_id: Option<String>,
     pub group_name: Option<String>,
     #[serde(default)]
-    pub ip_permissions: crate::event::Items<IpPermission>,
+    pub ip_permissions: crate::cloudtrail::event::Items<IpPermission>,
     pub cidr_ip: Option<String>,
     pub ip_protocol: Option<String>,
     pub from_port: Option<i64>,
@@ -426,9 +426,9 @@ pub struct IpPermission {
     pub from_port: Option<i64>,
     pub to_port: Option<i64>,
     #[serde(default)]
-    pub ip_ranges: crate::event::Items<CidrV4>,
+    pub ip_ranges: crate::cloudtrail::event::Items<CidrV4>,
     #[serde(default)]
-    pub ipv6_ranges: crate::event::Items<CidrV6>,
+    pub ipv6_ranges: crate::cloudtrail::event::Items<CidrV6>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -450,7 +450,7 @@ impl SecurityGroupRequest {
     }
 
     /// Every permission of the call as a [`Grant`]; a malformed value is an error naming its field.
-    pub fn grants(&self) -> Result<Vec<Grant>, crate::event::FieldError> {
+    pub fn grants(&self) -> Result<Vec<Grant>, crate::cloudtrail::event::FieldError> {
         let mut grants = Vec::new();
         for (i, p) in self.ip_permissions.items.iter().enumerate() {
             let at = format!("requestParameters.ipPermissions.items[{i}]");
@@ -480,11 +480,11 @@ impl SecurityGroupRequest {
     }
 }
 
-fn bad_cidr(field: &str, text: &str) -> crate::event::FieldError {
-    crate::event::FieldError::new(field, format!("`{text}` is not a CIDR range"))
+fn bad_cidr(field: &str, text: &str) -> crate::cloudtrail::event::FieldError {
+    crate::cloudtrail::event::FieldError::new(field, format!("`{text}` is not a CIDR range"))
 }
 
-fn parse_net<N: FromStr>(text: &str, field: &str) -> Result<N, crate::event::FieldError> {
+fn parse_net<N: FromStr>(text: &str, field: &str) -> Result<N, crate::cloudtrail::event::FieldError> {
     text.trim().parse().map_err(|_| bad_cidr(field, text))
 }
 
@@ -493,8 +493,8 @@ fn grant_of(
     proto: Option<&str>,
     from: Option<i64>,
     to: Option<i64>,
-) -> Result<Grant, crate::event::FieldError> {
-    use crate::event::FieldError;
+) -> Result<Grant, crate::cloudtrail::event::FieldError> {
+    use crate::cloudtrail::event::FieldError;
     let proto = match proto {
         Some(p) => Proto::parse(p).map_err(|m| FieldError::new(format!("{at}.ipProtocol"), m))?,
         // Without a protocol the call could not have succeeded; assume the worst.

@@ -197,5 +197,5 @@ where
     E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    format!("{call}: {}", crate::mail::sdk_error_text(&e))
+    format!("{call}: {}", crate::notify::ses::sdk_error_text(&e))
 }

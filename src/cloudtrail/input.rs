@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::event::{Field, FieldError, RawRecord};
+use crate::cloudtrail::event::{Event, Field, FieldError, RawRecord};
 
 /// The default limit on one file's decompressed size (512 MiB): reading stops there with
 /// [`InputError::TooLarge`], so a gzip bomb (a small file inflating to gigabytes) costs at most
@@ -224,7 +224,7 @@ fn parse_document<'a>(
 ) -> Result<Option<usize>, serde_json::Error> {
     match text {
         Some(t) => {
-            if let Some((records, end)) = crate::split::split_log_file(t) {
+            if let Some((records, end)) = crate::cloudtrail::split::split_log_file(t) {
                 records.into_iter().for_each(|r| sink(Item::Text(r)));
                 let more = !t.as_bytes()[end..].iter().all(u8::is_ascii_whitespace);
                 return Ok(more.then_some(end));
@@ -381,7 +381,7 @@ impl<'de, F: FnMut(Item<'de>)> Visitor<'de> for RecordsSeed<'_, F> {
             (self.sink)(if text.starts_with('{') {
                 Item::Text(text)
             } else {
-                Item::NotARecord(crate::event::kind_of(text))
+                Item::NotARecord(crate::cloudtrail::event::kind_of(text))
             });
         }
         Ok(())
@@ -799,5 +799,13 @@ mod tests {
         assert_eq!(names(r#"{"eventName":"Stop\u004cogging"}"#).0, ["StopLogging"]);
         assert_eq!(names(r#"{"eventName":5}"#).0, ["field `eventName`: expected a string, found a number"]);
         assert_eq!(names(r#"{"eventSource":"x"}"#).0, ["field `eventName`: missing"]);
+    }
+}
+
+impl<'a> Event<'a> {
+    /// Parses one JSON text holding a single CloudTrail record or an EventBridge envelope around one.
+    pub fn from_json(text: &'a str) -> Result<Self, ParseError> {
+        let raw = parse_single(text)?;
+        Event::from_raw(&raw).map_err(ParseError::Field)
     }
 }

@@ -15,9 +15,11 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::analysis::network::PortList;
 use crate::detail::Severity;
-use crate::network::PortList;
-use crate::suppress::{SuppressionError, Suppressions};
+pub mod suppress;
+
+use suppress::{SuppressionError, Suppressions};
 
 /// A configuration problem, naming the file and line or the variable at fault.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +52,7 @@ pub struct Config {
     /// Rule ids that also look at calls AWS services make on someone's behalf (`invokedBy` set,
     /// or `userIdentity.type` `AWSService`); every other rule skips those.
     pub include_service_calls: BTreeSet<String>,
-    /// Reviewed exceptions (see [`crate::suppress`]).
+    /// Reviewed exceptions (see [`crate::config::suppress`]).
     pub suppressions: Suppressions,
 }
 

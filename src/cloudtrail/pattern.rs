@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::rule::Rule;
+use crate::rule::{InputKind, Rule};
 
 /// EventBridge's default quota for one rule's event pattern, in characters.
 pub const EVENTBRIDGE_MAX_PATTERN_CHARS: usize = 2048;
@@ -21,7 +21,14 @@ pub const MAX_PATTERN_CHARS: usize = 1800;
 /// The detail-types CloudTrail events arrive with on the default bus.
 pub const DETAIL_TYPES: [&str; 2] = ["AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail"];
 
-fn pattern(sources: &[&str], names: &[&str]) -> Value {
+/// Event sources whose event names carry an API-version suffix (`AddPermission20150331v2`):
+/// their names are matched by prefix, so every version of the operation arrives.
+pub const VERSIONED_SOURCES: [&str; 1] = ["lambda.amazonaws.com"];
+
+/// One pattern; names are `(name, by_prefix)`.
+fn pattern(sources: &[&str], names: &[(&str, bool)]) -> Value {
+    let names: Vec<Value> =
+        names.iter().map(|&(n, prefix)| if prefix { json!({ "prefix": n }) } else { json!(n) }).collect();
     json!({
         "detail-type": DETAIL_TYPES,
         "detail": { "eventSource": sources, "eventName": names },
@@ -35,12 +42,13 @@ fn size(v: &Value) -> usize {
 /// Event patterns (compact JSON values) covering every (eventSource, eventName) of `rules`, each
 /// at most `max_chars` long.
 pub fn event_patterns(rules: &[&Rule], max_chars: usize) -> Vec<Value> {
-    let mut by_source: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for r in rules {
-        by_source.entry(r.source).or_default().extend(r.events.iter().copied());
+    let mut by_source: BTreeMap<&str, Vec<(&str, bool)>> = BTreeMap::new();
+    for r in rules.iter().filter(|r| r.input == InputKind::CloudTrail) {
+        let prefix = VERSIONED_SOURCES.contains(&r.source);
+        by_source.entry(r.source).or_default().extend(r.events.iter().map(|&e| (e, prefix)));
     }
     let mut out = Vec::new();
-    let (mut sources, mut names): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
+    let (mut sources, mut names): (Vec<&str>, Vec<(&str, bool)>) = (Vec::new(), Vec::new());
     for (source, mut events) in by_source {
         events.sort_unstable();
         events.dedup();

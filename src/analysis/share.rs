@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::event::{Event, Items, Scalar};
+use crate::cloudtrail::event::{Event, Items, Scalar};
 
 /// `createVolumePermission` / `launchPermission` of `ModifySnapshotAttribute` and
 /// `ModifyImageAttribute`: `{"add": {"items": [...]}, "remove": {...}}`.
@@ -105,9 +105,9 @@ impl DbSnapshotAttributeRequest {
     /// The snapshot: `("rds-snapshot", id)` or `("rds-cluster-snapshot", id)`.
     pub fn resource(&self) -> crate::detail::Resource {
         match (&self.db_snapshot, &self.db_cluster_snapshot) {
-            (Some(id), _) => crate::detail::Resource::new("rds-snapshot", id),
-            (None, Some(id)) => crate::detail::Resource::new("rds-cluster-snapshot", id),
-            (None, None) => crate::detail::Resource::new("rds-snapshot", ""),
+            (Some(id), _) => crate::detail::Resource::new(crate::detail::ResourceKind::RDS_SNAPSHOT, id),
+            (None, Some(id)) => crate::detail::Resource::new(crate::detail::ResourceKind::RDS_CLUSTER_SNAPSHOT, id),
+            (None, None) => crate::detail::Resource::new(crate::detail::ResourceKind::RDS_SNAPSHOT, ""),
         }
     }
 }

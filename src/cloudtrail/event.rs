@@ -31,6 +31,23 @@ impl FieldError {
     }
 }
 
+/// The operation an `eventName` names, without the API-version suffix some services add (Lambda:
+/// `AddPermission20150331`, `UpdateFunctionCode20150331v2`): eight digits, then an optional
+/// `v` and digits. Names without such a suffix come back as they are.
+pub fn operation(name: &str) -> &str {
+    let b = name.as_bytes();
+    if !b.last().is_some_and(u8::is_ascii_digit) {
+        return name;
+    }
+    let mut end = b.len();
+    let digits = |end: usize| b[..end].iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    let tail = digits(end);
+    if end > tail && b[end - tail - 1] == b'v' && tail < 8 {
+        end -= tail + 1;
+    }
+    if digits(end) == 8 && end > 8 && b[end - 9].is_ascii_alphabetic() { &name[..end - 8] } else { name }
+}
+
 /// Top-level fields kept by the one-pass scan. Everything else is skipped unread.
 #[derive(Default, Clone, Copy)]
 pub struct RawRecord<'a> {
@@ -287,6 +304,17 @@ pub struct UserIdentity<'a> {
 pub struct SessionContext<'a> {
     #[serde(borrow, default)]
     pub session_issuer: Option<SessionIssuer<'a>>,
+    #[serde(default)]
+    pub attributes: Option<SessionAttributes>,
+}
+
+/// `userIdentity.sessionContext.attributes`: what the actor's session says of itself.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionAttributes {
+    /// `"true"` when the session's credentials came from a console sign-in.
+    #[serde(default)]
+    pub session_credential_from_console: Option<Scalar>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -301,6 +329,15 @@ pub struct SessionIssuer<'a> {
 }
 
 impl UserIdentity<'_> {
+    /// True when the session's credentials came from a console sign-in.
+    pub fn session_credential_from_console(&self) -> bool {
+        self.session_context
+            .as_ref()
+            .and_then(|s| s.attributes.as_ref())
+            .and_then(|a| a.session_credential_from_console.as_ref())
+            .is_some_and(|v| v.0.eq_ignore_ascii_case("true"))
+    }
+
     /// `userIdentity.type`, or "" when absent.
     pub fn kind(&self) -> &str {
         self.kind.as_deref().unwrap_or("")
@@ -377,12 +414,6 @@ impl<'a> Event<'a> {
         })
     }
 
-    /// Parses one JSON text holding a single CloudTrail record or an EventBridge envelope around one.
-    pub fn from_json(text: &'a str) -> Result<Self, crate::input::ParseError> {
-        let raw = crate::input::parse_single(text)?;
-        Event::from_raw(&raw).map_err(crate::input::ParseError::Field)
-    }
-
     /// True when the call failed (`errorCode` present): it changed nothing.
     pub fn failed(&self) -> bool {
         self.error_code.is_some()
@@ -432,7 +463,7 @@ fn parse_at<'a, T: Deserialize<'a>>(raw: &'a RawValue, root: &str) -> Result<T, 
 
 /// A string, number or boolean read as text: AWS writes some values either way
 /// (`"fromPort": 22` but `"MFAUsed": "No"`), so rules that only compare text use this.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct Scalar(pub String);
 
 impl<'de> Deserialize<'de> for Scalar {

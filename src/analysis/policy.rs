@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::event::{FieldError, Scalar};
+use crate::cloudtrail::event::{FieldError, Scalar};
 
 /// A value AWS lets a policy write either alone or in a list (`"Action": "s3:GetObject"` or
 /// `"Action": ["s3:GetObject"]`); always read as a list. `null` reads as an empty list.

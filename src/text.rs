@@ -1,0 +1,93 @@
+//! Untrusted text made safe to show. Every field of a record or finding is attacker-controlled;
+//! whatever reaches a terminal (replay's table, progress and errors) or a header (an email's
+//! subject) goes through [`one_line`] first.
+
+/// One line of untrusted text, safe for a terminal and a mail header: terminal escape sequences
+/// (CSI `ESC [ … final`, OSC `ESC ] … BEL/ST`, and other `ESC x` pairs) are removed whole; other
+/// control characters (CR, LF, tab, C1 controls), line and paragraph separators and the
+/// bidirectional overrides that reorder what a reader sees become a single space; the ends are
+/// trimmed.
+pub fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    let space = |out: &mut String| {
+        if !out.is_empty() && !out.ends_with(' ') {
+            out.push(' ');
+        }
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => {
+                match chars.next() {
+                    // CSI: parameters and intermediates up to a final byte in @..~.
+                    Some('[') => {
+                        for c in chars.by_ref() {
+                            if ('@'..='~').contains(&c) {
+                                break;
+                            }
+                        }
+                    }
+                    // OSC, DCS, PM, APC, SOS: a string ended by BEL or ST (ESC \).
+                    Some(']' | 'P' | '^' | '_' | 'X') => {
+                        while let Some(c) = chars.next() {
+                            if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                                break;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                space(&mut out);
+            }
+            // The 8-bit CSI.
+            '\u{9b}' => {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+                space(&mut out);
+            }
+            c if is_unsafe(c) => space(&mut out),
+            c => out.push(c),
+        }
+    }
+    let trimmed = out.trim();
+    if trimmed.len() == out.len() { out } else { trimmed.to_string() }
+}
+
+/// Control characters, line/paragraph separators, and the bidirectional controls
+/// (embeddings, overrides, isolates, marks) that make text display other than it reads.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// At most `max` characters of `s`, the last one "…" when it was cut.
+pub fn bounded(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn escapes_and_controls_go() {
+        assert_eq!(one_line("mal\u{1b}[2J\u{1b}[31mlory\r\nroot"), "mal lory root");
+        assert_eq!(one_line("\u{1b}]0;pwned title\u{7}x"), "x");
+        assert_eq!(one_line("\u{1b}]8;;https://evil\u{1b}\\click\u{1b}]8;;\u{1b}\\"), "click");
+        assert_eq!(one_line("a\u{9b}31mb"), "a b");
+        assert_eq!(one_line("admin\u{202e}txt.exe"), "admin txt.exe");
+        assert_eq!(one_line("  tab\there  "), "tab here");
+        assert_eq!(one_line("plain ünïcode ok"), "plain ünïcode ok");
+        assert_eq!(one_line("\u{1b}"), "");
+    }
+}
