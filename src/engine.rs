@@ -126,7 +126,7 @@ impl Engine {
     /// on a principal's behalf unless the rule watches people only; AWS on its own only when the
     /// rule or the config includes service calls (see [`crate::cloudtrail::actor`]).
     fn applicable<'e>(&'e self, ev: &'e Event) -> impl Iterator<Item = &'static Rule> + 'e {
-        let acting = Acting::of(&ev.user_identity);
+        let acting = Acting::of(ev);
         self.rules_for(InputKind::CloudTrail, &ev.event_name).into_iter().flatten().copied().filter(move |rule| {
             (rule.source.is_empty() || rule.source == ev.event_source)
                 && (!ev.failed() || rule.include_failed)
@@ -234,7 +234,7 @@ pub fn alert(rule: &'static Rule, ev: &Event, detection: Detection) -> EventDeta
             kind: who.kind().to_string(),
             arn: who.arn.as_deref().unwrap_or_default().to_string(),
             name: who.name(),
-            invoked_by: Acting::of(who).via().map(str::to_string),
+            invoked_by: Acting::of(ev).via().map(str::to_string),
         },
         fields: detection.fields,
         remediation: docs.remediation.clone(),

@@ -32,7 +32,6 @@ fn aws_acting_on_its_own_is_skipped_unless_a_rule_is_told_otherwise_but_people_a
     for console in [
         r#"{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","userName":"alice","invokedBy":"signin.amazonaws.com"}"#,
         r#"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Admin/alice","invokedBy":"AWS Internal"}"#,
-        r#"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Admin/alice","sessionContext":{"attributes":{"sessionCredentialFromConsole":"true"}}}"#,
     ] {
         let alerts = eval(&engine, console).details;
         assert_eq!(alerts.len(), 1, "{console}");
@@ -48,6 +47,14 @@ fn aws_acting_on_its_own_is_skipped_unless_a_rule_is_told_otherwise_but_people_a
         let e = eval(&engine, identity);
         assert!(e.details.is_empty() && e.matched.is_empty(), "{identity}");
     }
+    // A console session with no invokedBy at all is a person too.
+    let mut console: serde_json::Value = serde_json::from_str(&with_identity(
+        &fixture(SG),
+        r#"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Admin/alice"}"#,
+    ))
+    .unwrap();
+    console["sessionCredentialFromConsole"] = "true".into();
+    assert_eq!(engine.evaluate(&Event::from_json(&console.to_string()).unwrap()).details.len(), 1);
     let cfg = Config::from_toml("include_service_calls = [\"ec2-sg-ingress-open-to-world\"]", "t.toml").unwrap();
     let engine = Engine::new(cfg).unwrap();
     for identity in aws {

@@ -2,7 +2,8 @@
 //!
 //! - **A person**: credentials from a console sign-in. The console makes the call for the
 //!   person (`invokedBy` is `signin.amazonaws.com`, `console.amazonaws.com` or `AWS Internal`,
-//!   often with `sessionCredentialFromConsole`), but it is the person acting: never skipped.
+//!   or the record says `"sessionCredentialFromConsole": "true"`), but it is the person acting:
+//!   never skipped.
 //! - **On someone's behalf**: a service made the call with a principal's rights because that
 //!   principal asked (`invokedBy` `cloudformation.amazonaws.com`, Service Catalog, …, on a user
 //!   or role that is not a service-linked role). Evaluated by default; the alert names the service.
@@ -12,7 +13,7 @@
 //!   `include_service_calls`, or the configuration's, turns them on.
 //! - Everything else is a principal calling directly (CLI, SDK, a pipeline's own role).
 
-use crate::cloudtrail::event::UserIdentity;
+use crate::cloudtrail::event::{Event, UserIdentity};
 
 /// The `invokedBy` values that mean a person working in the AWS console.
 pub const CONSOLE_INTERMEDIARIES: [&str; 3] = ["signin.amazonaws.com", "console.amazonaws.com", "AWS Internal"];
@@ -31,17 +32,20 @@ pub enum Acting<'a> {
 }
 
 impl<'a> Acting<'a> {
-    /// Classifies a record's `userIdentity`.
-    pub fn of(who: &'a UserIdentity<'_>) -> Self {
+    /// Classifies a record by its `userIdentity` and `sessionCredentialFromConsole`.
+    pub fn of(ev: &'a Event<'_>) -> Self {
+        let who = &ev.user_identity;
         let invoked_by = who.invoked_by.as_deref().map(str::trim).filter(|s| !s.is_empty());
         if who.kind() == "AWSService" || is_service_linked(who) {
             return Acting::Aws(invoked_by);
         }
-        let from_console = who.session_credential_from_console();
+        let from_console = ev.console_session;
         match invoked_by {
             Some(service) if CONSOLE_INTERMEDIARIES.iter().any(|c| c.eq_ignore_ascii_case(service)) => Acting::Console,
-            _ if from_console => Acting::Console,
+            // A service named by the record wins over the console flag: the person asked
+            // CloudFormation (say), and the alert should say so.
             Some(service) => Acting::OnBehalf(service),
+            None if from_console => Acting::Console,
             None => Acting::Direct,
         }
     }

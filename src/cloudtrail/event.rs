@@ -63,6 +63,7 @@ pub struct RawRecord<'a> {
     user_identity: Option<&'a RawValue>,
     error_code: Option<&'a RawValue>,
     error_message: Option<&'a RawValue>,
+    session_credential_from_console: Option<&'a RawValue>,
     request_parameters: Option<&'a RawValue>,
     response_elements: Option<&'a RawValue>,
     additional_event_data: Option<&'a RawValue>,
@@ -83,6 +84,7 @@ pub(crate) enum Field {
     UserIdentity,
     ErrorCode,
     ErrorMessage,
+    SessionCredentialFromConsole,
     RequestParameters,
     ResponseElements,
     AdditionalEventData,
@@ -115,6 +117,7 @@ impl<'de> Deserialize<'de> for Field {
                     "userIdentity" => Field::UserIdentity,
                     "errorCode" => Field::ErrorCode,
                     "errorMessage" => Field::ErrorMessage,
+                    "sessionCredentialFromConsole" => Field::SessionCredentialFromConsole,
                     "requestParameters" => Field::RequestParameters,
                     "responseElements" => Field::ResponseElements,
                     "additionalEventData" => Field::AdditionalEventData,
@@ -145,6 +148,7 @@ impl<'a> RawRecord<'a> {
             Field::UserIdentity => &mut self.user_identity,
             Field::ErrorCode => &mut self.error_code,
             Field::ErrorMessage => &mut self.error_message,
+            Field::SessionCredentialFromConsole => &mut self.session_credential_from_console,
             Field::RequestParameters => &mut self.request_parameters,
             Field::ResponseElements => &mut self.response_elements,
             Field::AdditionalEventData => &mut self.additional_event_data,
@@ -194,6 +198,7 @@ impl<'a> RawRecord<'a> {
             self.user_identity,
             self.error_code,
             self.error_message,
+            self.session_credential_from_console,
             self.request_parameters,
             self.response_elements,
             self.additional_event_data,
@@ -304,17 +309,6 @@ pub struct UserIdentity<'a> {
 pub struct SessionContext<'a> {
     #[serde(borrow, default)]
     pub session_issuer: Option<SessionIssuer<'a>>,
-    #[serde(default)]
-    pub attributes: Option<SessionAttributes>,
-}
-
-/// `userIdentity.sessionContext.attributes`: what the actor's session says of itself.
-#[derive(Debug, Default, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionAttributes {
-    /// `"true"` when the session's credentials came from a console sign-in.
-    #[serde(default)]
-    pub session_credential_from_console: Option<Scalar>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -329,15 +323,6 @@ pub struct SessionIssuer<'a> {
 }
 
 impl UserIdentity<'_> {
-    /// True when the session's credentials came from a console sign-in.
-    pub fn session_credential_from_console(&self) -> bool {
-        self.session_context
-            .as_ref()
-            .and_then(|s| s.attributes.as_ref())
-            .and_then(|a| a.session_credential_from_console.as_ref())
-            .is_some_and(|v| v.0.eq_ignore_ascii_case("true"))
-    }
-
     /// `userIdentity.type`, or "" when absent.
     pub fn kind(&self) -> &str {
         self.kind.as_deref().unwrap_or("")
@@ -375,6 +360,8 @@ pub struct Event<'a> {
     pub user_identity: UserIdentity<'a>,
     pub error_code: Option<Cow<'a, str>>,
     pub error_message: Option<Cow<'a, str>>,
+    /// `sessionCredentialFromConsole`: the caller's credentials came from a console sign-in.
+    pub console_session: bool,
     request_parameters: Option<&'a RawValue>,
     response_elements: Option<&'a RawValue>,
     additional_event_data: Option<&'a RawValue>,
@@ -408,6 +395,10 @@ impl<'a> Event<'a> {
             user_identity,
             error_code: optional_str(raw.error_code, "errorCode")?,
             error_message: optional_str(raw.error_message, "errorMessage")?,
+            // AWS writes the string "true"; a boolean is taken too. Anything else is not a console session.
+            console_session: raw
+                .session_credential_from_console
+                .is_some_and(|r| matches!(r.get(), "\"true\"" | "true")),
             request_parameters: raw.request_parameters,
             response_elements: raw.response_elements,
             additional_event_data: raw.additional_event_data,

@@ -84,7 +84,8 @@ fn color(s: Severity) -> &'static str {
 
 /// `[HIGH] Security group sg-0a1b opened tcp/22 to 0.0.0.0/0 | prod | 111122223333`
 pub fn subject(details: &[EventDetail], account_name: &str) -> String {
-    let Some(first) = details.iter().max_by_key(|d| d.severity) else { return String::new() };
+    // The first of the most severe, as the body orders them (max_by_key alone keeps the last).
+    let Some(first) = details.iter().rev().max_by_key(|d| d.severity) else { return String::new() };
     let more = if details.len() > 1 { format!(" (+{} more)", details.len() - 1) } else { String::new() };
     let mut parts = vec![format!(
         "[{}] {}{more}",
