@@ -6,7 +6,7 @@
 //! trusted_accounts = ["111122223333"]             # sharing with these accounts is not an alert
 //! disabled_rules = ["ec2-sg-egress-open-to-world"]
 //! severity_overrides = { "ec2-sg-egress-open-to-world" = "low" }
-//! include_service_calls = ["ec2-snapshot-made-public"]  # also look at calls AWS services make for you
+//! include_service_calls = ["ec2-snapshot-made-public"]  # also look at what AWS does on its own
 //! suppressions = "suppressions.toml"             # relative to this file; see `suppress`
 //! ```
 
@@ -49,8 +49,9 @@ pub struct Config {
     pub disabled_rules: BTreeSet<String>,
     /// Per rule id, the severity its alerts get instead of the rule's own.
     pub severity_overrides: BTreeMap<String, Severity>,
-    /// Rule ids that also look at calls AWS services make on someone's behalf (`invokedBy` set,
-    /// or `userIdentity.type` `AWSService`); every other rule skips those.
+    /// Rule ids that also look at calls AWS makes on its own (`userIdentity.type` `AWSService`,
+    /// service-linked roles; see [`crate::cloudtrail::actor`]). Calls a service makes on a
+    /// principal's behalf and console actions are evaluated anyway.
     pub include_service_calls: BTreeSet<String>,
     /// Reviewed exceptions (see [`crate::config::suppress`]).
     pub suppressions: Suppressions,
