@@ -58,8 +58,8 @@ fn needs(ev: &Event) -> Result<Vec<Question>, FieldError> {
     if groups.is_empty() {
         return Ok(Vec::new());
     }
-    let mut questions = vec![Question::InstanceNetwork(instance)];
-    questions.extend(groups.into_iter().map(Question::SecurityGroupIngress));
+    let mut questions = vec![Question::instance_network(ev, instance)];
+    questions.extend(groups.into_iter().map(|g| Question::security_group_ingress(ev, g)));
     Ok(questions)
 }
 

@@ -87,7 +87,7 @@ fn subnets(req: &Request, resp: &Response) -> Vec<String> {
 }
 
 fn needs(ev: &Event) -> Result<Vec<Question>, FieldError> {
-    Ok(subnets(&ev.request()?, &ev.response()?).into_iter().map(Question::SubnetIsPublic).collect())
+    Ok(subnets(&ev.request()?, &ev.response()?).into_iter().map(|s| Question::subnet_is_public(ev, s)).collect())
 }
 
 fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {

@@ -44,7 +44,7 @@ struct Response {
 }
 
 fn needs(ev: &Event) -> Result<Vec<Question>, FieldError> {
-    Ok(ev.response::<Response>()?.group_id.map(Question::SecurityGroupIngress).into_iter().collect())
+    Ok(ev.response::<Response>()?.group_id.map(|g| Question::security_group_ingress(ev, g)).into_iter().collect())
 }
 
 fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {

@@ -53,7 +53,7 @@ struct Request {
 }
 
 fn needs(ev: &Event) -> Result<Vec<Question>, FieldError> {
-    Ok(ev.request::<Request>()?.bucket_name.map(Question::BucketPublicAccess).into_iter().collect())
+    Ok(ev.request::<Request>()?.bucket_name.map(|b| Question::bucket_public_access(ev, b)).into_iter().collect())
 }
 
 fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
