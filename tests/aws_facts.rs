@@ -391,3 +391,22 @@ async fn with_a_role_another_account_is_asked_through_it() {
         .collect();
     assert_eq!(ours, [("arn:aws:iam::111122223333:role/trailwarden-facts", "trailwarden-facts")]);
 }
+
+#[tokio::test]
+async fn without_its_own_account_the_function_asks_nothing() {
+    // Nothing listens on the port: STS GetCallerIdentity fails, so no account is known to be
+    // the function's own, and no question is asked anywhere (not even with the role).
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-west-1"))
+        .endpoint_url(format!("http://127.0.0.1:{}", support::free_port()))
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "test"))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .load()
+        .await;
+    let facts = AwsFacts::new(&sdk, Some("trailwarden-facts"));
+    let e = facts.at(&place(MOTO_ACCOUNT, "eu-west-1")).await.err();
+    assert!(matches!(&e, Some(Unknown::Failed(m)) if m.starts_with("GetCallerIdentity: ")), "{e:?}");
+    let asked: BTreeSet<Question> =
+        [question(&place("111122223333", "us-west-2"), Ask::SubnetIsPublic("subnet-0a1b2c3d4e5f60004".into()))].into();
+    assert_eq!(facts.answer(&asked).await, Facts::default());
+}
