@@ -5,7 +5,9 @@ declare_rule! {
     /// A `ModifyInstanceAttribute` call that replaces an instance's security groups (`groupSet`)
     /// with groups that, together, open a port outside the ingress allowlist to the whole
     /// internet, on an instance that has a public IP. Both are live state (facts): the
-    /// instance's network interfaces and public IPs, and the current rules of each new group.
+    /// instance's network interfaces and public IPs, and the current rules of each new group,
+    /// asked in the event's own account and region (another account only through
+    /// `facts_role_name`).
     /// Judged like `ec2-sg-ingress-open-to-world` (the groups' rules add up, as they do on the
     /// instance); critical for every protocol or administration and database ports, high
     /// otherwise. Other attribute changes stay quiet.
@@ -58,8 +60,8 @@ fn needs(ev: &Event) -> Result<Vec<Question>, FieldError> {
     if groups.is_empty() {
         return Ok(Vec::new());
     }
-    let mut questions = vec![Question::InstanceNetwork(instance)];
-    questions.extend(groups.into_iter().map(Question::SecurityGroupIngress));
+    let mut questions = vec![Question::instance_network(ev, instance)];
+    questions.extend(groups.into_iter().map(|g| Question::security_group_ingress(ev, g)));
     Ok(questions)
 }
 

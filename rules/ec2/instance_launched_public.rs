@@ -7,7 +7,8 @@ declare_rule! {
     /// (high), or an instance landed in a subnet that is public, i.e. whose route table (its own,
     /// or the VPC's main one) routes `0.0.0.0/0` or `::/0` to an internet gateway (medium: it
     /// gets a public IP when the subnet assigns them by default).
-    /// Whether a subnet is public is live state (a fact the Lambda looks up, replay reads from
+    /// Whether a subnet is public is live state (a fact the Lambda looks up in the event's own
+    /// account and region, another account only through `facts_role_name`; replay reads it from
     /// `--facts`). **Unknown:** when nothing says whether the subnet is public, the rule stays
     /// quiet (launches are frequent; an explicit public IP still fires).
     /// ## Why it matters
@@ -87,7 +88,7 @@ fn subnets(req: &Request, resp: &Response) -> Vec<String> {
 }
 
 fn needs(ev: &Event) -> Result<Vec<Question>, FieldError> {
-    Ok(subnets(&ev.request()?, &ev.response()?).into_iter().map(Question::SubnetIsPublic).collect())
+    Ok(subnets(&ev.request()?, &ev.response()?).into_iter().map(|s| Question::subnet_is_public(ev, s)).collect())
 }
 
 fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {

@@ -7,7 +7,8 @@ declare_rule! {
     /// creation, e.g. by the same template, count), judged exactly as
     /// `ec2-sg-ingress-open-to-world` judges a grant: any port outside the ingress allowlist
     /// reachable from `0.0.0.0/0` or `::/0`. Critical for every protocol or administration and
-    /// database ports, high otherwise.
+    /// database ports, high otherwise. The group is looked up in the event's own account and
+    /// region (another account only through `facts_role_name`).
     /// **Unknown:** when the group's rules are not known, the rule stays quiet; every later
     /// `AuthorizeSecurityGroupIngress` is still judged by `ec2-sg-ingress-open-to-world`.
     /// ## Why it matters
@@ -44,7 +45,7 @@ struct Response {
 }
 
 fn needs(ev: &Event) -> Result<Vec<Question>, FieldError> {
-    Ok(ev.response::<Response>()?.group_id.map(Question::SecurityGroupIngress).into_iter().collect())
+    Ok(ev.response::<Response>()?.group_id.map(|g| Question::security_group_ingress(ev, g)).into_iter().collect())
 }
 
 fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {

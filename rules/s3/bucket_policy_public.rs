@@ -13,7 +13,8 @@ declare_rule! {
     /// `aws:Referer` and `aws:SourceIp` `0.0.0.0/0` restrict nothing, so they fire. Any action
     /// counts: a public statement on a bucket is critical whatever it grants.
     ///
-    /// The bucket's Block Public Access settings are live state (a fact): when they are known
+    /// The bucket's Block Public Access settings are live state (a fact, asked in the event's own
+    /// account and region, another account only through `facts_role_name`): when they are known
     /// and `RestrictPublicBuckets` is on, the public statements cannot take effect for anyone
     /// outside the account, and the alert drops to medium (the policy is still wrong, and one
     /// setting away from public). **Unknown:** critical, as if nothing restricted it.
@@ -53,7 +54,7 @@ struct Request {
 }
 
 fn needs(ev: &Event) -> Result<Vec<Question>, FieldError> {
-    Ok(ev.request::<Request>()?.bucket_name.map(Question::BucketPublicAccess).into_iter().collect())
+    Ok(ev.request::<Request>()?.bucket_name.map(|b| Question::bucket_public_access(ev, b)).into_iter().collect())
 }
 
 fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {

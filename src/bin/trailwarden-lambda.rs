@@ -36,7 +36,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     }
     let secrets = aws_sdk_secretsmanager::Client::from_conf(secrets.build());
     let mailer = SesMailer::new(&sdk, secrets, &cfg.secret_name, cfg.recipients.clone());
-    let facts = AwsFacts::new(&sdk);
+    let facts = AwsFacts::new(&sdk, cfg.rules.facts_role_name.as_deref());
     for warning in engine.warnings() {
         tracing::warn!(%warning, "configuration");
     }

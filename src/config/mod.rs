@@ -8,6 +8,7 @@
 //! severity_overrides = { "ec2-sg-egress-open-to-world" = "low" }
 //! include_service_calls = ["ec2-snapshot-made-public"]  # also look at what AWS does on its own
 //! suppressions = "suppressions.toml"             # relative to this file; see `suppress`
+//! facts_role_name = "trailwarden-facts"          # assumed in other accounts for live-state facts
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -55,6 +56,10 @@ pub struct Config {
     pub include_service_calls: BTreeSet<String>,
     /// Reviewed exceptions (see [`crate::config::suppress`]).
     pub suppressions: Suppressions,
+    /// The role (by name, `arn:<partition>:iam::<account>:role/<name>`) the Lambda assumes in an
+    /// event's account to answer live-state questions about an account other than its own.
+    /// `None`: such questions stay unknown, never asked with the function's own credentials.
+    pub facts_role_name: Option<String>,
 }
 
 impl Default for Config {
@@ -68,6 +73,7 @@ impl Default for Config {
             severity_overrides: BTreeMap::new(),
             include_service_calls: BTreeSet::new(),
             suppressions: Suppressions::default(),
+            facts_role_name: None,
         }
     }
 }
@@ -103,10 +109,11 @@ struct FileConfig {
     severity_overrides: Option<BTreeMap<String, String>>,
     include_service_calls: Option<List>,
     suppressions: Option<String>,
+    facts_role_name: Option<String>,
 }
 
 /// The environment variables read by [`Config::apply_env`].
-pub const ENV_VARS: [&str; 8] = [
+pub const ENV_VARS: [&str; 9] = [
     "TRAILWARDEN_INGRESS_ALLOWED_PORTS",
     "TRAILWARDEN_EGRESS_ALLOWED_PORTS",
     "TRAILWARDEN_TRUSTED_ACCOUNTS",
@@ -115,6 +122,7 @@ pub const ENV_VARS: [&str; 8] = [
     "TRAILWARDEN_INCLUDE_SERVICE_CALLS",
     "TRAILWARDEN_SUPPRESSIONS",
     "TRAILWARDEN_SUPPRESSIONS_FILE",
+    "TRAILWARDEN_FACTS_ROLE_NAME",
 ];
 
 /// `rule-id=low,other-id=high` or a TOML table's entries into severities.
@@ -169,6 +177,9 @@ impl Config {
         if let Some(l) = file.include_service_calls {
             cfg.include_service_calls = l.items().into_iter().collect();
         }
+        if let Some(name) = file.facts_role_name {
+            cfg.facts_role_name = role_name(&name).map_err(|m| err("facts_role_name", m))?;
+        }
         Ok(cfg)
     }
 
@@ -176,7 +187,8 @@ impl Config {
     /// the Lambda; a map in tests).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         let env = |var: &str, message: String| ConfigError::Env { var: var.to_string(), message };
-        let [ingress, egress, trusted, disabled, overrides, service, suppressions, suppressions_file] = ENV_VARS;
+        let [ingress, egress, trusted, disabled, overrides, service, suppressions, suppressions_file, facts_role] =
+            ENV_VARS;
         if let Some(v) = get(ingress) {
             self.ingress_allowed_ports = PortList::parse_list(&[v]).map_err(|m| env(ingress, m))?;
         }
@@ -208,8 +220,28 @@ impl Config {
         if let Some(v) = get(suppressions).filter(|v| !v.trim().is_empty()) {
             self.suppressions = Suppressions::parse(&v, suppressions)?;
         }
+        if let Some(v) = get(facts_role) {
+            self.facts_role_name = role_name(&v).map_err(|m| env(facts_role, m))?;
+        }
         Ok(())
     }
+}
+
+/// An IAM role name (it goes into a role ARN), or `None` when empty (the stack passes an empty
+/// parameter for "no role"). Paths are not accepted: the role is `role/<name>` in every account.
+fn role_name(text: &str) -> Result<Option<String>, String> {
+    let name = text.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    let ok = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    if name.len() > 64 || !name.chars().all(ok) {
+        return Err(format!(
+            "`{}` is not an IAM role name (at most 64 letters, digits and +=,.@_-)",
+            crate::text::one_line(name)
+        ));
+    }
+    Ok(Some(name.to_string()))
 }
 
 fn accounts(items: Vec<String>) -> Result<BTreeSet<String>, String> {
@@ -249,5 +281,26 @@ mod tests {
             e.to_string(),
             "environment variable TRAILWARDEN_TRUSTED_ACCOUNTS: `12` is not a 12-digit AWS account id"
         );
+    }
+
+    #[test]
+    fn facts_role_name_from_file_and_environment() {
+        assert_eq!(Config::default().facts_role_name, None);
+        let cfg = Config::from_toml("facts_role_name = \"trailwarden-facts\"\n", "t.toml").unwrap();
+        assert_eq!(cfg.facts_role_name.as_deref(), Some("trailwarden-facts"));
+        let e = Config::from_toml("\nfacts_role_name = \"x:role/y\"\n", "t.toml").unwrap_err().to_string();
+        assert!(e.contains("t.toml") && e.contains("facts_role_name") && e.contains("x:role/y"), "{e}");
+
+        let mut cfg = cfg;
+        let var = |value: String| move |v: &str| (v == "TRAILWARDEN_FACTS_ROLE_NAME").then(|| value.clone());
+        cfg.apply_env(var(" audit.read@org ".into())).unwrap();
+        assert_eq!(cfg.facts_role_name.as_deref(), Some("audit.read@org"));
+        // The stack's empty parameter means no role.
+        cfg.apply_env(var(String::new())).unwrap();
+        assert_eq!(cfg.facts_role_name, None);
+        let e = cfg.apply_env(var("r".repeat(65))).unwrap_err().to_string();
+        assert!(e.starts_with("environment variable TRAILWARDEN_FACTS_ROLE_NAME: `rrr"), "{e}");
+        let e = cfg.apply_env(var("a/b\u{1b}[31m".into())).unwrap_err().to_string();
+        assert!(!e.contains('\u{1b}') && e.contains("not an IAM role name"), "{e}");
     }
 }

@@ -4,7 +4,13 @@
 //! the SDK; replay from a `--facts` file), and the check reads the answers. A question nobody
 //! answered is *unknown*, and every rule documents what it does then.
 //!
-//! The facts file (JSON) holds whatever is known:
+//! A question is asked where its event happened: the event's account (`recipientAccountId`)
+//! and region (`awsRegion`), its [`Place`]. The Lambda asks each region's endpoints, and another
+//! account only through a configured role (see [`aws`]); the answers of one event are keyed by
+//! resource id, since all its questions share one place.
+//!
+//! The facts file (JSON) holds whatever is known, keyed by resource id whatever the account or
+//! region (ids are unique enough for replaying a trail; a facts file answers every place):
 //!
 //! ```json
 //! {
@@ -25,10 +31,54 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::network::{Grant, Proto};
+use crate::cloudtrail::event::Event;
 
-/// One question a rule asks about an event's resources.
+/// Where a question is asked: the account and region its event happened in.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Question {
+pub struct Place {
+    pub account: String,
+    pub region: String,
+}
+
+impl Place {
+    /// The event's own account and region.
+    pub fn of(ev: &Event) -> Place {
+        Place { account: ev.account_id.to_string(), region: ev.aws_region.to_string() }
+    }
+}
+
+/// One question a rule asks about an event's resources, where the event happened.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Question {
+    pub place: Place,
+    pub ask: Ask,
+}
+
+impl Question {
+    /// Is the subnet public, asked in `ev`'s account and region?
+    pub fn subnet_is_public(ev: &Event, subnet: impl Into<String>) -> Question {
+        Question { place: Place::of(ev), ask: Ask::SubnetIsPublic(subnet.into()) }
+    }
+
+    /// The security group's current ingress, asked in `ev`'s account and region.
+    pub fn security_group_ingress(ev: &Event, group: impl Into<String>) -> Question {
+        Question { place: Place::of(ev), ask: Ask::SecurityGroupIngress(group.into()) }
+    }
+
+    /// The bucket's public-access settings, asked in `ev`'s account and region.
+    pub fn bucket_public_access(ev: &Event, bucket: impl Into<String>) -> Question {
+        Question { place: Place::of(ev), ask: Ask::BucketPublicAccess(bucket.into()) }
+    }
+
+    /// The instance's network placement, asked in `ev`'s account and region.
+    pub fn instance_network(ev: &Event, instance: impl Into<String>) -> Question {
+        Question { place: Place::of(ev), ask: Ask::InstanceNetwork(instance.into()) }
+    }
+}
+
+/// What a [`Question`] asks, about which resource (by id).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Ask {
     /// Does the subnet's route table (its own, or the VPC's main one) route 0.0.0.0/0 or ::/0
     /// to an internet gateway?
     SubnetIsPublic(String),
@@ -87,7 +137,7 @@ pub struct GroupFacts {
     pub ingress: Vec<Permission>,
 }
 
-/// The answers known for one evaluation; anything absent is unknown.
+/// The answers known for one evaluation, by resource id; anything absent is unknown.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Facts {
@@ -144,11 +194,11 @@ impl Facts {
     pub fn unanswered(&self, asked: &BTreeSet<Question>) -> Vec<Question> {
         asked
             .iter()
-            .filter(|q| match q {
-                Question::SubnetIsPublic(id) => !self.subnets.contains_key(id),
-                Question::SecurityGroupIngress(id) => !self.security_groups.contains_key(id),
-                Question::BucketPublicAccess(id) => !self.buckets.contains_key(id),
-                Question::InstanceNetwork(id) => !self.instances.contains_key(id),
+            .filter(|q| match &q.ask {
+                Ask::SubnetIsPublic(id) => !self.subnets.contains_key(id),
+                Ask::SecurityGroupIngress(id) => !self.security_groups.contains_key(id),
+                Ask::BucketPublicAccess(id) => !self.buckets.contains_key(id),
+                Ask::InstanceNetwork(id) => !self.instances.contains_key(id),
             })
             .cloned()
             .collect()
@@ -178,5 +228,31 @@ impl GroupFacts {
                 Ok(g)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LAUNCH: &str = "testdata/events/ec2-instance-launched-public/fires_into_public_subnet";
+
+    #[test]
+    fn questions_carry_the_events_place_and_a_facts_file_answers_any_place() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(root.join(format!("{LAUNCH}.json"))).unwrap();
+        let raw = crate::cloudtrail::input::parse_single(&text).unwrap();
+        let ev = Event::from_raw(&raw).unwrap();
+        let q = Question::subnet_is_public(&ev, "subnet-0a1b2c3d4e5f60001");
+        let recorded = Place { account: "111122223333".into(), region: "eu-west-1".into() };
+        assert_eq!(q, Question { place: recorded, ask: Ask::SubnetIsPublic("subnet-0a1b2c3d4e5f60001".into()) });
+
+        // The file is keyed by id: the same subnet asked about in another place is answered too.
+        let facts = Facts::from_file(&root.join(format!("{LAUNCH}.facts"))).unwrap();
+        let elsewhere =
+            Question { place: Place { account: "444455556666".into(), region: "us-west-2".into() }, ..q.clone() };
+        assert_eq!(facts.unanswered(&[q.clone(), elsewhere].into()), []);
+        let other = Question::subnet_is_public(&ev, "subnet-00000000000000000");
+        assert_eq!(facts.unanswered(&[q, other.clone()].into()), [other]);
     }
 }

@@ -68,6 +68,9 @@ pub fn fixture(path: &str) -> String {
     std::fs::read_to_string(format!("{}/testdata/events/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
+/// The account moto acts in with the static test credentials (its GetCallerIdentity answer).
+pub const MOTO_ACCOUNT: &str = "123456789012";
+
 /// A moto server on a free loopback port, stopped when dropped.
 pub struct Moto {
     child: Child,
@@ -119,14 +122,39 @@ impl Moto {
         sdk
     }
 
-    /// An SDK configuration pointed at this server, with static test credentials.
+    /// An SDK configuration pointed at this server, with static test credentials, in us-east-1.
     pub async fn sdk(&self) -> aws_config::SdkConfig {
+        self.sdk_in("us-east-1").await
+    }
+
+    /// [`Moto::sdk`] in another region (moto keeps each region's resources apart).
+    pub async fn sdk_in(&self, region: &str) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
+            .region(aws_config::Region::new(region.to_string()))
             .endpoint_url(&self.url)
             .credentials_provider(aws_sdk_sesv2::config::Credentials::new("testing", "testing", None, None, "test"))
             .load()
             .await
+    }
+
+    /// An SDK configuration acting in `account`: moto's STS AssumeRole hands out credentials that
+    /// moto files every resource under the role's account for. Session `test-setup`.
+    pub async fn sdk_as(&self, account: &str, region: &str) -> aws_config::SdkConfig {
+        let base = self.sdk_in(region).await;
+        let role = aws_config::sts::AssumeRoleProvider::builder(format!("arn:aws:iam::{account}:role/test-setup"))
+            .session_name("test-setup")
+            .configure(&base)
+            .build()
+            .await;
+        base.into_builder().credentials_provider(aws_sdk_sesv2::config::SharedCredentialsProvider::new(role)).build()
+    }
+
+    /// Every AssumeRole moto's STS has answered (role_arn, session_name, account_id, ...).
+    pub fn assumed_roles(&self) -> Vec<serde_json::Value> {
+        let (status, body) = self.http("GET", "/moto-api/data.json");
+        assert_eq!(status, 200, "{body}");
+        let data: serde_json::Value = serde_json::from_str(&body).unwrap();
+        data["sts"]["AssumedRole"].as_array().cloned().unwrap_or_default()
     }
 }
 
