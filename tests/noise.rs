@@ -65,8 +65,7 @@ fn aws_acting_on_its_own_is_skipped_unless_a_rule_is_told_otherwise_but_people_a
 #[test]
 fn suppressions_can_name_the_service_that_acted() {
     let toml = "[[suppress]]\ninvoked_by = \"cloudformation.amazonaws.com\"\nreason = \"reviewed stacks\"\n";
-    let mut cfg = Config::default();
-    cfg.suppressions = trailwarden::config::suppress::Suppressions::parse(toml, "s.toml").unwrap();
+    let cfg = Config { suppressions: Suppressions::parse(toml, "s.toml").unwrap(), ..Config::default() };
     let engine = Engine::new(cfg).unwrap();
     let run = |identity: &str| engine.evaluate(&Event::from_json(&with_identity(&fixture(SG), identity)).unwrap());
     let via_cfn = run(
@@ -78,8 +77,7 @@ fn suppressions_can_name_the_service_that_acted() {
     let direct = run(r#"{"type":"IAMUser","arn":"arn:aws:iam::1:user/alice"}"#);
     assert_eq!(direct.details.len(), 1);
     let any = "[[suppress]]\ninvoked_by = \"*\"\nreason = \"r\"\n";
-    let mut cfg = Config::default();
-    cfg.suppressions = trailwarden::config::suppress::Suppressions::parse(any, "s.toml").unwrap();
+    let cfg = Config { suppressions: Suppressions::parse(any, "s.toml").unwrap(), ..Config::default() };
     let engine = Engine::new(cfg).unwrap();
     let direct = engine.evaluate(
         &Event::from_json(&with_identity(&fixture(SG), r#"{"type":"IAMUser","arn":"arn:aws:iam::1:user/alice"}"#))

@@ -1,7 +1,7 @@
 //! A rule that watches people only (its own test binary: a rule declared here is registered for
 //! every engine in the binary).
 
-use trailwarden::{Config, Engine};
+use trailwarden::Engine;
 
 fn fixture(path: &str) -> String {
     std::fs::read_to_string(format!("{}/testdata/events/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()

@@ -714,6 +714,14 @@ impl<R: Read> StreamParts<R> {
     }
 }
 
+impl<'a> Event<'a> {
+    /// Parses one JSON text holding a single CloudTrail record or an EventBridge envelope around one.
+    pub fn from_json(text: &'a str) -> Result<Self, ParseError> {
+        let raw = parse_single(text)?;
+        Event::from_raw(&raw).map_err(ParseError::Field)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -799,13 +807,5 @@ mod tests {
         assert_eq!(names(r#"{"eventName":"Stop\u004cogging"}"#).0, ["StopLogging"]);
         assert_eq!(names(r#"{"eventName":5}"#).0, ["field `eventName`: expected a string, found a number"]);
         assert_eq!(names(r#"{"eventSource":"x"}"#).0, ["field `eventName`: missing"]);
-    }
-}
-
-impl<'a> Event<'a> {
-    /// Parses one JSON text holding a single CloudTrail record or an EventBridge envelope around one.
-    pub fn from_json(text: &'a str) -> Result<Self, ParseError> {
-        let raw = parse_single(text)?;
-        Event::from_raw(&raw).map_err(ParseError::Field)
     }
 }
