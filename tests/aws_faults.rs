@@ -66,8 +66,7 @@ async fn a_permanent_ses_error_fails_the_invocation_without_retrying() {
     let faults = Faults::scripted(&[]);
     let sdk = moto.prepare("alerts@example.com", "trailwarden/sender", None).await;
     // moto's SES refuses a sender it has not verified, as SES does.
-    let unverified =
-        r#"{"EMAIL_FROM":"nobody@unverified.example","SES_REGION":"us-east-1","ACCESS_KEY":"NA","ACCESS_SECRET_KEY":"NA"}"#;
+    let unverified = r#"{"EMAIL_FROM":"nobody@unverified.example","SES_REGION":"us-east-1","ACCESS_KEY":"NA","ACCESS_SECRET_KEY":"NA"}"#;
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     secrets.create_secret().name("trailwarden/sender").secret_string(unverified).send().await.unwrap();
     let m = faults.mailer(&sdk, "trailwarden/sender");
