@@ -3,6 +3,7 @@
 
 mod support;
 
+use support::faults::Faults;
 use support::{Moto, fixture};
 use trailwarden::facts::Facts;
 use trailwarden::lambda::{HandlerError, handle};
@@ -137,28 +138,70 @@ async fn a_missing_secret_or_unverified_sender_fails_the_invocation() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn malformed_secrets_give_clear_errors_without_their_values() {
+    let moto = Moto::start();
+    let sdk = moto.prepare(SENDER, "unused", None).await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let engine = Engine::new(Config::default()).unwrap();
+    let event = fixture("cloudtrail-trail-deleted/fires_stratus.json");
+    let mut errors = Vec::new();
+    for (name, value) in [
+        ("malformed", Some(r#"{"EMAIL_FROM": "a@example.com", "ACCESS_KEY": "AKIASECRETVALUE0001""#)),
+        ("no-from", Some(r#"{"SES_REGION":"eu-west-1","ACCESS_KEY":"NA","ACCESS_SECRET_KEY":"NA"}"#)),
+        ("half", Some(r#"{"EMAIL_FROM":"alerts@example.com","ACCESS_KEY":"AKIAHALFKEY00000001"}"#)),
+        ("binary", None),
+    ] {
+        let create = secrets.create_secret().name(name);
+        let create = match value {
+            Some(text) => create.secret_string(text),
+            None => create.secret_binary(aws_sdk_secretsmanager::primitives::Blob::new(ROLE_SECRET)),
+        };
+        create.send().await.unwrap();
+        let mailer = SesMailer::new(&sdk, secrets.clone(), name, vec!["secops@example.com".into()]);
+        errors.push(handle(&engine, &mailer, &Facts::default(), "prod", &event).await.unwrap_err().to_string());
+    }
+    assert!(
+        errors[0].starts_with("sending the alert email: secret `malformed` is not a JSON object of strings:"),
+        "{}",
+        errors[0]
+    );
+    assert!(!errors[0].contains("AKIASECRETVALUE0001"), "{}", errors[0]);
+    assert_eq!(errors[1], "sending the alert email: secret `no-from` has no `EMAIL_FROM`");
+    assert_eq!(errors[2], "sending the alert email: secret `half` has no `ACCESS_SECRET_KEY`");
+    assert!(!errors[2].contains("AKIAHALFKEY"));
+    assert_eq!(
+        errors[3],
+        "sending the alert email: secret `binary` is not a JSON object of strings: it holds binary data, not a JSON string"
+    );
+    assert!(moto.sent_messages().is_empty(), "nothing is sent without a sender");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn events_without_alerts_never_touch_the_network() {
-    // Nothing listens on this port: any AWS call would fail the invocation.
+    // Nothing listens on this port, and the layer counts every request either client makes.
     let dead = format!("http://127.0.0.1:{}", support::free_port());
+    let requests = Faults::scripted(&[]);
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(&dead)
+        .http_client(requests.clone())
         .credentials_provider(aws_sdk_sesv2::config::Credentials::new("x", "x", None, None, "test"))
         .load()
         .await;
     let mailer = SesMailer::new(&sdk, aws_sdk_secretsmanager::Client::new(&sdk), "s", vec!["a@example.com".into()]);
     let engine = Engine::new(Config::default()).unwrap();
     let unwanted = r#"{"detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"GetObject","eventSource":"s3.amazonaws.com"}}"#;
-    let start = std::time::Instant::now();
     assert!(handle(&engine, &mailer, &Facts::default(), "prod", unwanted).await.unwrap().rules_matched.is_empty());
     let quiet = fixture("signin-console-login-without-mfa/quiet_with_mfa.json");
     let summary = handle(&engine, &mailer, &Facts::default(), "prod", &quiet).await.unwrap();
     assert_eq!(summary.rules_matched.len(), 3, "{summary:?}");
     assert!(summary.message_id.is_none());
-    assert!(start.elapsed() < std::time::Duration::from_millis(200));
-    // The same mailer does fail once there is something to send: the network really is dead.
+    assert_eq!(requests.calls(), 0, "no request was made");
+    // The same mailer does fail once there is something to send: the network really is dead, and
+    // the layer does see the requests.
     let alert = fixture("cloudtrail-trail-deleted/fires_stratus.json");
     assert!(handle(&engine, &mailer, &Facts::default(), "prod", &alert).await.is_err());
+    assert!(requests.calls() > 0, "{requests:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -8,96 +8,13 @@
 mod support;
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
-use aws_sdk_sesv2::config::retry::RetryConfig;
-use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
-};
-use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
-use aws_smithy_runtime_api::client::result::ConnectorError;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::body::SdkBody;
 use support::Moto;
+use support::faults::{Fault, Faults};
 use trailwarden::facts::Facts;
 use trailwarden::lambda::{HandlerError, handle};
 use trailwarden::notify::NotifyError;
-use trailwarden::notify::ses::SesMailer;
 use trailwarden::{Config, Engine, Event};
-
-/// What the layer did, per kind of answer.
-#[derive(Debug, Default)]
-struct Counts {
-    passed: AtomicU64,
-    throttled: AtomicU64,
-    server_error: AtomicU64,
-    unavailable: AtomicU64,
-    dropped: AtomicU64,
-}
-
-/// Answers a share of requests itself, before they reach the server; passes the rest on.
-#[derive(Debug, Clone)]
-struct Faults {
-    inner: SharedHttpClient,
-    rng: Arc<std::sync::Mutex<fastrand::Rng>>,
-    counts: Arc<Counts>,
-}
-
-#[derive(Debug)]
-struct FaultyConnector {
-    inner: SharedHttpConnector,
-    faults: Faults,
-}
-
-impl HttpClient for Faults {
-    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
-        SharedHttpConnector::new(FaultyConnector {
-            inner: self.inner.http_connector(settings, components),
-            faults: self.clone(),
-        })
-    }
-}
-
-fn answer(status: u16, error_type: &str, message: &str) -> HttpConnectorFuture {
-    let body = format!(r#"{{"__type":"{error_type}","message":"{message}"}}"#);
-    let mut response = HttpResponse::new(status.try_into().unwrap(), SdkBody::from(body));
-    response.headers_mut().insert("content-type", "application/json");
-    response.headers_mut().insert("x-amzn-errortype", error_type.to_string());
-    HttpConnectorFuture::ready(Ok(response))
-}
-
-impl HttpConnector for FaultyConnector {
-    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let roll = self.faults.rng.lock().unwrap().u32(0..100);
-        let c = &self.faults.counts;
-        match roll {
-            0..25 => {
-                c.throttled.fetch_add(1, Ordering::Relaxed);
-                answer(429, "TooManyRequestsException", "Maximum sending rate exceeded.")
-            }
-            25..33 => {
-                c.server_error.fetch_add(1, Ordering::Relaxed);
-                answer(500, "InternalFailure", "We encountered an internal error. Please try again.")
-            }
-            33..38 => {
-                c.unavailable.fetch_add(1, Ordering::Relaxed);
-                answer(503, "ServiceUnavailable", "Service is unavailable.")
-            }
-            38..43 => {
-                c.dropped.fetch_add(1, Ordering::Relaxed);
-                HttpConnectorFuture::ready(Err(ConnectorError::io(
-                    std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset by peer").into(),
-                )))
-            }
-            _ => {
-                c.passed.fetch_add(1, Ordering::Relaxed);
-                self.inner.call(request)
-            }
-        }
-    }
-}
 
 /// Every firing fixture that alerts without live-state facts.
 fn alerting_events(engine: &Engine) -> Vec<serde_json::Value> {
@@ -141,30 +58,9 @@ async fn a_thousand_alerts_under_random_ses_faults_are_each_mailed_or_failed() {
 
     let seed = std::env::var("FAULT_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x7a11_3a2d);
     println!("FAULT_SEED={seed}");
-    let faults = Faults {
-        // The SDK's own HTTP client (hyper), plain HTTP to moto.
-        inner: aws_smithy_http_client::Builder::new().build_http(),
-        rng: Arc::new(std::sync::Mutex::new(fastrand::Rng::with_seed(seed))),
-        counts: Arc::new(Counts::default()),
-    };
-    // The SDK's standard retries (3 attempts), with short backoffs so the test runs in seconds.
-    let ses_conf = aws_sdk_sesv2::config::Builder::from(&sdk)
-        .http_client(faults.clone())
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(1))
-                .with_max_backoff(Duration::from_millis(5)),
-        )
-        .build();
-    let ses = aws_sdk_sesv2::Client::from_conf(ses_conf);
-    let mailer = SesMailer::with_factory(
-        aws_sdk_secretsmanager::Client::new(&sdk),
-        "trailwarden/sender",
-        "us-east-1",
-        vec!["secops@example.com".into()],
-        Box::new(move |_| ses.clone()),
-    );
+    let faults = Faults::random(seed);
+    // Through the layer, with the SDK's standard retries (3 attempts).
+    let mailer = faults.mailer(&sdk, "trailwarden/sender");
     let engine = Engine::new(Config::default()).unwrap();
     let events = alerting_events(&engine);
 
@@ -191,20 +87,10 @@ async fn a_thousand_alerts_under_random_ses_faults_are_each_mailed_or_failed() {
             Err(other) => panic!("event {i}: {other}"),
         }
     }
-    let c = &faults.counts;
-    println!(
-        "mailed {}, failed {} {failures:?}; attempts passed {}, throttled {}, 500 {}, 503 {}, dropped {}",
-        mailed.len(),
-        failed.len(),
-        c.passed.load(Ordering::Relaxed),
-        c.throttled.load(Ordering::Relaxed),
-        c.server_error.load(Ordering::Relaxed),
-        c.unavailable.load(Ordering::Relaxed),
-        c.dropped.load(Ordering::Relaxed),
-    );
+    println!("mailed {}, failed {} {failures:?}; attempts {faults:?}", mailed.len(), failed.len());
     assert_eq!(mailed.len() + failed.len(), 1000);
     assert!(!failed.is_empty() && !mailed.is_empty(), "the faults must bite, and retries must save some");
-    assert!(c.throttled.load(Ordering::Relaxed) > 0 && c.dropped.load(Ordering::Relaxed) > 0);
+    assert!(faults.count(Fault::Throttle) > 0 && faults.count(Fault::Drop) > 0);
 
     // moto holds exactly the mailed events, each once; none of the failed ones.
     let sent = moto.sent_messages();

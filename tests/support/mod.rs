@@ -4,6 +4,8 @@
 //! directory; nothing is skipped because a tool is absent.
 #![allow(dead_code)]
 
+pub mod faults;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
