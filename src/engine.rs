@@ -220,7 +220,8 @@ pub fn alert(rule: &'static Rule, ev: &Event, detection: Detection) -> EventDeta
         rule_id: rule.id.to_string(),
         severity: detection.severity.unwrap_or(rule.severity),
         title: rule.title.to_string(),
-        summary: detection.summary,
+        // A value the record lacked leaves a hole in text built with format!: say so instead.
+        summary: crate::text::fill_holes(&detection.summary),
         resource: detection.resource,
         event_id: ev.event_id.to_string(),
         event_name: ev.event_name.to_string(),
@@ -236,7 +237,11 @@ pub fn alert(rule: &'static Rule, ev: &Event, detection: Detection) -> EventDeta
             name: who.name(),
             invoked_by: Acting::of(ev).via().map(str::to_string),
         },
-        fields: detection.fields,
+        fields: detection
+            .fields
+            .into_iter()
+            .map(|(label, value)| (label, if value.is_empty() { "(unknown)".to_string() } else { value }))
+            .collect(),
         remediation: docs.remediation.clone(),
         references: docs.references.clone(),
         origin: Origin::CloudTrail,

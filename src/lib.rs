@@ -57,7 +57,7 @@ pub mod prelude {
     pub use crate::analysis::network::{
         Exposure, Grant, PortList, Proto, SecurityGroupRequest, critical_exposure, describe, exposures,
     };
-    pub use crate::cloudtrail::event::{ConsoleLogin, Event, FieldError, Items, Scalar};
+    pub use crate::cloudtrail::event::{ConsoleLogin, Event, FieldError, Items, Lenient, Scalar};
     pub use crate::config::Config;
     pub use crate::declare_rule;
     pub use crate::detail::{Detection, Resource, ResourceKind, Severity};

@@ -65,6 +65,44 @@ fn is_unsafe(c: char) -> bool {
         || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
+/// What stands where a rule's text interpolated a value the record did not have.
+pub const UNKNOWN_ID: &str = "(unknown id)";
+
+/// Mends the holes a missing value leaves in a sentence built with `format!`: a doubled space
+/// (`"RDS database  was made public"`), a space at either end (`"for trail "`), or a space
+/// before punctuation (`"hosted zone : 3 changes"`) gets [`UNKNOWN_ID`] in the gap. Text
+/// without holes comes back unchanged.
+pub fn fill_holes(s: &str) -> String {
+    let words: Vec<&str> = s.split(' ').collect();
+    if words.len() < 2 {
+        return if s.is_empty() { UNKNOWN_ID.to_string() } else { s.to_string() };
+    }
+    let mut out: Vec<&str> = Vec::with_capacity(words.len());
+    for (i, w) in words.iter().enumerate() {
+        // An empty word between two spaces, or at either end, is a value that was not there.
+        // Several empty words in a row are one hole.
+        if w.is_empty() {
+            if out.last() != Some(&UNKNOWN_ID) {
+                out.push(UNKNOWN_ID);
+            }
+            continue;
+        }
+        // Punctuation standing alone (`zone : 3`, `CNAME , TXT`) follows a missing value; a word that
+        // merely starts with it (`::/0`) does not.
+        let lone_punctuation = w.chars().all(|c| matches!(c, ',' | '.' | ':' | ')' | ';'));
+        if i > 0 && lone_punctuation && out.last() != Some(&UNKNOWN_ID) {
+            out.push(UNKNOWN_ID);
+        }
+        out.push(w);
+    }
+    // "(unknown id) ," → "(unknown id),": punctuation closes up on the filler.
+    let mut text = out.join(" ");
+    for p in [",", ".", ":", ")", ";"] {
+        text = text.replace(&format!("{UNKNOWN_ID} {p}"), &format!("{UNKNOWN_ID}{p}"));
+    }
+    text
+}
+
 /// At most `max` characters of `s`, the last one "…" when it was cut.
 pub fn bounded(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -77,7 +115,26 @@ pub fn bounded(s: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::one_line;
+    use super::{fill_holes, one_line};
+
+    #[test]
+    fn holes_are_filled_and_whole_text_is_left_alone() {
+        assert_eq!(fill_holes("RDS database  was made public"), "RDS database (unknown id) was made public");
+        assert_eq!(fill_holes("logging was stopped for trail "), "logging was stopped for trail (unknown id)");
+        assert_eq!(fill_holes(" was created"), "(unknown id) was created");
+        assert_eq!(
+            fill_holes("hosted zone : 3 changes (CREATE CNAME , UPSERT TXT )"),
+            "hosted zone (unknown id): 3 changes (CREATE CNAME (unknown id), UPSERT TXT (unknown id))"
+        );
+        assert_eq!(
+            fill_holes("EBS snapshot  was shared with "),
+            "EBS snapshot (unknown id) was shared with (unknown id)"
+        );
+        assert_eq!(fill_holes(""), "(unknown id)");
+        for whole in ["sg-0a1b opened tcp/22 to 0.0.0.0/0", "a: b, c (d)", "one", "all traffic to ::/0"] {
+            assert_eq!(fill_holes(whole), whole);
+        }
+    }
 
     #[test]
     fn escapes_and_controls_go() {

@@ -160,6 +160,8 @@ fn every_rule_fires_on_its_fires_fixtures_and_stays_quiet_on_the_others() {
         for path in files.iter() {
             let should_fire = name(path).starts_with("fires_");
             for (event_name, alerts) in run(rule, path) {
+                // Versioned names (`AddPermission20150331v2`) count as their operation's.
+                let event_name = trailwarden::cloudtrail::event::operation(&event_name).to_string();
                 seen.insert((should_fire, event_name.clone()));
                 assert!(
                     rule.events.contains(&event_name.as_str()),

@@ -39,7 +39,7 @@ declare_rule! {
 struct Request {
     repository_name: Option<String>,
     registry_id: Option<String>,
-    policy_text: Option<String>,
+    policy_text: Option<PolicyText>,
 }
 
 /// ECR actions that only read: pulling and describing.
@@ -53,7 +53,7 @@ fn reads_only(action: &str) -> bool {
 
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
-    let policy = parse_policy(req.policy_text.as_deref().unwrap_or_default(), "requestParameters.policyText")?;
+    let policy = parse_policy(req.policy_text.as_ref().map_or("", PolicyText::as_str), "requestParameters.policyText")?;
     let open = public_statements(&policy);
     if open.is_empty() {
         return Ok(Vec::new());

@@ -38,7 +38,7 @@ declare_rule! {
 
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: PrincipalPolicyRequest = ev.request()?;
-    let Some(text) = req.policy_document.as_deref() else {
+    let Some(text) = req.policy_document.as_ref().map(PolicyText::as_str) else {
         return Ok(Vec::new());
     };
     let grants = IamPolicy::parse(text, "requestParameters.policyDocument")?.dangerous_grants();

@@ -44,7 +44,7 @@ struct Request {
     role_name: Option<String>,
     /// `policyDocument` in `UpdateAssumeRolePolicy`, `assumeRolePolicyDocument` in `CreateRole`.
     #[serde(alias = "assumeRolePolicyDocument")]
-    policy_document: Option<String>,
+    policy_document: Option<PolicyText>,
 }
 
 /// Condition keys that narrow a `*` principal to an organization or known accounts.
@@ -53,7 +53,7 @@ const SCOPING_KEYS: &[&str] =
 
 fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
-    let Some(text) = req.policy_document.as_deref() else {
+    let Some(text) = req.policy_document.as_ref().map(PolicyText::as_str) else {
         return Ok(Vec::new());
     };
     let field = match ev.event_name.as_ref() {

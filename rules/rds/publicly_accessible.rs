@@ -2,21 +2,36 @@ use crate::prelude::*;
 
 declare_rule! {
     /// ## What it detects
-    /// A DB instance or Multi-AZ DB cluster created or modified to be publicly accessible
-    /// (`CreateDBInstance`, `ModifyDBInstance`, `CreateDBCluster`, `ModifyDBCluster`). The
-    /// response's effective `publiclyAccessible` is read first, because a create call that does
-    /// not say inherits a default (true in a default VPC); the request's value counts otherwise.
-    /// `false`, or no value anywhere, stays quiet.
+    /// A DB instance or Multi-AZ DB cluster created, restored or modified to be publicly
+    /// accessible.
+    /// - **Modified** (`ModifyDBInstance`, `ModifyDBCluster`): only when the request itself sets
+    ///   `publiclyAccessible` to true. The response describes the whole database, so a storage
+    ///   or password change on a database that was already public repeats `true` there without
+    ///   making anything public: a looser rule that reads the response alerts on every such
+    ///   change, which is noise, not risk.
+    /// - **Created or restored** (`CreateDBInstance`, `CreateDBCluster`,
+    ///   `RestoreDBInstanceFromDBSnapshot`, `RestoreDBInstanceToPointInTime`,
+    ///   `RestoreDBInstanceFromS3`, `RestoreDBClusterFromSnapshot`,
+    ///   `RestoreDBClusterToPointInTime`): the response's effective value first, because a call
+    ///   that does not say inherits a default (true in a default VPC), then the request's. A
+    ///   restore is a new database: restoring a snapshot into a public one is the quiet way to
+    ///   publish its data.
+    ///
+    /// `false`, or no value anywhere, stays quiet. Only `publiclyAccessible` decides; the other
+    /// fields shown (engine, endpoint: an object for instances, a hostname for clusters) are read
+    /// leniently and never make the rule fail.
     /// ## Why it matters
     /// A publicly accessible database gets a public DNS name resolving to a public IP: one
     /// security-group rule away from the internet's password sprayers, and a frequent source of
     /// data breaches.
     /// ## How to fix
     /// `aws rds modify-db-instance --db-instance-identifier … --no-publicly-accessible --apply-immediately`
-    /// (or `modify-db-cluster`), and reach the database through private networking (VPN, bastion,
-    /// SSM port forwarding or RDS Proxy).
+    /// (or `modify-db-cluster --db-cluster-identifier …`), and reach the database through private
+    /// networking (VPN, bastion, SSM port forwarding or RDS Proxy). For a restore nobody expected,
+    /// find out who restored which snapshot and delete the copy.
     /// ## References
     /// - https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html#USER_VPC.Hiding
+    /// - https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceFromDBSnapshot.html
     /// - https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-2
     /// - https://attack.mitre.org/techniques/T1133/
     PUBLICLY_ACCESSIBLE {
@@ -24,7 +39,17 @@ declare_rule! {
         title: "RDS database made publicly accessible",
         severity: Severity::High,
         source: "rds.amazonaws.com",
-        events: &["CreateDBInstance", "ModifyDBInstance", "CreateDBCluster", "ModifyDBCluster"],
+        events: &[
+            "CreateDBInstance",
+            "ModifyDBInstance",
+            "CreateDBCluster",
+            "ModifyDBCluster",
+            "RestoreDBInstanceFromDBSnapshot",
+            "RestoreDBInstanceToPointInTime",
+            "RestoreDBInstanceFromS3",
+            "RestoreDBClusterFromSnapshot",
+            "RestoreDBClusterToPointInTime",
+        ],
         attack: Some("T1133"),
     }
 }
@@ -32,51 +57,86 @@ declare_rule! {
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Request {
-    #[serde(rename = "dBInstanceIdentifier")]
-    db_instance: Option<String>,
-    #[serde(rename = "dBClusterIdentifier")]
-    db_cluster: Option<String>,
+    #[serde(rename = "dBInstanceIdentifier", default)]
+    db_instance: Lenient<String>,
+    #[serde(rename = "targetDBInstanceIdentifier", default)]
+    target_db_instance: Lenient<String>,
+    #[serde(rename = "dBClusterIdentifier", default)]
+    db_cluster: Lenient<String>,
+    #[serde(rename = "dBSnapshotIdentifier", default)]
+    db_snapshot: Lenient<String>,
+    #[serde(rename = "sourceDBInstanceIdentifier", default)]
+    source_db_instance: Lenient<String>,
+    #[serde(default)]
+    snapshot_identifier: Lenient<String>,
+    #[serde(rename = "sourceDBClusterIdentifier", default)]
+    source_db_cluster: Lenient<String>,
     publicly_accessible: Option<bool>,
-    engine: Option<String>,
+    #[serde(default)]
+    engine: Lenient<String>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Response {
-    publicly_accessible: Option<bool>,
-    endpoint: Option<Endpoint>,
+    #[serde(default)]
+    publicly_accessible: Lenient<bool>,
+    #[serde(default)]
+    endpoint: Lenient<Endpoint>,
+    #[serde(default)]
+    engine: Lenient<String>,
 }
 
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Endpoint {
-    address: Option<String>,
+/// An instance's endpoint is an object; a cluster's is its hostname.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Endpoint {
+    Object { address: String },
+    Host(String),
 }
 
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
-    let resp: Response = ev.response()?;
-    if resp.publicly_accessible.or(req.publicly_accessible) != Some(true) {
+    // The response only describes the database; whatever its shape, it never fails the rule.
+    let resp = ev.response::<Lenient<Response>>()?.0.unwrap_or_default();
+    let public = if ev.event_name.starts_with("Modify") {
+        req.publicly_accessible
+    } else {
+        resp.publicly_accessible.0.or(req.publicly_accessible)
+    };
+    if public != Some(true) {
         return Ok(Vec::new());
     }
-    let (kind, id) = match (req.db_instance, req.db_cluster) {
+    let instance = req.target_db_instance.0.or(req.db_instance.0);
+    let (kind, id) = match (instance, req.db_cluster.0) {
         (Some(id), _) => (ResourceKind::RDS_INSTANCE, id),
         (None, Some(id)) => (ResourceKind::RDS_CLUSTER, id),
         (None, None) => (ResourceKind::RDS_INSTANCE, String::new()),
     };
-    let verb = if ev.event_name.starts_with("Create") {
-        "was created publicly accessible"
-    } else {
-        "was made publicly accessible"
+    let shown = if id.is_empty() { "(unknown id)" } else { id.as_str() };
+    let verb = match ev.event_name.as_ref() {
+        n if n.starts_with("Create") => "was created publicly accessible",
+        n if n.starts_with("Restore") => "was restored publicly accessible",
+        _ => "was made publicly accessible",
     };
-    let mut finding = Detection::new(format!("RDS database {id} {verb}"), Resource::new(kind, &id))
-        .field("Database", &id)
+    let mut detection = Detection::new(format!("RDS database {shown} {verb}"), Resource::new(kind, &id))
+        .field("Database", shown)
         .field("Publicly accessible", "true");
-    if let Some(engine) = req.engine {
-        finding = finding.field("Engine", engine);
+    let source = [req.db_snapshot.0, req.snapshot_identifier.0, req.source_db_instance.0, req.source_db_cluster.0]
+        .into_iter()
+        .flatten()
+        .next();
+    if let Some(source) = source {
+        detection = detection.field("Restored from", source);
     }
-    if let Some(address) = resp.endpoint.and_then(|e| e.address) {
-        finding = finding.field("Endpoint", address);
+    if let Some(engine) = resp.engine.0.or(req.engine.0) {
+        detection = detection.field("Engine", engine);
     }
-    Ok(vec![finding])
+    match resp.endpoint.0 {
+        Some(Endpoint::Object { address } | Endpoint::Host(address)) => {
+            detection = detection.field("Endpoint", address)
+        }
+        None => {}
+    }
+    Ok(vec![detection])
 }

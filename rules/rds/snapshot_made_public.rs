@@ -7,8 +7,11 @@ declare_rule! {
     /// ## Why it matters
     /// Anyone with an AWS account can restore a public DB snapshot and read the whole database.
     /// ## How to fix
-    /// `aws rds modify-db-snapshot-attribute --db-snapshot-identifier … --attribute-name restore
-    /// --values-to-remove all` (or `modify-db-cluster-snapshot-attribute`), then treat the data as
+    /// For a DB instance snapshot: `aws rds modify-db-snapshot-attribute
+    /// --db-snapshot-identifier … --attribute-name restore --values-to-remove all`; for a DB
+    /// cluster snapshot (Aurora, Multi-AZ clusters): `aws rds modify-db-cluster-snapshot-attribute
+    /// --db-cluster-snapshot-identifier … --attribute-name restore --values-to-remove all`. The
+    /// alert says which kind it is and gives the matching command. Then treat the data as
     /// disclosed. Encrypted snapshots cannot be made public: encrypt with a customer-managed key.
     /// ## References
     /// - https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ShareSnapshot.html
@@ -30,10 +33,12 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
         return Ok(Vec::new());
     }
     let resource = req.resource();
-    let id = resource.id.clone();
+    let id = if resource.id.is_empty() { "(unknown id)".to_string() } else { resource.id.clone() };
     Ok(vec![
         Detection::new(format!("RDS snapshot {id} was made public"), resource)
             .field("Snapshot", id)
-            .field("Restore permission added", "all (every AWS account)"),
+            .field("Snapshot type", req.kind_label())
+            .field("Restore permission added", "all (every AWS account)")
+            .field("Revoke with", req.revoke_command("all")),
     ])
 }

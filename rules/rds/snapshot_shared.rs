@@ -9,9 +9,13 @@ declare_rule! {
     /// The grantee can restore the database in their own account: a whole database exfiltrated
     /// in one call, without a byte crossing your network.
     /// ## How to fix
-    /// If the account is not yours: `aws rds modify-db-snapshot-attribute
-    /// --db-snapshot-identifier … --attribute-name restore --values-to-remove …`. If it is, add
-    /// it to `trusted_accounts`.
+    /// If the account is not yours, take it out of the restore attribute. For a DB instance
+    /// snapshot: `aws rds modify-db-snapshot-attribute --db-snapshot-identifier …
+    /// --attribute-name restore --values-to-remove ACCOUNT`; for a DB cluster snapshot (Aurora,
+    /// Multi-AZ clusters): `aws rds modify-db-cluster-snapshot-attribute
+    /// --db-cluster-snapshot-identifier … --attribute-name restore --values-to-remove ACCOUNT`.
+    /// The alert says which kind it is and gives the matching command. If the account is yours,
+    /// add it to `trusted_accounts`.
     /// ## References
     /// - https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ShareSnapshot.html
     /// - https://attack.mitre.org/techniques/T1537/
@@ -32,11 +36,14 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
         return Ok(Vec::new());
     }
     let resource = req.resource();
-    let id = resource.id.clone();
+    let id = if resource.id.is_empty() { "(unknown id)".to_string() } else { resource.id.clone() };
     let accounts = to.accounts.join(", ");
+    let revoke = req.revoke_command("ACCOUNT");
     Ok(vec![
         Detection::new(format!("RDS snapshot {id} was shared with {accounts}"), resource)
             .field("Snapshot", id)
-            .field("Shared with accounts", accounts),
+            .field("Snapshot type", req.kind_label())
+            .field("Shared with accounts", accounts)
+            .field("Revoke with", revoke),
     ])
 }

@@ -50,7 +50,7 @@ declare_rule! {
 #[serde(rename_all = "camelCase")]
 struct Request {
     bucket_name: Option<String>,
-    bucket_policy: Option<PolicyDocument>,
+    bucket_policy: Option<PolicyText>,
 }
 
 fn needs(ev: &Event) -> Result<Vec<Question>, FieldError> {
@@ -59,9 +59,10 @@ fn needs(ev: &Event) -> Result<Vec<Question>, FieldError> {
 
 fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
-    let Some(policy) = req.bucket_policy else {
+    let Some(text) = req.bucket_policy else {
         return Ok(Vec::new());
     };
+    let policy = parse_policy(text.as_str(), "requestParameters.bucketPolicy")?;
     let open = public_statements(&policy);
     if open.is_empty() {
         return Ok(Vec::new());

@@ -38,7 +38,7 @@ declare_rule! {
 struct Request {
     topic_arn: Option<String>,
     attribute_name: Option<String>,
-    attribute_value: Option<String>,
+    attribute_value: Option<PolicyText>,
 }
 
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
@@ -46,7 +46,8 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     if !req.attribute_name.as_deref().is_some_and(|n| n.trim().eq_ignore_ascii_case("Policy")) {
         return Ok(Vec::new());
     }
-    let policy = parse_policy(req.attribute_value.as_deref().unwrap_or_default(), "requestParameters.attributeValue")?;
+    let policy =
+        parse_policy(req.attribute_value.as_ref().map_or("", PolicyText::as_str), "requestParameters.attributeValue")?;
     let open = public_statements(&policy);
     if open.is_empty() {
         return Ok(Vec::new());

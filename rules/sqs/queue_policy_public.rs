@@ -42,7 +42,7 @@ struct Request {
 #[derive(Default, Deserialize)]
 struct Attributes {
     #[serde(rename = "Policy")]
-    policy: Option<String>,
+    policy: Option<PolicyText>,
 }
 
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
@@ -50,7 +50,7 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let Some(text) = req.attributes.policy else {
         return Ok(Vec::new());
     };
-    let policy = parse_policy(&text, "requestParameters.attributes.Policy")?;
+    let policy = parse_policy(text.as_str(), "requestParameters.attributes.Policy")?;
     let open = public_statements(&policy);
     if open.is_empty() {
         return Ok(Vec::new());

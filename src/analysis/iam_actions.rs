@@ -682,7 +682,7 @@ pub struct PrincipalPolicyRequest {
     pub group_name: Option<String>,
     pub policy_name: Option<String>,
     pub policy_arn: Option<String>,
-    pub policy_document: Option<String>,
+    pub policy_document: Option<crate::analysis::policy::PolicyText>,
 }
 
 impl PrincipalPolicyRequest {

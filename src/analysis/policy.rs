@@ -257,7 +257,12 @@ const NARROWING_KEYS: &[&str] = &[
 ];
 
 /// Keys holding an account id: a wildcard anywhere in them lets other accounts match.
-const ACCOUNT_KEYS: &[&str] = &["aws:sourceaccount", "aws:sourceowner", "aws:principalaccount"];
+const ACCOUNT_KEYS: &[&str] = &["aws:sourceaccount", "aws:sourceowner", "aws:principalaccount", "kms:calleraccount"];
+
+/// KMS's own condition key that ties callers to one account (pass it to
+/// [`Statement::narrowed_by_with`] for key policies). `kms:ViaService` is not one: alone it lets
+/// any account's principals in through the named service.
+pub const KMS_NARROWING_KEYS: &[&str] = &["kms:CallerAccount"];
 
 /// Keys holding an ARN: a wildcard in the ARN's account field lets any account match.
 const ARN_KEYS: &[&str] = &["aws:sourcearn", "aws:principalarn"];
@@ -271,9 +276,15 @@ fn is_wildcard(c: char) -> bool {
 /// any wildcard is too loose; for ARN keys, a wildcard in the account field is (and for ARNs
 /// without an account, like S3 buckets, a resource made only of wildcards).
 pub fn restricts_callers(key: &str, value: &str) -> bool {
+    restricts_callers_with(key, value, &[])
+}
+
+/// [`restricts_callers`], with service-specific keys (`kms:CallerAccount`) counted as well.
+pub fn restricts_callers_with(key: &str, value: &str, extra_keys: &[&str]) -> bool {
     let key = key.trim().to_ascii_lowercase();
     let value = value.trim();
-    if !NARROWING_KEYS.contains(&key.as_str()) || value.is_empty() || value.chars().all(is_wildcard) {
+    let narrowing = NARROWING_KEYS.contains(&key.as_str()) || extra_keys.iter().any(|k| k.eq_ignore_ascii_case(&key));
+    if !narrowing || value.is_empty() || value.chars().all(is_wildcard) {
         return false;
     }
     if ACCOUNT_KEYS.contains(&key.as_str()) {
@@ -340,6 +351,13 @@ impl Statement {
     /// value fixed ([`restricts_callers`]), or `aws:SourceIp` under `IpAddress` with every range
     /// narrow. Conditions such as `aws:SecureTransport` or `aws:Referer` restrict nothing.
     pub fn narrowed_by(&self) -> Option<(&str, &str)> {
+        self.narrowed_by_with(&[])
+    }
+
+    /// [`Statement::narrowed_by`], with service-specific caller keys counted as well (for a KMS
+    /// key policy, [`KMS_NARROWING_KEYS`]). The same rules hold for them: a requiring operator,
+    /// never `ForAllValues:` or `…IfExists`, every value fixed.
+    pub fn narrowed_by_with(&self, extra_keys: &[&str]) -> Option<(&str, &str)> {
         self.condition.entries().find_map(|(op, key, values)| {
             let base = requiring_operator(op)?;
             let texts = || values.iter().map(|v| v.0.as_str());
@@ -347,7 +365,7 @@ impl Statement {
                 && if key.eq_ignore_ascii_case("aws:SourceIp") {
                     base == "ipaddress" && texts().all(source_ip_restricts)
                 } else {
-                    base != "ipaddress" && texts().all(|v| restricts_callers(key, v))
+                    base != "ipaddress" && texts().all(|v| restricts_callers_with(key, v, extra_keys))
                 };
             restricts.then_some((op, key))
         })
@@ -398,8 +416,39 @@ pub fn actions_of(statements: &[&Statement]) -> String {
     seen.join(", ")
 }
 
+/// A policy document as a record carries it: CloudTrail writes policies as JSON strings
+/// (`"policy": "{\"Version\": …}"`), but pipelines and data lakes often hand them over as
+/// objects. Either becomes the document's JSON text, for [`parse_policy`] or
+/// [`crate::analysis::iam_actions::IamPolicy::parse`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyText(pub String);
+
+impl PolicyText {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for PolicyText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(text) => Ok(PolicyText(text)),
+            doc @ (serde_json::Value::Object(_) | serde_json::Value::Array(_)) => Ok(PolicyText(doc.to_string())),
+            serde_json::Value::Null => Ok(PolicyText(String::new())),
+            other => Err(de::Error::invalid_type(
+                match other {
+                    serde_json::Value::Bool(b) => de::Unexpected::Bool(b),
+                    _ => de::Unexpected::Other("a number"),
+                },
+                &"a policy document (a JSON string or object)",
+            )),
+        }
+    }
+}
+
 /// Parses a policy held in a JSON string (SQS `attributes.Policy`, SNS `attributeValue`, ECR
-/// `policyText`); a failure is a [`FieldError`] on `field`, saying where in the policy it is.
+/// `policyText`, or any [`PolicyText`]); a failure is a [`FieldError`] on `field`, saying where
+/// in the policy it is.
 /// A blank string (how SQS and SNS remove a policy) is an empty document.
 pub fn parse_policy(text: &str, field: &str) -> Result<PolicyDocument, FieldError> {
     if text.trim().is_empty() {
@@ -450,6 +499,46 @@ impl PublicAccessBlockConfiguration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn kms_narrowed(condition: &str) -> bool {
+        let text = format!(
+            r#"{{"Statement": {{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Condition": {condition}}}}}"#
+        );
+        doc(&text).statement.iter().next().unwrap().narrowed_by_with(KMS_NARROWING_KEYS).is_some()
+    }
+
+    #[test]
+    fn key_policy_conditions_narrow_only_when_they_tie_callers_down() {
+        assert!(kms_narrowed(r#"{"StringEquals": {"kms:CallerAccount": "111122223333"}}"#));
+        assert!(kms_narrowed(r#"{"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}"#));
+        assert!(kms_narrowed(r#"{"IpAddress": {"aws:SourceIp": "198.51.100.0/24"}}"#));
+        // ForAllValues: is true when the key is absent, as it is for an outside caller.
+        assert!(!kms_narrowed(r#"{"ForAllValues:StringEquals": {"kms:CallerAccount": ["111122223333"]}}"#));
+        assert!(!kms_narrowed(r#"{"ForAllValues:StringEquals": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5"]}}"#));
+        // Half the internet is not a narrow range; neither is a wildcard account.
+        assert!(!kms_narrowed(r#"{"IpAddress": {"aws:SourceIp": ["0.0.0.0/1", "128.0.0.0/1"]}}"#));
+        assert!(!kms_narrowed(r#"{"IpAddress": {"aws:SourceIp": "::/1"}}"#));
+        assert!(!kms_narrowed(r#"{"StringLike": {"kms:CallerAccount": "*"}}"#));
+        assert!(!kms_narrowed(r#"{"StringEqualsIfExists": {"kms:CallerAccount": "111122223333"}}"#));
+        // kms:ViaService alone lets any account in through the service.
+        assert!(!kms_narrowed(r#"{"StringEquals": {"kms:ViaService": "ec2.eu-west-1.amazonaws.com"}}"#));
+        // Without the KMS keys passed in, kms:CallerAccount is just another key.
+        let text = r#"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Condition": {"StringEquals": {"kms:CallerAccount": "111122223333"}}}}"#;
+        assert_eq!(public(text), 1);
+    }
+
+    #[test]
+    fn a_policy_is_read_from_a_string_or_an_object() {
+        #[derive(Deserialize)]
+        struct R {
+            policy: PolicyText,
+        }
+        let as_string: R = serde_json::from_str(r#"{"policy": "{\"Statement\": []}"}"#).unwrap();
+        let as_object: R = serde_json::from_str(r#"{"policy": {"Statement": []}}"#).unwrap();
+        assert_eq!(as_string.policy.as_str(), r#"{"Statement": []}"#);
+        assert_eq!(doc(as_object.policy.as_str()).statement.iter().count(), 0);
+        assert!(serde_json::from_str::<R>(r#"{"policy": 7}"#).is_err());
+    }
 
     fn doc(json: &str) -> PolicyDocument {
         parse_policy(json, "policy").unwrap()

@@ -102,6 +102,31 @@ impl DbSnapshotAttributeRequest {
         Grantees::of_values(&self.values_to_add, ev, trusted)
     }
 
+    /// True for a DB cluster snapshot (`dBClusterSnapshotIdentifier`), false for a DB instance's.
+    pub fn is_cluster_snapshot(&self) -> bool {
+        self.db_snapshot.is_none() && self.db_cluster_snapshot.is_some()
+    }
+
+    /// What kind of snapshot, for people.
+    pub fn kind_label(&self) -> &'static str {
+        if self.is_cluster_snapshot() { "DB cluster snapshot" } else { "DB instance snapshot" }
+    }
+
+    /// The CLI command that takes `values` (`all`, or accounts) back out of the restore
+    /// attribute, for this kind of snapshot. The identifiers are left as `…` for the reader to
+    /// fill in: a command is never built from the record's text.
+    pub fn revoke_command(&self, values: &str) -> String {
+        if self.is_cluster_snapshot() {
+            format!(
+                "aws rds modify-db-cluster-snapshot-attribute --db-cluster-snapshot-identifier … --attribute-name restore --values-to-remove {values}"
+            )
+        } else {
+            format!(
+                "aws rds modify-db-snapshot-attribute --db-snapshot-identifier … --attribute-name restore --values-to-remove {values}"
+            )
+        }
+    }
+
     /// The snapshot: `("rds-snapshot", id)` or `("rds-cluster-snapshot", id)`.
     pub fn resource(&self) -> crate::detail::Resource {
         match (&self.db_snapshot, &self.db_cluster_snapshot) {

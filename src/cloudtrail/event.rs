@@ -452,6 +452,33 @@ fn parse_at<'a, T: Deserialize<'a>>(raw: &'a RawValue, root: &str) -> Result<T, 
     })
 }
 
+/// A value a rule shows but does not decide on: read into `T` when it has `T`'s shape, `None`
+/// otherwise (absent, null, or another shape). A field the verdict does not need must never make a
+/// rule fail: AWS changes response shapes between resource kinds (an RDS instance's `endpoint` is
+/// an object, a cluster's a hostname string) and pipelines reshape records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lenient<T>(pub Option<T>);
+
+impl<T> Default for Lenient<T> {
+    fn default() -> Self {
+        Lenient(None)
+    }
+}
+
+impl<T> Lenient<T> {
+    pub fn into_inner(self) -> Option<T> {
+        self.0
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Buffered as a value (only for the few fields declared lenient), then tried as `T`.
+        let value = serde_json::Value::deserialize(d)?;
+        Ok(Lenient(serde_json::from_value(value).ok()))
+    }
+}
+
 /// A string, number or boolean read as text: AWS writes some values either way
 /// (`"fromPort": 22` but `"MFAUsed": "No"`), so rules that only compare text use this.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
