@@ -329,3 +329,93 @@ fn since_and_until_limit_the_events_and_bad_times_are_usage_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("`soon` is not a time: use an RFC 3339 time"), "{}", text(&out.stderr));
 }
+
+/// Bytes a terminal acts on: ESC (CSI, OSC...), BEL (ends an OSC), CR (returns over a line),
+/// the UTF-8 of U+009B (an 8-bit CSI) and of U+202E (reverses what follows).
+fn assert_no_terminal_controls(what: &str, bytes: &[u8]) {
+    for bad in [&b"\x1b"[..], b"\x07", b"\r", "\u{9b}".as_bytes(), "\u{202e}".as_bytes()] {
+        assert!(
+            !bytes.windows(bad.len()).any(|w| w == bad),
+            "{what} carries {bad:?} raw:\n{}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+}
+
+#[test]
+fn hostile_text_never_reaches_the_terminal_raw() {
+    const NAME: &str = "mal\u{1b}[31mlory\r\u{1b}]0;pwned\u{7}\u{9b}2J\u{202e}root";
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json");
+    let mut record: serde_json::Value = serde_json::from_slice(&std::fs::read(fixture).unwrap()).unwrap();
+    record["userIdentity"]["userName"] = NAME.into();
+    record["userIdentity"]["arn"] = format!("arn:aws:iam::847129010505:user/{NAME}").into();
+    record["awsRegion"] = "eu-west-1\r\u{1b}[2J\u{1b}]0;title\u{1b}\\x".into();
+    std::fs::write(dir.path().join("hostile.json"), record.to_string()).unwrap();
+    // A file name is attacker-chosen too (an archive's keys), and errors quote it.
+    std::fs::write(dir.path().join("evil\u{1b}[31m\r.json"), b"[1,").unwrap();
+    let suppressions = dir.path().join("suppress.toml");
+    std::fs::write(&suppressions, "[[suppress]]\nrule = \"cloudtrail-*\"\nreason = \"lab \\u001b[5m\\r\"\n").unwrap();
+    let logs = dir.path().to_str().unwrap();
+
+    let table = replay(&["--progress", "always", logs]);
+    assert_eq!(table.status.code(), Some(2), "{}", text(&table.stderr));
+    let stdout = text(&table.stdout);
+    assert!(stdout.contains("mal lory root") && stdout.contains("eu-west-1 x"), "{stdout}");
+    assert!(text(&table.stderr).contains("error: ") && text(&table.stderr).contains("evil .json"), "{}", text(&table.stderr));
+    let suppressed = replay(&["--show-suppressed", "--suppressions", suppressions.to_str().unwrap(), logs]);
+    assert!(text(&suppressed.stdout).contains("suppressed:\n"), "{}", text(&suppressed.stdout));
+    assert!(text(&suppressed.stdout).contains(": lab"), "{}", text(&suppressed.stdout));
+    let jsonl = replay(&["--format", "jsonl", logs]);
+    let alert: serde_json::Value = serde_json::from_slice(&jsonl.stdout).unwrap();
+    assert_eq!(alert["actor"]["arn"], record["userIdentity"]["arn"], "escaped in JSON, the text itself is kept");
+    for (run, out) in [("table", &table), ("suppressed table", &suppressed), ("jsonl", &jsonl)] {
+        assert_no_terminal_controls(&format!("{run} stdout"), &out.stdout);
+        assert_no_terminal_controls(&format!("{run} stderr"), &out.stderr);
+    }
+}
+
+/// replay over testdata/ `times` times: 1.8 MB of JSON lines for 8, far more than a pipe holds.
+fn many(times: usize) -> Vec<&'static str> {
+    std::iter::repeat_n("testdata/", times).collect()
+}
+
+#[test]
+fn a_closed_output_ends_the_run_quietly_and_successfully() {
+    use std::io::BufRead;
+    for format in ["jsonl", "table"] {
+        let mut child = Command::new(replay_bin())
+            .args([&["--format", format][..], &many(8)].concat())
+            .current_dir(ROOT)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        for _ in 0..3 {
+            let mut line = String::new();
+            assert!(stdout.read_line(&mut line).unwrap() > 0);
+        }
+        drop(stdout); // `| head -3`
+        let out = child.wait_with_output().unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{format}: {stderr}");
+        assert!(!stderr.contains("Broken pipe") && !stderr.contains("error"), "{format}: {stderr}");
+        assert!(!stderr.contains(" records, "), "{format}: the run stops without a summary: {stderr}");
+    }
+}
+
+#[test]
+fn a_closed_stderr_is_no_panic_and_the_output_is_whole() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader); // `2>&1 | head -0`, before replay writes a thing
+    let out = Command::new(replay_bin())
+        .args(["--format", "jsonl", "--progress", "always", "tests/data/bad-input"])
+        .current_dir(ROOT)
+        .stderr(writer)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(101), "panicked");
+    assert_eq!(out.status.code(), Some(2), "input errors, as with a stderr open");
+    assert_eq!(text(&out.stdout).lines().count(), 5);
+}
