@@ -16,6 +16,8 @@
 //! varied copies (as above) of the real read-only `Describe*`, `Get*` and `List*` records.
 //! The output is the same for the same options and `--seed`. Prints one line: files, records,
 //! uncompressed bytes.
+//!
+//! `benches/replay.rs` builds its archive with this file's [`generate`], included as a module.
 
 use std::fmt;
 use std::io::{Read, Write};
@@ -29,7 +31,7 @@ use serde_json::value::RawValue;
 
 #[derive(Parser)]
 #[command(about = "Build a CloudTrail archive in the S3 layout from trailwarden's own records")]
-struct Cli {
+pub struct Cli {
     /// Records in the archive.
     #[arg(long, default_value_t = 100_000)]
     events: u64,
@@ -201,7 +203,21 @@ struct File {
 }
 
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let written = generate(&Cli::parse())?;
+    println!("files {}, records {}, uncompressed bytes {}", written.files, written.records, written.bytes);
+    Ok(())
+}
+
+/// What [`generate`] wrote.
+pub struct Written {
+    pub files: u64,
+    pub records: u64,
+    /// Uncompressed.
+    pub bytes: u64,
+}
+
+/// Writes the archive `cli` describes.
+pub fn generate(cli: &Cli) -> anyhow::Result<Written> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let base = load(root)?;
     let noise: Vec<&Record> = base
@@ -230,12 +246,11 @@ fn main() -> anyhow::Result<()> {
         .collect();
     let bytes = files
         .par_iter()
-        .map(|file| write_file(&cli, &base, &noise, file))
+        .map(|file| write_file(cli, &base, &noise, file))
         .collect::<anyhow::Result<Vec<u64>>>()?
         .into_iter()
         .sum::<u64>();
-    println!("files {}, records {}, uncompressed bytes {bytes}", files.len(), cli.events);
-    Ok(())
+    Ok(Written { files: files.len() as u64, records: cli.events, bytes })
 }
 
 /// Writes one log file; returns its uncompressed size.
