@@ -33,7 +33,8 @@ fn corpus(events: usize) -> Vec<PathBuf> {
         let events = events.to_string();
         let args = ["make_corpus", "--events", &events, "--out"].map(std::ffi::OsStr::new);
         let cli = <make_corpus::Cli as clap::Parser>::parse_from(args.iter().copied().chain([dir.as_os_str()]));
-        let written = make_corpus::generate(&cli).unwrap_or_else(|e| panic!("make_corpus into {}: {e:#}", dir.display()));
+        let written =
+            make_corpus::generate(&cli).unwrap_or_else(|e| panic!("make_corpus into {}: {e:#}", dir.display()));
         eprintln!("corpus built: {} files, {} records in {}", written.files, written.records, dir.display());
         std::fs::write(dir.join(".complete"), b"").unwrap();
     }

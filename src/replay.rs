@@ -309,7 +309,13 @@ impl<'e> Replay<'e> {
     /// gzip, as `zcat` or `cat *.json.gz` give them) on every core: it is cut into parts of whole
     /// documents, read on one thread while the parts before are scanned on the others. Record
     /// numbers and lines count from the start of the stream; memory stays bounded.
-    pub fn scan_stream(&self, reader: impl Read + Send, name: &str, progress: &Progress, mut each: impl FnMut(FileReport)) {
+    pub fn scan_stream(
+        &self,
+        reader: impl Read + Send,
+        name: &str,
+        progress: &Progress,
+        mut each: impl FnMut(FileReport),
+    ) {
         self.scan_stream_until(reader, name, progress, |report| {
             each(report);
             ControlFlow::Continue(())

@@ -368,7 +368,11 @@ fn hostile_text_never_reaches_the_terminal_raw() {
     assert_eq!(table.status.code(), Some(2), "{}", text(&table.stderr));
     let stdout = text(&table.stdout);
     assert!(stdout.contains("mal lory root") && stdout.contains("eu-west-1 x"), "{stdout}");
-    assert!(text(&table.stderr).contains("error: ") && text(&table.stderr).contains("evil .json"), "{}", text(&table.stderr));
+    assert!(
+        text(&table.stderr).contains("error: ") && text(&table.stderr).contains("evil .json"),
+        "{}",
+        text(&table.stderr)
+    );
     let suppressed = replay(&["--show-suppressed", "--suppressions", suppressions.to_str().unwrap(), logs]);
     assert!(text(&suppressed.stdout).contains("suppressed:\n"), "{}", text(&suppressed.stdout));
     assert!(text(&suppressed.stdout).contains(": lab"), "{}", text(&suppressed.stdout));
@@ -474,7 +478,8 @@ fn the_benchmark_corpus_replays_whole_in_the_s3_layout_and_is_the_same_for_a_see
             panic!("{name}: not <account>_CloudTrail_<region>_<time>_<rand>.json.gz")
         };
         assert!(time.len() == 5 && time.ends_with('Z') && rand.len() == 16, "{name}");
-        let log: serde_json::Value = serde_json::from_slice(&trailwarden::cloudtrail::input::read_file(&a.join(name)).unwrap()).unwrap();
+        let log: serde_json::Value =
+            serde_json::from_slice(&trailwarden::cloudtrail::input::read_file(&a.join(name)).unwrap()).unwrap();
         let records = log["Records"].as_array().unwrap();
         for r in records {
             assert_eq!((r["recipientAccountId"].as_str(), r["awsRegion"].as_str()), (Some(account), Some(region)));
