@@ -1,6 +1,7 @@
 //! Replay throughput against its floors, measured in one run (DESIGN.md §7).
 //!
-//! Builds (once, cached under target/) a `make-corpus --events 200000` archive and measures, in
+//! Builds (once, cached under target/) a `make_corpus --events 200000` archive (the generator of
+//! `examples/make_corpus.rs`, from this repository's testdata/) and measures, in
 //! records/s: gunzip alone, serde_json into `IgnoredAny`, replay of the gzip archive on one core
 //! and on every core, and replay of the same records as plain JSON. Prints the ratios at the end.
 //!
@@ -18,20 +19,23 @@ use trailwarden::cloudtrail::input;
 use trailwarden::replay::Replay;
 use trailwarden::{Config, Engine};
 
+#[path = "../examples/make_corpus.rs"]
+#[allow(dead_code)] // its `main`: this bench calls `generate` directly, with no cargo run inside cargo bench
+mod make_corpus;
+
 fn corpus(events: usize) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    let dir = target.join(format!("bench-corpus-{events}"));
+    // Named for its generator: an archive an older tool left under the old name is not reused.
+    let dir = target.join(format!("bench-make_corpus-{events}"));
     if !dir.join(".complete").exists() {
         let _ = std::fs::remove_dir_all(&dir);
-        let tool = root.join("../shared/tools/make-corpus");
-        let status = std::process::Command::new("python3")
-            .arg(&tool)
-            .args(["--events", &events.to_string(), "--out"])
-            .arg(&dir)
-            .status()
-            .unwrap_or_else(|e| panic!("running {}: {e}", tool.display()));
-        assert!(status.success(), "make-corpus failed");
+        let events = events.to_string();
+        let args = ["make_corpus", "--events", &events, "--out"].map(std::ffi::OsStr::new);
+        let cli = <make_corpus::Cli as clap::Parser>::parse_from(args.iter().copied().chain([dir.as_os_str()]));
+        let written =
+            make_corpus::generate(&cli).unwrap_or_else(|e| panic!("make_corpus into {}: {e:#}", dir.display()));
+        eprintln!("corpus built: {} files, {} records in {}", written.files, written.records, dir.display());
         std::fs::write(dir.join(".complete"), b"").unwrap();
     }
     let (files, errors) = input::collect_files(&[dir]);

@@ -2,7 +2,9 @@
 //!
 //! cargo run --release --example replay -- [OPTIONS] PATH...
 
-use std::io::{IsTerminal, Write};
+use std::fmt::Display;
+use std::io::{self, IsTerminal, Write};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 use trailwarden::replay::{self, Format, Progress, Totals};
+use trailwarden::text::one_line;
 use trailwarden::{Config, Engine};
 
 #[derive(Parser)]
@@ -96,11 +99,54 @@ fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(code) => code,
+        // The reader has had enough (`replay ... | head`): not an error, and nothing to say.
+        Err(e) if output_closed(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            say("error", format_args!("{e:#}"));
             ExitCode::from(1)
         }
     }
+}
+
+/// One line on standard error, made safe for a terminal (errors quote paths and record text, all
+/// attacker-controlled). A closed or failing stderr loses the line but never stops the run or
+/// panics, as `eprintln!` would.
+fn say(label: &str, what: impl Display) {
+    let _ = writeln!(io::stderr(), "{label}: {}", one_line(&what.to_string()));
+}
+
+/// Standard output, whose closing by the reader (a broken pipe) is told apart from other write
+/// failures by [`OutputClosed`].
+struct Stdout<W>(W);
+
+/// The reader closed standard output.
+#[derive(Debug, thiserror::Error)]
+#[error("standard output closed")]
+struct OutputClosed;
+
+impl<W: Write> Stdout<W> {
+    fn mark(e: io::Error) -> io::Error {
+        match e.kind() {
+            io::ErrorKind::BrokenPipe => io::Error::new(io::ErrorKind::BrokenPipe, OutputClosed),
+            _ => e,
+        }
+    }
+}
+
+impl<W: Write> Write for Stdout<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf).map_err(Self::mark)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush().map_err(Self::mark)
+    }
+}
+
+fn output_closed(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause.downcast_ref::<io::Error>().and_then(|e| e.get_ref()).is_some_and(|inner| inner.is::<OutputClosed>())
+    })
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -116,13 +162,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         engine = engine.with_facts(trailwarden::facts::Facts::from_file(path)?);
     }
     for warning in engine.warnings() {
-        eprintln!("warning: {warning}");
+        say("warning", warning);
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = Stdout(io::stdout().lock());
     if cli.list_rules {
         for rule in engine.rules() {
-            writeln!(out, "{}\t{}\t{}\t{}", rule.id, rule.severity, rule.events.join(","), rule.title)?;
+            // Rules can come from other crates: their text is shown safely too.
+            let [id, events, title] = [rule.id, &rule.events.join(","), rule.title].map(one_line);
+            writeln!(out, "{id}\t{}\t{events}\t{title}", rule.severity)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -157,9 +204,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         false => trailwarden::cloudtrail::input::collect_files(&cli.paths),
     };
     let mut totals = Totals::default();
-    let mut stderr = std::io::stderr();
     for e in &walk_errors {
-        writeln!(stderr, "error: {e}")?;
+        say("error", e);
     }
     totals.errors += walk_errors.len() as u64;
 
@@ -184,22 +230,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         let result = (|| -> anyhow::Result<()> {
             let mut failure = Ok(());
-            let each = |report: replay::FileReport| {
+            // A failed write (a closed output above all) ends the scan: nothing more can be shown.
+            let mut each = |report: replay::FileReport| -> io::Result<()> {
                 totals.add(&engine, &report);
-                if let Some(dir) = &cli.html
-                    && let Err(e) = replay::write_previews(dir, &report.details, &cli.account_name, &mut previews)
-                {
-                    failure = Err(e);
+                if let Some(dir) = &cli.html {
+                    replay::write_previews(dir, &report.details, &cli.account_name, &mut previews)?;
                 }
                 for e in &report.errors {
-                    let _ = writeln!(std::io::stderr(), "error: {e}");
+                    say("error", e);
                 }
                 match format {
                     Format::Jsonl => {
                         for d in &report.details {
-                            if let Err(e) = replay::write_jsonl(d, &mut out) {
-                                failure = Err(e);
-                            }
+                            replay::write_jsonl(d, &mut out)?;
                         }
                     }
                     Format::Table => table_rows.extend(report.details),
@@ -208,18 +251,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     match format {
                         Format::Jsonl => {
                             for s in &report.suppressed {
-                                if let Err(e) = replay::write_suppressed_jsonl(s, &mut out) {
-                                    failure = Err(e);
-                                }
+                                replay::write_suppressed_jsonl(s, &mut out)?;
                             }
                         }
                         Format::Table => suppressed_rows.extend(report.suppressed),
                     }
                 }
+                Ok(())
+            };
+            let each = |report| match each(report) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    failure = Err(e);
+                    ControlFlow::Break(())
+                }
             };
             match stdin {
-                true => scan.scan_stream(std::io::stdin(), replay::STDIN, &progress, each),
-                false => scan.scan_files(&files, &progress, each),
+                true => scan.scan_stream_until(std::io::stdin(), replay::STDIN, &progress, each),
+                false => scan.scan_files_until(&files, &progress, each),
             }
             failure?;
             Ok(())
@@ -235,7 +284,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    totals.write_summary(&engine, started.elapsed(), &mut stderr)?;
+    // Like every stderr line, the summary is lost, not fatal, if stderr is closed.
+    let _ = totals.write_summary(&engine, started.elapsed(), &mut io::stderr());
     Ok(if totals.errors > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
@@ -283,6 +333,9 @@ fn log_progress(total: Option<u64>, progress: &Progress, done: &AtomicBool, star
         let (files, records, rate, eta) = rates(total, progress, started);
         let files = total.map(|t| format!("{files}/{t} files, ")).unwrap_or_default();
         let eta = eta.map(|e| format!(", ETA {}s", e.as_secs())).unwrap_or_default();
-        eprintln!("progress: {files}{records} records, {rate:.0} records/s{eta}");
+        // Numbers only; a closed stderr ends the logging, never the run.
+        if writeln!(io::stderr(), "progress: {files}{records} records, {rate:.0} records/s{eta}").is_err() {
+            return;
+        }
     }
 }

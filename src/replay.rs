@@ -3,14 +3,17 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
+use serde::Serialize;
 
 use crate::cloudtrail::input::{self, InputError, Item};
 use crate::detail::EventDetail;
 use crate::engine::Engine;
+use crate::text::one_line;
 
 /// What one file (or one part of a stream) held.
 #[derive(Debug, Default)]
@@ -267,6 +270,20 @@ impl<'e> Replay<'e> {
     /// in input order. Files are taken in batches, so output streams and memory stays bounded
     /// whatever the count. Files the time window rules out by their S3 key are not read.
     pub fn scan_files(&self, files: &[PathBuf], progress: &Progress, mut each: impl FnMut(FileReport)) {
+        self.scan_files_until(files, progress, |report| {
+            each(report);
+            ControlFlow::Continue(())
+        });
+    }
+
+    /// [`Replay::scan_files`], stopping (no further file is read) once `each` breaks: for a
+    /// reader that has seen enough, such as a closed output pipe.
+    pub fn scan_files_until(
+        &self,
+        files: &[PathBuf],
+        progress: &Progress,
+        mut each: impl FnMut(FileReport) -> ControlFlow<()>,
+    ) {
         let batch = rayon::current_num_threads().max(1) * 8;
         for chunk in files.chunks(batch) {
             let reports: Vec<FileReport> = chunk
@@ -280,7 +297,11 @@ impl<'e> Replay<'e> {
                     report
                 })
                 .collect();
-            reports.into_iter().for_each(&mut each);
+            for report in reports {
+                if each(report).is_break() {
+                    return;
+                }
+            }
         }
     }
 
@@ -294,6 +315,21 @@ impl<'e> Replay<'e> {
         name: &str,
         progress: &Progress,
         mut each: impl FnMut(FileReport),
+    ) {
+        self.scan_stream_until(reader, name, progress, |report| {
+            each(report);
+            ControlFlow::Continue(())
+        });
+    }
+
+    /// [`Replay::scan_stream`], stopping once `each` breaks: no further part is scanned, and the
+    /// reading threads end at their next block (they are joined before this returns).
+    pub fn scan_stream_until(
+        &self,
+        reader: impl Read + Send,
+        name: &str,
+        progress: &Progress,
+        mut each: impl FnMut(FileReport) -> ControlFlow<()>,
     ) {
         let path = PathBuf::from(name);
         let workers = rayon::current_num_threads().max(1);
@@ -335,7 +371,9 @@ impl<'e> Replay<'e> {
             });
             let (mut lines, mut records, mut number) = (0usize, 0u64, 0u64);
             let mut rx = rx.into_iter().peekable();
-            while rx.peek().is_some() {
+            // Dropping `rx` (on a break) makes the cutter's next send fail, which ends it, and
+            // the decompressor's after it.
+            'parts: while rx.peek().is_some() {
                 let batch: Vec<_> = rx.by_ref().take(workers).collect();
                 let reports: Vec<(FileReport, usize)> = batch
                     .into_par_iter()
@@ -353,7 +391,9 @@ impl<'e> Replay<'e> {
                     lines += newlines;
                     records += report.records;
                     progress.add(&report);
-                    each(report);
+                    if each(report).is_break() {
+                        break 'parts;
+                    }
                 }
             }
         });
@@ -445,7 +485,8 @@ impl Totals {
         table.load_style(comfy_table::presets::NOTHING).set_header(["rule", "severity", "events", "alerts"]);
         for rule in engine.rules() {
             let n = |m: &BTreeMap<&str, u64>| m.get(rule.id).copied().unwrap_or(0).to_string();
-            table.add_row([rule.id.to_string(), rule.severity.to_string(), n(&self.matched), n(&self.alerts)]);
+            // Rules can come from other crates: even their ids reach the terminal only made safe.
+            table.add_row([one_line(rule.id), rule.severity.to_string(), n(&self.matched), n(&self.alerts)]);
         }
         for i in 2..4 {
             if let Some(col) = table.column_mut(i) {
@@ -475,7 +516,7 @@ impl Totals {
 
 /// Writes one alert as a JSON line.
 pub fn write_jsonl(detail: &EventDetail, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, detail)?;
+    detail.serialize(&mut serde_json::Serializer::with_formatter(&mut *out, TerminalSafe))?;
     out.write_all(b"\n")
 }
 
@@ -487,8 +528,40 @@ pub fn write_suppressed_jsonl(s: &crate::engine::Suppressed, out: &mut dyn Write
         #[serde(flatten)]
         detail: &'a EventDetail,
     }
-    serde_json::to_writer(&mut *out, &Line { suppressed_by: &s.by, detail: &s.detail })?;
+    let line = Line { suppressed_by: &s.by, detail: &s.detail };
+    line.serialize(&mut serde_json::Serializer::with_formatter(&mut *out, TerminalSafe))?;
     out.write_all(b"\n")
+}
+
+/// Compact JSON whose strings also escape, as `\uXXXX`, what JSON lets through raw but a terminal
+/// acts on or shows misleadingly: DEL, the C1 controls (U+009B is a CSI), line separators and
+/// bidirectional overrides. The values decode unchanged; JSON lines read on a terminal are safe.
+struct TerminalSafe;
+
+impl serde_json::ser::Formatter for TerminalSafe {
+    fn write_string_fragment<W: ?Sized + Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
+        let mut start = 0;
+        for (at, c) in fragment.char_indices() {
+            // Printable ASCII is the common case, and always safe.
+            if (' '..='~').contains(&c) || !unsafe_on_a_terminal(c) {
+                continue;
+            }
+            writer.write_all(&fragment.as_bytes()[start..at])?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
+            start = at + c.len_utf8();
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+/// What [`one_line`] would not show as itself, between other text (so that its trimming of the
+/// ends does not count): the one definition of unsafe text.
+fn unsafe_on_a_terminal(c: char) -> bool {
+    let framed = format!("a{c}a");
+    one_line(&framed) != framed
 }
 
 /// Writes suppressed alerts as a table: which alert, silenced by which entry.
@@ -505,7 +578,7 @@ pub fn write_suppressed_table(items: &[crate::engine::Suppressed], out: &mut dyn
     ]);
     for s in items {
         let d = &s.detail;
-        table.add_row([d.event_time.as_str(), d.rule_id.as_str(), &one_line(&d.resource.id), &one_line(&s.by)]);
+        table.add_row([one_line(&d.event_time), one_line(&d.rule_id), one_line(&d.resource.id), one_line(&s.by)]);
     }
     writeln!(out, "{table}")
 }
@@ -520,22 +593,19 @@ pub fn write_table(details: &[EventDetail], out: &mut dyn Write) -> io::Result<(
         .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
         .set_header(["time", "severity", "rule", "account", "region", "actor", "summary"]);
     for d in details {
+        // Every field comes from the record (or a rule's reading of it): none reaches the
+        // terminal raw.
         table.add_row([
-            d.event_time.as_str(),
-            d.severity.label(),
-            d.rule_id.as_str(),
-            d.account_id.as_str(),
-            d.region.as_str(),
-            d.actor.name.as_str(),
-            &one_line(&d.summary),
+            one_line(&d.event_time),
+            d.severity.label().to_string(),
+            one_line(&d.rule_id),
+            one_line(&d.account_id),
+            one_line(&d.region),
+            one_line(&d.actor.name),
+            one_line(&d.summary),
         ]);
     }
     writeln!(out, "{table}")
-}
-
-/// Attacker-chosen text must not break a table row or a terminal line.
-fn one_line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 /// Writes each event's alert email as it would be sent: `NNNN-<event id>.html` (the subject is

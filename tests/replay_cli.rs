@@ -5,15 +5,21 @@ use std::process::{Command, Output};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// `cargo test` builds the examples next to the test binaries' `deps/` folder.
 fn replay_bin() -> PathBuf {
+    example_bin("replay")
+}
+
+/// `cargo test` builds the examples next to the test binaries' `deps/` folder.
+fn example_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
-    let bin = dir.join("examples").join(format!("replay{}", std::env::consts::EXE_SUFFIX));
+    let bin = dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(bin.exists(), "{} not built: run plain `cargo test` (it builds the examples)", bin.display());
     // `cargo test --test replay_cli` alone does not rebuild examples: refuse to test a stale one.
     let built = std::fs::metadata(&bin).unwrap().modified().unwrap();
-    let newest = ["src", "rules", "examples", "templates"]
+    // Its own source and the library's: another example's edit does not make this one stale.
+    let own = format!("examples/{name}.rs");
+    let newest = ["src", "rules", "templates", own.as_str()]
         .iter()
         .flat_map(|d| walkdir::WalkDir::new(Path::new(ROOT).join(d)))
         .filter_map(Result::ok)
@@ -23,7 +29,7 @@ fn replay_bin() -> PathBuf {
         .unwrap();
     assert!(
         built >= newest,
-        "{} is older than the sources: run `cargo build --example replay` or plain `cargo test`",
+        "{} is older than the sources: run `cargo build --example {name}` or plain `cargo test`",
         bin.display()
     );
     bin
@@ -328,4 +334,189 @@ fn since_and_until_limit_the_events_and_bad_times_are_usage_errors() {
     let out = replay(&["--until", "soon", "testdata/"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("`soon` is not a time: use an RFC 3339 time"), "{}", text(&out.stderr));
+}
+
+/// Bytes a terminal acts on: ESC (CSI, OSC...), BEL (ends an OSC), CR (returns over a line),
+/// the UTF-8 of U+009B (an 8-bit CSI) and of U+202E (reverses what follows).
+fn assert_no_terminal_controls(what: &str, bytes: &[u8]) {
+    for bad in [&b"\x1b"[..], b"\x07", b"\r", "\u{9b}".as_bytes(), "\u{202e}".as_bytes()] {
+        assert!(
+            !bytes.windows(bad.len()).any(|w| w == bad),
+            "{what} carries {bad:?} raw:\n{}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+}
+
+#[test]
+fn hostile_text_never_reaches_the_terminal_raw() {
+    const NAME: &str = "mal\u{1b}[31mlory\r\u{1b}]0;pwned\u{7}\u{9b}2J\u{202e}root";
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json");
+    let mut record: serde_json::Value = serde_json::from_slice(&std::fs::read(fixture).unwrap()).unwrap();
+    record["userIdentity"]["userName"] = NAME.into();
+    record["userIdentity"]["arn"] = format!("arn:aws:iam::847129010505:user/{NAME}").into();
+    record["awsRegion"] = "eu-west-1\r\u{1b}[2J\u{1b}]0;title\u{1b}\\x".into();
+    std::fs::write(dir.path().join("hostile.json"), record.to_string()).unwrap();
+    // A file name is attacker-chosen too (an archive's keys), and errors quote it.
+    std::fs::write(dir.path().join("evil\u{1b}[31m\r.json"), b"[1,").unwrap();
+    let suppressions = dir.path().join("suppress.toml");
+    std::fs::write(&suppressions, "[[suppress]]\nrule = \"cloudtrail-*\"\nreason = \"lab \\u001b[5m\\r\"\n").unwrap();
+    let logs = dir.path().to_str().unwrap();
+
+    let table = replay(&["--progress", "always", logs]);
+    assert_eq!(table.status.code(), Some(2), "{}", text(&table.stderr));
+    let stdout = text(&table.stdout);
+    assert!(stdout.contains("mal lory root") && stdout.contains("eu-west-1 x"), "{stdout}");
+    assert!(
+        text(&table.stderr).contains("error: ") && text(&table.stderr).contains("evil .json"),
+        "{}",
+        text(&table.stderr)
+    );
+    let suppressed = replay(&["--show-suppressed", "--suppressions", suppressions.to_str().unwrap(), logs]);
+    assert!(text(&suppressed.stdout).contains("suppressed:\n"), "{}", text(&suppressed.stdout));
+    assert!(text(&suppressed.stdout).contains(": lab"), "{}", text(&suppressed.stdout));
+    let jsonl = replay(&["--format", "jsonl", logs]);
+    let alert: serde_json::Value = serde_json::from_slice(&jsonl.stdout).unwrap();
+    assert_eq!(alert["actor"]["arn"], record["userIdentity"]["arn"], "escaped in JSON, the text itself is kept");
+    for (run, out) in [("table", &table), ("suppressed table", &suppressed), ("jsonl", &jsonl)] {
+        assert_no_terminal_controls(&format!("{run} stdout"), &out.stdout);
+        assert_no_terminal_controls(&format!("{run} stderr"), &out.stderr);
+    }
+}
+
+/// replay over testdata/ `times` times: 1.8 MB of JSON lines for 8, far more than a pipe holds.
+fn many(times: usize) -> Vec<&'static str> {
+    std::iter::repeat_n("testdata/", times).collect()
+}
+
+#[test]
+fn a_closed_output_ends_the_run_quietly_and_successfully() {
+    use std::io::BufRead;
+    for format in ["jsonl", "table"] {
+        let mut child = Command::new(replay_bin())
+            .args([&["--format", format][..], &many(8)].concat())
+            .current_dir(ROOT)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        for _ in 0..3 {
+            let mut line = String::new();
+            assert!(stdout.read_line(&mut line).unwrap() > 0);
+        }
+        drop(stdout); // `| head -3`
+        let out = child.wait_with_output().unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{format}: {stderr}");
+        assert!(!stderr.contains("Broken pipe") && !stderr.contains("error"), "{format}: {stderr}");
+        assert!(!stderr.contains(" records, "), "{format}: the run stops without a summary: {stderr}");
+    }
+}
+
+#[test]
+fn a_closed_stderr_is_no_panic_and_the_output_is_whole() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader); // `2>&1 | head -0`, before replay writes a thing
+    let out = Command::new(replay_bin())
+        .args(["--format", "jsonl", "--progress", "always", "tests/data/bad-input"])
+        .current_dir(ROOT)
+        .stderr(writer)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(101), "panicked");
+    assert_eq!(out.status.code(), Some(2), "input errors, as with a stderr open");
+    assert_eq!(text(&out.stdout).lines().count(), 5);
+}
+
+fn make_corpus(args: &[&str]) -> String {
+    let out = Command::new(example_bin("make_corpus")).args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// Every file under `dir`, by path relative to it, with its bytes.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let name = e.path().strip_prefix(dir).unwrap().to_str().unwrap().to_string();
+            (name, std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn the_benchmark_corpus_replays_whole_in_the_s3_layout_and_is_the_same_for_a_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let [a, b, c] = ["a", "b", "c"].map(|n| dir.path().join(n));
+    let printed = make_corpus(&["--events", "2500", "--noise", "0.5", "--out", a.to_str().unwrap()]);
+    assert!(printed.starts_with("files 3, records 2500, uncompressed bytes "), "{printed}");
+
+    let out = replay(&["--format", "jsonl", a.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("\n3 files, 2500 records, ") && stderr.contains(" 0 input errors"), "{stderr}");
+    assert!(text(&out.stdout).lines().count() > 10, "half the records are attacks and their twins");
+
+    let files = tree(&a);
+    let mut per_file = Vec::new();
+    for (name, _) in &files {
+        let parts: Vec<&str> = name.split('/').collect();
+        let [logs, account, trail, region, y, m, d, file] = parts[..] else { panic!("{name}: not the S3 layout") };
+        assert_eq!((logs, trail), ("AWSLogs", "CloudTrail"), "{name}");
+        assert!(account.len() == 12 && account.bytes().all(|c| c.is_ascii_digit()), "{name}");
+        let stamp = format!("{y}{m}{d}T");
+        let prefix = format!("{account}_CloudTrail_{region}_{stamp}");
+        let rest = file.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".json.gz"));
+        let [time, rand] = rest.map(|r| r.split('_').collect::<Vec<_>>()).as_deref().unwrap_or(&[])[..] else {
+            panic!("{name}: not <account>_CloudTrail_<region>_<time>_<rand>.json.gz")
+        };
+        assert!(time.len() == 5 && time.ends_with('Z') && rand.len() == 16, "{name}");
+        let log: serde_json::Value =
+            serde_json::from_slice(&trailwarden::cloudtrail::input::read_file(&a.join(name)).unwrap()).unwrap();
+        let records = log["Records"].as_array().unwrap();
+        for r in records {
+            assert_eq!((r["recipientAccountId"].as_str(), r["awsRegion"].as_str()), (Some(account), Some(region)));
+        }
+        per_file.push(records.len());
+    }
+    per_file.sort();
+    assert_eq!(per_file, [500, 1000, 1000]);
+
+    make_corpus(&["--events", "2500", "--noise", "0.5", "--out", b.to_str().unwrap()]);
+    assert!(tree(&b) == files, "the same seed, the same archive");
+    make_corpus(&["--events", "2500", "--noise", "0.5", "--seed", "8", "--out", c.to_str().unwrap()]);
+    assert!(tree(&c) != files, "another seed, another archive");
+}
+
+#[test]
+fn the_benchmark_corpus_noise_is_read_only_calls_that_never_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    make_corpus(&["--events", "1200", "--noise", "1", "--plain", "--out", dir.path().to_str().unwrap()]);
+    let files = tree(dir.path());
+    assert_eq!(files.len(), 2);
+    let mut names = std::collections::BTreeSet::new();
+    for (name, bytes) in &files {
+        assert!(name.ends_with(".json"), "{name}: --plain");
+        let log: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+        for r in log["Records"].as_array().unwrap() {
+            let event = r["eventName"].as_str().unwrap();
+            assert!(["Describe", "Get", "List"].iter().any(|p| event.starts_with(p)) && r["readOnly"] == true, "{r}");
+            names.insert(event.to_string());
+        }
+    }
+    assert!(names.len() > 5, "varied: {names:?}");
+    let out = replay(&["--format", "jsonl", dir.path().to_str().unwrap()]);
+    assert_eq!((out.status.code(), text(&out.stdout).as_str()), (Some(0), ""), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("\n2 files, 1200 records, 0 alerts"), "{}", text(&out.stderr));
+
+    let out = Command::new(example_bin("make_corpus")).args(["--noise", "1.5", "--out", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("`1.5` is not a fraction from 0 to 1"), "{}", text(&out.stderr));
 }
