@@ -27,7 +27,7 @@ fn corpus(events: usize) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     // Named for its generator: an archive an older tool left under the old name is not reused.
-    let dir = target.join(format!("bench-make_corpus-{events}"));
+    let dir = target.join(format!("bench-corpus-trail-{events}"));
     if !dir.join(".complete").exists() {
         let _ = std::fs::remove_dir_all(&dir);
         let events = events.to_string();

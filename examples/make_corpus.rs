@@ -3,10 +3,11 @@
 //!
 //! cargo run --release --example make_corpus -- --events N --out DIR [--plain] [--noise F] [--seed S]
 //!
-//! Records are drawn from the project's own CloudTrail records: every fixture under
-//! `testdata/events/` (any input shape: bare record, array, log file, EventBridge envelope) and
-//! the Stratus Red Team detonation records in `testdata/trails/` (see `testdata/README.md` for
-//! their attribution). Each gets a fresh `eventID`, `requestID`, `eventTime` (3 s apart from
+//! Records are drawn from the project's own CloudTrail records: the 310 Stratus Red Team
+//! detonation records in `testdata/trails/` (see `testdata/README.md` for their attribution),
+//! attacks among the noise around them as a detonation leaves it, and with `--fixtures` also every
+//! fixture under `testdata/events/` (any input shape: bare record, array, log file, EventBridge
+//! envelope; each an attack or its legitimate twin, so about a quarter of such an archive alerts). Each gets a fresh `eventID`, `requestID`, `eventTime` (3 s apart from
 //! 2026-01-01), account, region and, when it was an IP address, `sourceIPAddress`; the rest of the
 //! record is copied byte for byte, in its field order. They are written as CloudTrail log files
 //! (`{"Records":[...]}`, `--per-file` records each) at
@@ -47,6 +48,9 @@ pub struct Cli {
     /// Fraction of the records that are read-only noise (Describe*/Get*/List*), 0 to 1.
     #[arg(long, default_value_t = 0.0, value_parser = fraction)]
     noise: f64,
+    /// Also draw from every fixture under testdata/events (far more alerting records).
+    #[arg(long)]
+    fixtures: bool,
     /// Write `.json` log files instead of `.json.gz`.
     #[arg(long)]
     plain: bool,
@@ -152,10 +156,12 @@ fn records_of(doc: &RawValue, into: &mut Vec<Record>) -> serde_json::Result<()> 
     }
 }
 
-/// Every record of the fixtures and the trails, in a fixed order (so the seed alone decides).
-fn load(root: &Path) -> anyhow::Result<Vec<Record>> {
+/// Every record of the trails (and the fixtures, when asked), in a fixed order (so the seed
+/// alone decides).
+fn load(root: &Path, fixtures: bool) -> anyhow::Result<Vec<Record>> {
     let mut records = Vec::new();
-    for dir in ["testdata/events", "testdata/trails"] {
+    let dirs: &[&str] = if fixtures { &["testdata/events", "testdata/trails"] } else { &["testdata/trails"] };
+    for dir in dirs {
         let mut files: Vec<PathBuf> = walkdir::WalkDir::new(root.join(dir))
             .into_iter()
             .collect::<Result<Vec<_>, _>>()
@@ -219,7 +225,7 @@ pub struct Written {
 /// Writes the archive `cli` describes.
 pub fn generate(cli: &Cli) -> anyhow::Result<Written> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let base = load(root)?;
+    let base = load(root, cli.fixtures)?;
     let noise: Vec<&Record> = base
         .iter()
         .filter(|r| {

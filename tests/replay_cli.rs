@@ -455,7 +455,7 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn the_benchmark_corpus_replays_whole_in_the_s3_layout_and_is_the_same_for_a_seed() {
     let dir = tempfile::tempdir().unwrap();
     let [a, b, c] = ["a", "b", "c"].map(|n| dir.path().join(n));
-    let printed = make_corpus(&["--events", "2500", "--noise", "0.5", "--out", a.to_str().unwrap()]);
+    let printed = make_corpus(&["--events", "2500", "--noise", "0.5", "--fixtures", "--out", a.to_str().unwrap()]);
     assert!(printed.starts_with("files 3, records 2500, uncompressed bytes "), "{printed}");
 
     let out = replay(&["--format", "jsonl", a.to_str().unwrap()]);
@@ -489,10 +489,17 @@ fn the_benchmark_corpus_replays_whole_in_the_s3_layout_and_is_the_same_for_a_see
     per_file.sort();
     assert_eq!(per_file, [500, 1000, 1000]);
 
-    make_corpus(&["--events", "2500", "--noise", "0.5", "--out", b.to_str().unwrap()]);
+    make_corpus(&["--events", "2500", "--noise", "0.5", "--fixtures", "--out", b.to_str().unwrap()]);
     assert!(tree(&b) == files, "the same seed, the same archive");
-    make_corpus(&["--events", "2500", "--noise", "0.5", "--seed", "8", "--out", c.to_str().unwrap()]);
+    make_corpus(&["--events", "2500", "--noise", "0.5", "--fixtures", "--seed", "8", "--out", c.to_str().unwrap()]);
     assert!(tree(&c) != files, "another seed, another archive");
+
+    // Without --fixtures, only the Stratus trail's records: a detonation's noise around fewer attacks.
+    let d = dir.path().join("d");
+    make_corpus(&["--events", "2500", "--out", d.to_str().unwrap()]);
+    let alerts = |p: &Path| text(&replay(&["--format", "jsonl", p.to_str().unwrap()]).stdout).lines().count();
+    let (with, without) = (alerts(&a), alerts(&d));
+    assert!(without > 0 && without < with, "trail only {without}, with fixtures {with}");
 }
 
 #[test]
