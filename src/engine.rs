@@ -221,7 +221,7 @@ pub fn alert(rule: &'static Rule, ev: &Event, detection: Detection) -> EventDeta
         severity: detection.severity.unwrap_or(rule.severity),
         title: rule.title.to_string(),
         // A value the record lacked leaves a hole in text built with format!: say so instead.
-        summary: crate::text::fill_holes(&detection.summary),
+        summary: crate::text::fill_holes(detection.summary),
         resource: detection.resource,
         event_id: ev.event_id.to_string(),
         event_name: ev.event_name.to_string(),

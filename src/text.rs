@@ -72,10 +72,19 @@ pub const UNKNOWN_ID: &str = "(unknown id)";
 /// (`"RDS database  was made public"`), a space at either end (`"for trail "`), or a space
 /// before punctuation (`"hosted zone : 3 changes"`) gets [`UNKNOWN_ID`] in the gap. Text
 /// without holes comes back unchanged.
-pub fn fill_holes(s: &str) -> String {
+pub fn fill_holes(s: String) -> String {
+    // Nearly every summary is whole: one pass over its bytes, and it is returned as it is.
+    let b = s.as_bytes();
+    let hole = b.is_empty()
+        || b[0] == b' '
+        || b[b.len() - 1] == b' '
+        || b.windows(2).any(|w| w[0] == b' ' && matches!(w[1], b' ' | b',' | b'.' | b':' | b')' | b';'));
+    if !hole {
+        return s;
+    }
     let words: Vec<&str> = s.split(' ').collect();
     if words.len() < 2 {
-        return if s.is_empty() { UNKNOWN_ID.to_string() } else { s.to_string() };
+        return if s.is_empty() { UNKNOWN_ID.to_string() } else { s };
     }
     let mut out: Vec<&str> = Vec::with_capacity(words.len());
     for (i, w) in words.iter().enumerate() {
@@ -117,22 +126,28 @@ pub fn bounded(s: &str, max: usize) -> String {
 mod tests {
     use super::{fill_holes, one_line};
 
+    macro_rules! s {
+        ($t:literal) => {
+            String::from($t)
+        };
+    }
+
     #[test]
     fn holes_are_filled_and_whole_text_is_left_alone() {
-        assert_eq!(fill_holes("RDS database  was made public"), "RDS database (unknown id) was made public");
-        assert_eq!(fill_holes("logging was stopped for trail "), "logging was stopped for trail (unknown id)");
-        assert_eq!(fill_holes(" was created"), "(unknown id) was created");
+        assert_eq!(fill_holes(s!("RDS database  was made public")), "RDS database (unknown id) was made public");
+        assert_eq!(fill_holes(s!("logging was stopped for trail ")), "logging was stopped for trail (unknown id)");
+        assert_eq!(fill_holes(s!(" was created")), "(unknown id) was created");
         assert_eq!(
-            fill_holes("hosted zone : 3 changes (CREATE CNAME , UPSERT TXT )"),
+            fill_holes(s!("hosted zone : 3 changes (CREATE CNAME , UPSERT TXT )")),
             "hosted zone (unknown id): 3 changes (CREATE CNAME (unknown id), UPSERT TXT (unknown id))"
         );
         assert_eq!(
-            fill_holes("EBS snapshot  was shared with "),
+            fill_holes(s!("EBS snapshot  was shared with ")),
             "EBS snapshot (unknown id) was shared with (unknown id)"
         );
-        assert_eq!(fill_holes(""), "(unknown id)");
+        assert_eq!(fill_holes(s!("")), "(unknown id)");
         for whole in ["sg-0a1b opened tcp/22 to 0.0.0.0/0", "a: b, c (d)", "one", "all traffic to ::/0"] {
-            assert_eq!(fill_holes(whole), whole);
+            assert_eq!(fill_holes(whole.to_string()), whole);
         }
     }
 
