@@ -601,7 +601,12 @@ pub fn write_table(details: &[EventDetail], out: &mut dyn Write) -> io::Result<(
             one_line(&d.rule_id),
             one_line(&d.account_id),
             one_line(&d.region),
-            one_line(&d.actor.name),
+            match &d.actor.invoked_by {
+                Some(service) => {
+                    one_line(&format!("{} via {}", d.actor.name, crate::cloudtrail::actor::service_name(service)))
+                }
+                None => one_line(&d.actor.name),
+            },
             one_line(&d.summary),
         ]);
     }
