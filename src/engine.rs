@@ -175,8 +175,8 @@ impl Engine {
                     continue;
                 }
             };
-            for finding in detections {
-                let mut detail = alert(rule, ev, finding);
+            for detection in detections {
+                let mut detail = alert(rule, ev, detection);
                 if let Some(&severity) = self.config.severity_overrides.get(rule.id) {
                     detail.severity = severity;
                 }
