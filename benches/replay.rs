@@ -1,4 +1,4 @@
-//! Replay throughput against its floors, measured in one run (DESIGN.md §7).
+//! Replay throughput against its floors, measured in one run (README, Performance; ARCHITECTURE.md, Invariants).
 //!
 //! Builds (once, cached under target/) a `make_corpus --events 200000` archive (the generator of
 //! `examples/make_corpus.rs`, from this repository's testdata/) and measures, in

@@ -1,20 +1,11 @@
 //! Noise controls: AWS service calls, suppressions, severity overrides.
 
+mod actors;
+
+use actors::{SG, fixture, with_identity};
 use trailwarden::config::Config;
 use trailwarden::config::suppress::Suppressions;
 use trailwarden::{Engine, Event, Severity};
-
-fn fixture(path: &str) -> String {
-    std::fs::read_to_string(format!("{}/testdata/events/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
-const SG: &str = "ec2-sg-ingress-open-to-world/fires_all_protocols.json";
-
-fn with_identity(text: &str, identity: &str) -> String {
-    let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
-    v["userIdentity"] = serde_json::from_str(identity).unwrap();
-    v.to_string()
-}
 
 #[test]
 fn aws_acting_on_its_own_is_skipped_unless_a_rule_is_told_otherwise_but_people_and_pipelines_are_not() {

@@ -1,19 +1,10 @@
 //! A rule that watches people only (its own test binary: a rule declared here is registered for
 //! every engine in the binary).
 
+mod actors;
+
+use actors::{SG, fixture, with_identity};
 use trailwarden::Engine;
-
-fn fixture(path: &str) -> String {
-    std::fs::read_to_string(format!("{}/testdata/events/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
-const SG: &str = "ec2-sg-ingress-open-to-world/fires_all_protocols.json";
-
-fn with_identity(text: &str, identity: &str) -> String {
-    let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
-    v["userIdentity"] = serde_json::from_str(identity).unwrap();
-    v.to_string()
-}
 
 #[test]
 fn a_people_only_rule_skips_pipelines_but_not_the_console() {

@@ -1,4 +1,4 @@
-//! Holds every registered rule to the project's rules (DESIGN.md §3), and runs every fixture.
+//! Holds every registered rule to the project's rules (ARCHITECTURE.md, Where to add: a rule), and runs every fixture.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
