@@ -125,8 +125,7 @@ impl Engine {
     /// failures), and an actor the rule watches: people and principals always; a service acting
     /// on a principal's behalf unless the rule watches people only; AWS on its own only when the
     /// rule or the config includes service calls (see [`crate::cloudtrail::actor`]).
-    fn applicable<'e>(&'e self, ev: &'e Event) -> impl Iterator<Item = &'static Rule> + 'e {
-        let acting = Acting::of(ev);
+    fn applicable<'e>(&'e self, ev: &'e Event, acting: Acting<'e>) -> impl Iterator<Item = &'static Rule> + 'e {
         self.rules_for(InputKind::CloudTrail, &ev.event_name).into_iter().flatten().copied().filter(move |rule| {
             (rule.source.is_empty() || rule.source == ev.event_source)
                 && (!ev.failed() || rule.include_failed)
@@ -142,7 +141,7 @@ impl Engine {
     /// [`Engine::evaluate_with`]).
     pub fn questions(&self, ev: &Event) -> Result<std::collections::BTreeSet<Question>, RuleError> {
         let mut out = std::collections::BTreeSet::new();
-        for rule in self.applicable(ev) {
+        for rule in self.applicable(ev, Acting::of(ev)) {
             if let Some(needs) = rule.needs {
                 out.extend(needs(ev).map_err(|error| RuleError { rule_id: rule.id, error })?);
             }
@@ -166,7 +165,9 @@ impl Engine {
         let mut out = Evaluation::default();
         let cx = Context { config: &self.config, facts };
         let mut today = None;
-        for rule in self.applicable(ev) {
+        // Who acted is decided once for the event: it picks the rules and names the service.
+        let acting = Acting::of(ev);
+        for rule in self.applicable(ev, acting) {
             out.matched.push(rule.id);
             let detections = match (rule.check)(ev, &cx) {
                 Ok(detections) => detections,
@@ -176,7 +177,7 @@ impl Engine {
                 }
             };
             for detection in detections {
-                let mut detail = alert(rule, ev, detection);
+                let mut detail = alert(rule, ev, acting, detection);
                 if let Some(&severity) = self.config.severity_overrides.get(rule.id) {
                     detail.severity = severity;
                 }
@@ -212,8 +213,9 @@ impl Engine {
     }
 }
 
-/// Joins a rule's detection with its rule and CloudTrail record into the alert record.
-pub fn alert(rule: &'static Rule, ev: &Event, detection: Detection) -> EventDetail {
+/// Joins a rule's detection with its rule and CloudTrail record (and who acted in it,
+/// [`Acting::of`]) into the alert record.
+pub fn alert(rule: &'static Rule, ev: &Event, acting: Acting, detection: Detection) -> EventDetail {
     let who = &ev.user_identity;
     let docs = crate::rule::docs(rule);
     EventDetail {
@@ -235,7 +237,7 @@ pub fn alert(rule: &'static Rule, ev: &Event, detection: Detection) -> EventDeta
             kind: who.kind().to_string(),
             arn: who.arn.as_deref().unwrap_or_default().to_string(),
             name: who.name(),
-            invoked_by: Acting::of(ev).via().map(str::to_string),
+            invoked_by: acting.via().map(str::to_string),
         },
         fields: detection
             .fields

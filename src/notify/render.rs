@@ -8,7 +8,7 @@
 
 use askama::Template;
 
-use crate::detail::{EventDetail, Severity};
+use crate::detail::{EventDetail, ResourceKind, Severity};
 use crate::text::bounded;
 pub use crate::text::one_line;
 
@@ -229,20 +229,25 @@ pub fn console_url(kind: &str, id: &str, region: &str) -> Option<String> {
         return None;
     }
     let ec2 = |fragment: String| format!("https://{region}.console.aws.amazon.com/ec2/home?region={region}#{fragment}");
+    let is = |k: ResourceKind| kind == k.name();
     match kind {
-        "security-group" if id_with_prefix(id, "sg-") => Some(ec2(format!("SecurityGroup:groupId={id}"))),
-        "ebs-snapshot" if id_with_prefix(id, "snap-") => Some(ec2(format!("SnapshotDetails:snapshotId={id}"))),
-        "ami" if id_with_prefix(id, "ami-") => Some(ec2(format!("ImageDetails:imageId={id}"))),
-        "rds-snapshot" if safe_name(id, b"-:", 255) => Some(format!(
+        _ if is(ResourceKind::SECURITY_GROUP) && id_with_prefix(id, "sg-") => {
+            Some(ec2(format!("SecurityGroup:groupId={id}")))
+        }
+        _ if is(ResourceKind::EBS_SNAPSHOT) && id_with_prefix(id, "snap-") => {
+            Some(ec2(format!("SnapshotDetails:snapshotId={id}")))
+        }
+        _ if is(ResourceKind::AMI) && id_with_prefix(id, "ami-") => Some(ec2(format!("ImageDetails:imageId={id}"))),
+        _ if is(ResourceKind::RDS_SNAPSHOT) && safe_name(id, b"-:", 255) => Some(format!(
             "https://{region}.console.aws.amazon.com/rds/home?region={region}#db-snapshot:engine=;id={id}"
         )),
-        "rds-cluster-snapshot" if safe_name(id, b"-:", 255) => Some(format!(
+        _ if is(ResourceKind::RDS_CLUSTER_SNAPSHOT) && safe_name(id, b"-:", 255) => Some(format!(
             "https://{region}.console.aws.amazon.com/rds/home?region={region}#db-cluster-snapshot:engine=;id={id}"
         )),
-        "trail" if safe_name(id, b"-_.", 128) => {
+        _ if is(ResourceKind::TRAIL) && safe_name(id, b"-_.", 128) => {
             Some(format!("https://{region}.console.aws.amazon.com/cloudtrailv2/home?region={region}#/trails"))
         }
-        "iam-user" if safe_name(id, b"+=,.@_-", 64) => {
+        _ if is(ResourceKind::IAM_USER) && safe_name(id, b"+=,.@_-", 64) => {
             Some(format!("https://us-east-1.console.aws.amazon.com/iam/home#/users/details/{id}"))
         }
         _ => None,
