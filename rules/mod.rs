@@ -6,6 +6,7 @@ pub mod config;
 pub mod ec2;
 pub mod ecr;
 pub mod elb;
+pub mod findings;
 pub mod guardduty;
 pub mod iam;
 pub mod kms;

@@ -8,9 +8,10 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// How urgent an alert is, lowest first (so severities compare and sort).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    #[default]
     Info,
     Low,
     Medium,
@@ -69,6 +70,8 @@ pub struct ResourceKind(pub &'static str);
 impl ResourceKind {
     pub const ACCOUNT: ResourceKind = ResourceKind("account");
     pub const AMI: ResourceKind = ResourceKind("ami");
+    /// A resource a finding names by a type trailwarden has no kind for (its id is the ARN).
+    pub const AWS_RESOURCE: ResourceKind = ResourceKind("aws-resource");
     pub const BACKUP_PLAN: ResourceKind = ResourceKind("backup-plan");
     pub const BACKUP_RECOVERY_POINT: ResourceKind = ResourceKind("backup-recovery-point");
     pub const BACKUP_VAULT: ResourceKind = ResourceKind("backup-vault");
@@ -77,6 +80,9 @@ impl ResourceKind {
     pub const CONFIG_RULE: ResourceKind = ResourceKind("config-rule");
     pub const EBS_SNAPSHOT: ResourceKind = ResourceKind("ebs-snapshot");
     pub const EC2_INSTANCE: ResourceKind = ResourceKind("ec2-instance");
+    pub const ECR_IMAGE: ResourceKind = ResourceKind("ecr-image");
+    pub const ECS_CLUSTER: ResourceKind = ResourceKind("ecs-cluster");
+    pub const EKS_CLUSTER: ResourceKind = ResourceKind("eks-cluster");
     pub const ECR_REPOSITORY: ResourceKind = ResourceKind("ecr-repository");
     pub const ELASTIC_IP: ResourceKind = ResourceKind("elastic-ip");
     pub const GUARDDUTY_DETECTOR: ResourceKind = ResourceKind("guardduty-detector");
@@ -208,11 +214,60 @@ pub enum Origin {
     /// A CloudTrail record: `event_*` are its `eventID`, `eventName`, `eventSource`, `eventTime`.
     #[default]
     CloudTrail,
+    /// A GuardDuty or Security Hub finding: `event_id` is the finding's ARN, `event_name` its
+    /// type, `event_source` the product, `event_time` when it was last updated.
+    Finding(FindingOrigin),
+}
+
+/// What an incoming finding adds to an alert made from it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingOrigin {
+    /// `GuardDuty`, `Security Hub`, `Inspector`, `Macie`, `Other`.
+    pub product: String,
+    /// The format it came in: `guard_duty` or `asff`.
+    pub format: String,
+    /// The finding's own title and description, as the product wrote them.
+    pub finding_title: String,
+    pub description: String,
+    /// GuardDuty's score, as written (`8.0`), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<String>,
+    /// The finding's own severity level (the alert's may differ by an override).
+    pub level: Severity,
+    pub count: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// What was seen, in a line: `DNS request for evil.example from ...`.
+    pub seen: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+    /// ASFF's product ARN (with the id, what Security Hub's `BatchUpdateFindings` takes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_arn: Option<String>,
+    /// The Security Hub custom action a person chose, when one brought the finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_action: Option<String>,
 }
 
 impl Origin {
     pub fn is_cloudtrail(&self) -> bool {
         matches!(self, Origin::CloudTrail)
+    }
+
+    /// What a finding adds, when the alert was made from one.
+    pub fn finding(&self) -> Option<&FindingOrigin> {
+        match self {
+            Origin::Finding(f) => Some(f),
+            Origin::CloudTrail => None,
+        }
     }
 }
 
@@ -228,7 +283,7 @@ pub struct EventDetail {
     pub title: String,
     pub summary: String,
     pub resource: Resource,
-    /// The input's unique id: the CloudTrail `eventID`.
+    /// The input's unique id: the CloudTrail `eventID`, or the finding's ARN.
     pub event_id: String,
     /// What happened: the CloudTrail `eventName`.
     pub event_name: String,

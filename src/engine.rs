@@ -7,8 +7,9 @@ use std::fmt;
 use crate::cloudtrail::actor::Acting;
 use crate::cloudtrail::event::{Event, FieldError, RawRecord, operation};
 use crate::config::{Config, ConfigError};
-use crate::detail::{Actor, Detection, EventDetail, Origin};
+use crate::detail::{Actor, Detection, EventDetail, FindingOrigin, Origin};
 use crate::facts::{Facts, Question};
+use crate::findings::{Finding, Quiet};
 use crate::rule::{Context, Index, InputKind, Rule, registry};
 
 /// A rule that could not read a field of the event it was given.
@@ -43,6 +44,16 @@ pub struct Evaluation {
     /// The ids of the rules that looked at the event.
     pub matched: Vec<&'static str>,
     pub errors: Vec<RuleError>,
+}
+
+/// What the rules made of one finding: why it stayed quiet before any rule saw it, or what
+/// the rules that took it raised.
+#[derive(Debug, Default, Clone)]
+pub struct FindingEvaluation {
+    /// Triage's verdict ([`crate::findings::triage`]): sample, archived, suppressed or resolved
+    /// workflow, archived record, or below `findings_min_severity`.
+    pub quiet: Option<Quiet>,
+    pub evaluation: Evaluation,
 }
 
 /// The rules to run and the index from eventName to them, built once.
@@ -177,21 +188,73 @@ impl Engine {
                 }
             };
             for detection in detections {
-                let mut detail = alert(rule, ev, acting, detection);
-                if let Some(&severity) = self.config.severity_overrides.get(rule.id) {
-                    detail.severity = severity;
+                self.settle(rule, alert(rule, ev, acting, detection), &mut today, &mut out);
+            }
+        }
+        out
+    }
+
+    /// Applies the rule's severity override and the suppressions to one alert, and files it.
+    fn settle(&self, rule: &Rule, mut detail: EventDetail, today: &mut Option<String>, out: &mut Evaluation) {
+        if let Some(&severity) = self.config.severity_overrides.get(rule.id) {
+            detail.severity = severity;
+        }
+        let suppressions = &self.config.suppressions;
+        let by = if suppressions.0.is_empty() {
+            None
+        } else {
+            let today = today.get_or_insert_with(crate::config::suppress::today);
+            suppressions.find(&detail, today).map(ToString::to_string)
+        };
+        match by {
+            Some(by) => out.suppressed.push(Suppressed { detail, by }),
+            None => out.details.push(detail),
+        }
+    }
+
+    /// True when some finding rule could take a finding of this product (the product's own
+    /// rules, or rules of any product).
+    pub fn wants_product(&self, product: crate::findings::Product) -> bool {
+        self.rules_for(InputKind::Finding, product.name()).is_some()
+            || self.rules_for(InputKind::Finding, "*").is_some()
+    }
+
+    /// Triages a finding ([`crate::findings::triage`] with `findings_min_severity`), then runs
+    /// every finding rule that takes it: the product's rules and any-product rules whose type,
+    /// control and resource globs match; fallback rules only when no other rule took it.
+    pub fn evaluate_finding(&self, finding: &Finding) -> FindingEvaluation {
+        let mut out = FindingEvaluation {
+            quiet: crate::findings::triage(finding, self.config.findings_min_severity),
+            ..FindingEvaluation::default()
+        };
+        if out.quiet.is_some() {
+            return out;
+        }
+        let candidates: Vec<(&'static Rule, usize)> = [finding.product.name(), "*"]
+            .into_iter()
+            .filter_map(|key| self.rules_for(InputKind::Finding, key))
+            .flatten()
+            .filter_map(|&rule| crate::findings::rule_takes(rule, finding).map(|s| (rule, s)))
+            .collect();
+        // The most specific rules that take it; fallback rules only when no other does.
+        let pool: Vec<(&'static Rule, usize)> = match candidates.iter().any(|(r, _)| !r.fallback) {
+            true => candidates.into_iter().filter(|(r, _)| !r.fallback).collect(),
+            false => candidates,
+        };
+        let best = pool.iter().map(|&(_, s)| s).max().unwrap_or(0);
+        let chosen: Vec<&'static Rule> = pool.into_iter().filter(|&(_, s)| s == best).map(|(r, _)| r).collect();
+        let cx = Context { config: &self.config, facts: &self.facts };
+        let mut today = None;
+        for rule in chosen {
+            let Some(check) = rule.finding_check else { continue };
+            out.evaluation.matched.push(rule.id);
+            match check(finding, &cx) {
+                Ok(detections) => {
+                    for detection in detections {
+                        self.settle(rule, finding_alert(rule, finding, detection), &mut today, &mut out.evaluation);
+                    }
                 }
-                let suppressions = &self.config.suppressions;
-                let by = if suppressions.0.is_empty() {
-                    None
-                } else {
-                    let today = today.get_or_insert_with(crate::config::suppress::today);
-                    suppressions.find(&detail, today).map(ToString::to_string)
-                };
-                match by {
-                    Some(by) => out.suppressed.push(Suppressed { detail, by }),
-                    None => out.details.push(detail),
-                }
+                Err(error) => out.evaluation.errors.push(RuleError { rule_id: rule.id, error }),
             }
         }
         out
@@ -247,5 +310,80 @@ pub fn alert(rule: &'static Rule, ev: &Event, acting: Acting, detection: Detecti
         remediation: docs.remediation.clone(),
         references: docs.references.clone(),
         origin: Origin::CloudTrail,
+    }
+}
+
+/// Joins a finding rule's detection with the finding into the alert record: its id is the
+/// finding's ARN, its actor what the finding saw (remote address, domain, API, process).
+pub fn finding_alert(rule: &'static Rule, f: &Finding, detection: Detection) -> EventDetail {
+    let docs = crate::rule::docs(rule);
+    let seen = &f.seen;
+    let actor_name = seen
+        .remote_ip
+        .clone()
+        .map(|ip| {
+            let place: Vec<&str> =
+                [seen.country.as_deref(), seen.organization.as_deref()].into_iter().flatten().collect();
+            if place.is_empty() { ip } else { format!("{ip} ({})", place.join(", ")) }
+        })
+        .or_else(|| seen.domain.clone())
+        .or_else(|| seen.process.clone())
+        .unwrap_or_default();
+    let actor_kind = match (&seen.remote_ip, &seen.domain, &seen.process) {
+        (Some(_), _, _) => "remote-ip",
+        (None, Some(_), _) => "domain",
+        (None, None, Some(_)) => "process",
+        _ => "unknown",
+    };
+    let principal = f.resource_fields.iter().find(|(label, _)| label == "User").map(|(_, v)| v.clone());
+    EventDetail {
+        rule_id: rule.id.to_string(),
+        severity: detection.severity.unwrap_or(f.level),
+        title: rule.title.to_string(),
+        summary: crate::text::fill_holes(detection.summary),
+        resource: detection.resource,
+        event_id: f.id.clone(),
+        event_name: f.finding_type.clone(),
+        event_source: f.product.name().to_string(),
+        event_time: if f.updated_at.is_empty() { f.last_seen.clone() } else { f.updated_at.clone() },
+        account_id: f.account_id.clone(),
+        region: f.region.clone(),
+        source_ip: seen.remote_ip.clone().unwrap_or_default(),
+        user_agent: seen.user_agent.clone().unwrap_or_default(),
+        actor: Actor {
+            kind: actor_kind.to_string(),
+            arn: principal.unwrap_or_default(),
+            name: actor_name,
+            invoked_by: None,
+        },
+        fields: detection
+            .fields
+            .into_iter()
+            .map(|(label, value)| (label, if value.is_empty() { "(unknown)".to_string() } else { value }))
+            .collect(),
+        remediation: docs.remediation.clone(),
+        references: docs.references.clone(),
+        origin: Origin::Finding(FindingOrigin {
+            product: f.product.name().to_string(),
+            format: match f.format {
+                crate::findings::Format::GuardDuty => "guard_duty".into(),
+                crate::findings::Format::Asff => "asff".into(),
+            },
+            finding_title: f.title.clone(),
+            description: f.description.clone(),
+            score: f.score.map(|s| format!("{s:.1}")),
+            level: f.level,
+            count: f.count,
+            first_seen: f.first_seen.clone(),
+            last_seen: f.last_seen.clone(),
+            seen: if seen.is_empty() { String::new() } else { seen.describe() },
+            remote_ip: seen.remote_ip.clone(),
+            country: seen.country.clone(),
+            organization: seen.organization.clone(),
+            domain: seen.domain.clone(),
+            api: seen.api.clone(),
+            product_arn: f.product_arn.clone(),
+            custom_action: f.custom_action.clone(),
+        }),
     }
 }

@@ -36,6 +36,7 @@ pub mod detail;
 pub mod engine;
 pub mod envelope;
 pub mod facts;
+pub mod findings;
 #[cfg(feature = "aws")]
 pub mod lambda;
 pub mod notify;
@@ -49,7 +50,8 @@ pub mod rules;
 pub use cloudtrail::event::{Event, FieldError, RawRecord};
 pub use config::{Config, ConfigError};
 pub use detail::{Actor, Detection, EventDetail, Origin, Resource, ResourceKind, Severity};
-pub use engine::{Engine, Evaluation, RuleError, Suppressed};
+pub use engine::{Engine, Evaluation, FindingEvaluation, RuleError, Suppressed};
+pub use findings::Finding;
 pub use rule::{Context, InputKind, Rule, registry};
 
 /// Everything a rule file needs: `use crate::prelude::*;` (or `trailwarden::prelude::*`).
@@ -59,8 +61,10 @@ pub mod prelude {
     };
     pub use crate::cloudtrail::event::{ConsoleLogin, Event, FieldError, Items, Lenient, Scalar};
     pub use crate::config::Config;
+    pub use crate::declare_finding_rule;
     pub use crate::declare_rule;
     pub use crate::detail::{Detection, Resource, ResourceKind, Severity};
+    pub use crate::findings::{Finding, Product, detect as detect_finding};
     // Shared policy-document helpers for the IAM and resource-policy rules.
     #[allow(unused_imports)]
     pub use crate::analysis::iam_actions::*;

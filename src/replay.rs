@@ -36,6 +36,10 @@ pub struct FileReport {
     /// Alerts a suppression entry silenced.
     pub suppressed: Vec<crate::engine::Suppressed>,
     pub errors: Vec<InputError>,
+    /// Findings triage kept quiet (sample, archived, suppressed, resolved, below the threshold).
+    pub quiet_findings: u64,
+    /// Finding alerts not repeated: the same finding again at no higher level, in this run.
+    pub repeats: u64,
 }
 
 /// Counters the progress display reads while files are being processed.
@@ -223,6 +227,19 @@ impl<'e> Replay<'e> {
                 });
                 return;
             }
+            if let Item::Findings(text) = item {
+                let line = input::line_at(buf, Some(text.as_ptr() as usize));
+                let reads = crate::findings::read::document(text);
+                // The document counted as one record; each finding in it counts.
+                report.records += reads.len().saturating_sub(1) as u64;
+                for read in reads {
+                    match read {
+                        Ok(finding) => self.scan_finding(&finding, n, line, &mut report),
+                        Err((i, what)) => report.errors.push(record_error(n + i as u64, line, what)),
+                    }
+                }
+                return;
+            }
             if let Item::Text(text) = &item
                 && input::event_name_hint(text).is_some_and(|name| !engine.wants(name))
             {
@@ -266,6 +283,30 @@ impl<'e> Replay<'e> {
         report
     }
 
+    /// Triages one finding and runs the finding rules on it (record `n` of the report).
+    fn scan_finding(&self, finding: &crate::findings::Finding, n: u64, line: Option<usize>, report: &mut FileReport) {
+        let path = report.path.clone();
+        let error = |what: String| InputError::Record { path: path.clone(), record: n as usize, line, what };
+        let time = if finding.updated_at.is_empty() { &finding.last_seen } else { &finding.updated_at };
+        match self.window.admits(time) {
+            Ok(true) => {}
+            Ok(false) => return report.outside_window += 1,
+            Err(e) => return report.errors.push(error(format!("{e} (needed for --since/--until)"))),
+        }
+        let result = self.engine.evaluate_finding(finding);
+        if result.quiet.is_some() {
+            report.quiet_findings += 1;
+            return;
+        }
+        let eval = result.evaluation;
+        for id in eval.matched {
+            *report.matched.entry(id).or_default() += 1;
+        }
+        report.details.extend(eval.details);
+        report.suppressed.extend(eval.suppressed);
+        report.errors.extend(eval.errors.into_iter().map(|e| error(e.to_string())));
+    }
+
     /// Scans `files` on every core (or the current rayon pool's), calling `each` with every report
     /// in input order. Files are taken in batches, so output streams and memory stays bounded
     /// whatever the count. Files the time window rules out by their S3 key are not read.
@@ -285,6 +326,7 @@ impl<'e> Replay<'e> {
         mut each: impl FnMut(FileReport) -> ControlFlow<()>,
     ) {
         let batch = rayon::current_num_threads().max(1) * 8;
+        let mut repeats = crate::findings::Repeats::default();
         for chunk in files.chunks(batch) {
             let reports: Vec<FileReport> = chunk
                 .par_iter()
@@ -297,7 +339,8 @@ impl<'e> Replay<'e> {
                     report
                 })
                 .collect();
-            for report in reports {
+            for mut report in reports {
+                report.repeats += repeats.filter(&mut report.details);
                 if each(report).is_break() {
                     return;
                 }
@@ -370,6 +413,7 @@ impl<'e> Replay<'e> {
                 }
             });
             let (mut lines, mut records, mut number) = (0usize, 0u64, 0u64);
+            let mut repeats = crate::findings::Repeats::default();
             let mut rx = rx.into_iter().peekable();
             // Dropping `rx` (on a break) makes the cutter's next send fail, which ends it, and
             // the decompressor's after it.
@@ -390,6 +434,7 @@ impl<'e> Replay<'e> {
                     }
                     lines += newlines;
                     records += report.records;
+                    report.repeats += repeats.filter(&mut report.details);
                     progress.add(&report);
                     if each(report).is_break() {
                         break 'parts;
@@ -453,6 +498,8 @@ pub struct Totals {
     pub bytes: u64,
     pub errors: u64,
     pub suppressed: u64,
+    pub quiet_findings: u64,
+    pub repeats: u64,
     pub matched: BTreeMap<&'static str, u64>,
     pub alerts: BTreeMap<&'static str, u64>,
 }
@@ -465,6 +512,8 @@ impl Totals {
         self.bytes += report.bytes;
         self.errors += report.errors.len() as u64;
         self.suppressed += report.suppressed.len() as u64;
+        self.quiet_findings += report.quiet_findings;
+        self.repeats += report.repeats;
         for (id, n) in &report.matched {
             *self.matched.entry(id).or_default() += n;
         }
@@ -500,9 +549,13 @@ impl Totals {
             0 => String::new(),
             n => format!(" ({n} wanted records outside --since/--until)"),
         };
+        let findings = match (self.quiet_findings, self.repeats) {
+            (0, 0) => String::new(),
+            (q, r) => format!(", {q} findings kept quiet by triage, {r} repeated findings"),
+        };
         writeln!(
             out,
-            "{} files, {} records{window}, {} alerts, {} suppressed, {} input errors in {:.2}s ({:.0} records/s)",
+            "{} files, {} records{window}, {} alerts, {} suppressed{findings}, {} input errors in {:.2}s ({:.0} records/s)",
             self.files,
             self.records,
             self.alert_count(),

@@ -7,6 +7,7 @@ use crate::cloudtrail::event::{Event, FieldError};
 use crate::config::Config;
 use crate::detail::{Detection, Severity};
 use crate::facts::{Facts, Question};
+use crate::findings::Finding;
 
 /// What a rule's check may look at besides the event.
 pub struct Context<'a> {
@@ -21,6 +22,9 @@ pub type Needs = fn(&Event) -> Result<Vec<Question>, FieldError>;
 /// A rule's check: pure, never calls AWS. An `Err` names the field of the event it could not read.
 pub type Check = fn(&Event, &Context) -> Result<Vec<Detection>, FieldError>;
 
+/// A finding rule's check: pure, like [`Check`]; it turns an incoming finding into detections.
+pub type FindingCheck = fn(&Finding, &Context) -> Result<Vec<Detection>, FieldError>;
+
 /// The kind of input a rule takes. The engine keeps one index per kind, keyed by what names an
 /// input of that kind (a CloudTrail record's `eventName`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -28,16 +32,28 @@ pub type Check = fn(&Event, &Context) -> Result<Vec<Detection>, FieldError>;
 pub enum InputKind {
     /// CloudTrail records, keyed by `eventName` (and checked against `eventSource`).
     CloudTrail,
+    /// GuardDuty and Security Hub findings, keyed by product (`GuardDuty`, `Security Hub`,
+    /// `Inspector`, `Macie`, `Other`; `*` for rules of any product) and matched by type glob.
+    Finding,
 }
 
 impl InputKind {
     /// Every kind, in index order.
-    pub const ALL: [InputKind; 1] = [InputKind::CloudTrail];
+    pub const ALL: [InputKind; 2] = [InputKind::CloudTrail, InputKind::Finding];
 
     /// The position of this kind's index in the engine.
     pub const fn slot(self) -> usize {
         match self {
             InputKind::CloudTrail => 0,
+            InputKind::Finding => 1,
+        }
+    }
+
+    /// The kind's name in summaries and metrics: `cloudtrail`, `finding`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            InputKind::CloudTrail => "cloudtrail",
+            InputKind::Finding => "finding",
         }
     }
 }
@@ -51,9 +67,11 @@ pub struct Rule {
     pub severity: Severity,
     /// The input the rule takes (CloudTrail records unless declared otherwise).
     pub input: InputKind,
-    /// The `eventSource` the rule's events come from: `ec2.amazonaws.com`.
+    /// The `eventSource` the rule's events come from: `ec2.amazonaws.com`. For a finding rule,
+    /// the product ([`crate::findings::Product::name`]), or empty for any product.
     pub source: &'static str,
-    /// The keys the rule is indexed under: for CloudTrail, the `eventName`s it looks at.
+    /// The keys the rule is indexed under: for CloudTrail, the `eventName`s it looks at. For a
+    /// finding rule, globs over the finding type (`Backdoor:EC2/*`); empty matches any type.
     pub events: &'static [&'static str],
     /// The MITRE ATT&CK technique, where one fits: `T1537`.
     pub attack: Option<&'static str>,
@@ -73,6 +91,22 @@ pub struct Rule {
     pub people_only: bool,
     /// The live-state questions the check reads answers to (see [`crate::facts`]).
     pub needs: Option<Needs>,
+    /// A finding rule's check (see [`crate::declare_finding_rule!`]).
+    pub finding_check: Option<FindingCheck>,
+    /// Finding rules: globs over a Security Hub control id (`EC2.*`); empty matches any finding,
+    /// with or without a control.
+    pub control_ids: &'static [&'static str],
+    /// Finding rules: the resource types (GuardDuty's `Instance`, ASFF's `AwsEc2Instance`) the
+    /// rule takes; empty takes any.
+    pub resource_types: &'static [&'static str],
+    /// Finding rules: the lowest finding severity the rule takes (over `findings_min_severity`).
+    pub min_severity: Severity,
+    /// Finding rules: runs only when no other finding rule took the finding, so that no finding
+    /// at or above the threshold goes unreported.
+    pub fallback: bool,
+    /// Finding rules: takes only findings a person sent with a Security Hub custom action, and
+    /// then before any other rule (the alert is about the escalation).
+    pub custom_action: bool,
 }
 
 impl Rule {
@@ -92,7 +126,18 @@ impl Rule {
         include_service_calls: false,
         people_only: false,
         needs: None,
+        finding_check: None,
+        control_ids: &[],
+        resource_types: &[],
+        min_severity: Severity::Info,
+        fallback: false,
+        custom_action: false,
     };
+
+    /// The defaults of a finding rule: input [`InputKind::Finding`], the generic check
+    /// [`crate::findings::detect`].
+    pub const FINDING_DEFAULTS: Rule =
+        Rule { input: InputKind::Finding, finding_check: Some(crate::findings::detect), ..Rule::DEFAULTS };
 
     /// [`Rule::DEFAULTS`] with a check: what `declare_rule!` starts from, with the declaring
     /// file's `check` function unless the declaration names another.
@@ -244,6 +289,63 @@ macro_rules! declare_rule {
     (@check) => { check };
 }
 
+/// Declares a finding rule and registers it: like [`declare_rule!`](crate::declare_rule), with
+/// `source` the product (`"GuardDuty"`, `"Security Hub"`, `"Inspector"`, `"Macie"`, `""` for any)
+/// and `types` globs over the finding type. The check is [`crate::findings::detect`] (the
+/// finding's own resource, severity and what it saw) unless `finding_check: Some(f)` names
+/// another; `control_ids`, `resource_types`, `min_severity` and `fallback` narrow or widen it.
+///
+/// ```
+/// use trailwarden::prelude::*;
+///
+/// trailwarden::declare_finding_rule! {
+///     /// ## What it detects
+///     /// GuardDuty's Bitcoin findings on instances.
+///     /// ## Why it matters
+///     /// Someone else runs a miner on your bill, and got in to do it.
+///     /// ## How to fix
+///     /// Isolate the instance and rebuild it.
+///     /// ## References
+///     /// - https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-ec2.html
+///     MINER {
+///         id: "example-miner",
+///         title: "Miner on an instance",
+///         severity: Severity::High,
+///         source: "GuardDuty",
+///         types: &["CryptoCurrency:EC2/*"],
+///     }
+/// }
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! declare_finding_rule {
+    (
+        $(#[doc = $doc:literal])*
+        $name:ident {
+            id: $id:expr,
+            title: $title:expr,
+            severity: $severity:expr,
+            source: $source:expr,
+            types: $types:expr
+            $(, $field:ident : $value:expr)* $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        pub static $name: $crate::rule::Rule = $crate::rule::Rule {
+            id: $id,
+            title: $title,
+            severity: $severity,
+            source: $source,
+            events: $types,
+            doc: concat!($($doc, "\n"),*),
+            file: file!(),
+            $($field: $value,)*
+            ..$crate::rule::Rule::FINDING_DEFAULTS
+        };
+        $crate::__private::inventory::submit! { $crate::rule::Registered(&$name) }
+    };
+}
+
 /// Every registered rule (this crate's and any linked crate's), sorted by id.
 ///
 /// # Panics
@@ -288,8 +390,17 @@ pub(crate) fn index(rules: &[&'static Rule]) -> [Index; InputKind::ALL.len()] {
     let mut out: [Index; InputKind::ALL.len()] = Default::default();
     for rule in rules {
         let index = &mut out[rule.input.slot()];
-        for name in rule.events {
-            index.entry(*name).or_default().push(*rule);
+        match rule.input {
+            InputKind::CloudTrail => {
+                for name in rule.events {
+                    index.entry(*name).or_default().push(*rule);
+                }
+            }
+            // Finding rules by product; their type globs are matched per finding.
+            InputKind::Finding => {
+                let key = if rule.source.is_empty() { "*" } else { rule.source };
+                index.entry(key).or_default().push(*rule);
+            }
         }
     }
     out

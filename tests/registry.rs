@@ -3,9 +3,11 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use trailwarden::cloudtrail::input::Item;
 use trailwarden::cloudtrail::input::{for_each_item, read_file};
 use trailwarden::facts::Facts;
-use trailwarden::rule::{Rule, registry, sorted_unique};
+use trailwarden::findings::{Format, read::document};
+use trailwarden::rule::{InputKind, Rule, registry, sorted_unique};
 use trailwarden::{Config, Engine, Event};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/events");
@@ -35,7 +37,9 @@ fn registered_rule_ids() {
             "ec2-snapshot-shared",
             "ecr-repository-policy-public",
             "elb-internet-facing-load-balancer",
+            "finding-unclassified",
             "guardduty-detector-disabled",
+            "guardduty-ec2-backdoor",
             "iam-access-key-created-for-other-user",
             "iam-access-key-deleted",
             "iam-inline-policy-privilege-escalation",
@@ -59,6 +63,7 @@ fn registered_rule_ids() {
             "s3-bucket-policy-public",
             "s3-bucket-public-access-block-disabled",
             "secretsmanager-secret-deleted",
+            "securityhub-custom-action",
             "signin-console-login-without-mfa",
             "signin-root-console-login",
             "signin-root-console-login-failed",
@@ -85,8 +90,23 @@ fn metadata_is_complete() {
             "{id}: ids are kebab-case"
         );
         assert!(!rule.title.is_empty(), "{id}: no title");
-        assert!(rule.source.ends_with(".amazonaws.com"), "{id}: eventSource {:?}", rule.source);
-        assert!(!rule.events.is_empty(), "{id}: no event names");
+        match rule.input {
+            InputKind::CloudTrail => {
+                assert!(rule.source.ends_with(".amazonaws.com"), "{id}: eventSource {:?}", rule.source);
+                assert!(!rule.events.is_empty(), "{id}: no event names");
+                assert!(rule.finding_check.is_none(), "{id}: a CloudTrail rule with a finding check");
+            }
+            InputKind::Finding => {
+                let products = ["", "GuardDuty", "Security Hub", "Inspector", "Macie", "Other"];
+                assert!(products.contains(&rule.source), "{id}: product {:?}", rule.source);
+                assert!(rule.finding_check.is_some(), "{id}: a finding rule without a finding check");
+                assert!(
+                    !rule.events.is_empty() || rule.fallback || rule.custom_action || rule.source != "GuardDuty",
+                    "{id}: a GuardDuty rule names the types it takes"
+                );
+            }
+            other => panic!("{id}: input {other:?} is not covered here"),
+        }
         for section in ["What it detects", "Why it matters", "How to fix", "References"] {
             assert!(rule.section(section).is_some(), "{id} ({}): doc comment lacks `## {section}`", rule.file);
         }
@@ -131,6 +151,22 @@ fn run(rule: &Rule, path: &Path) -> Vec<(String, usize)> {
     let buf = read_file(path).unwrap_or_else(|e| panic!("{e}"));
     let mut out = Vec::new();
     let errors = for_each_item(&buf, |item| {
+        if let Item::Findings(text) = item {
+            for read in document(text) {
+                let finding = read.unwrap_or_else(|(i, e)| panic!("{}: finding {i}: {e}", path.display()));
+                let eval = engine.evaluate_finding(&finding);
+                let details = &eval.evaluation.details;
+                assert!(eval.evaluation.errors.is_empty(), "{}: {:?}", path.display(), eval.evaluation.errors);
+                for d in details {
+                    assert_eq!(d.rule_id, rule.id);
+                    assert_eq!(d.event_id, finding.id, "an alert's event_id is the finding's ARN");
+                    assert!(!d.summary.is_empty() && !d.resource.id.is_empty(), "{d:?}");
+                }
+                let format = if finding.format == Format::Asff { "asff" } else { "guardduty" };
+                out.push((format!("{format} {}", finding.finding_type), details.len()));
+            }
+            return;
+        }
         let raw = item.scan().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let ev = Event::from_raw(&raw).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let eval = engine.evaluate(&ev);
@@ -156,6 +192,10 @@ fn every_rule_fires_on_its_fires_fixtures_and_stays_quiet_on_the_others() {
         assert!(!fires.is_empty(), "{}: no fires_ fixture", rule.id);
         assert!(!quiet.is_empty(), "{}: no quiet_ fixture", rule.id);
         assert_eq!(fires.len() + quiet.len(), files.len(), "{}: fixtures are named fires_* or quiet_*", rule.id);
+        if rule.input == InputKind::Finding {
+            findings_fixtures(rule, &files);
+            continue;
+        }
         let mut seen: BTreeSet<(bool, String)> = BTreeSet::new();
         for path in files.iter() {
             let should_fire = name(path).starts_with("fires_");
@@ -176,6 +216,36 @@ fn every_rule_fires_on_its_fires_fixtures_and_stays_quiet_on_the_others() {
             for fires in [true, false] {
                 let kind = if fires { "fires_" } else { "quiet_" };
                 assert!(seen.contains(&(fires, event.to_string())), "{}: no {kind} fixture for {event}", rule.id);
+            }
+        }
+    }
+}
+
+/// A finding rule's fixtures: each fires or stays quiet as named, and every type glob of a
+/// GuardDuty rule fires on a finding in GuardDuty's own format and on one in ASFF (Security Hub
+/// forwards GuardDuty's findings).
+fn findings_fixtures(rule: &Rule, files: &[PathBuf]) {
+    let mut fired: BTreeSet<(String, &str)> = BTreeSet::new();
+    for path in files {
+        let should_fire = path.file_name().unwrap().to_string_lossy().starts_with("fires_");
+        for (key, alerts) in run(rule, path) {
+            assert_eq!(alerts > 0, should_fire, "{}: {key}: {alerts} alerts", path.display());
+            let (format, kind) = key.split_once(' ').unwrap();
+            if should_fire {
+                for glob in rule.events.iter().filter(|g| trailwarden::findings::glob_match(g, kind)) {
+                    fired.insert((format.to_string(), glob));
+                }
+            }
+        }
+    }
+    if rule.source == "GuardDuty" {
+        for glob in rule.events {
+            for format in ["guardduty", "asff"] {
+                assert!(
+                    fired.contains(&(format.to_string(), *glob)),
+                    "{}: no fires_ fixture in {format} for {glob}",
+                    rule.id
+                );
             }
         }
     }

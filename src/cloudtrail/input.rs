@@ -35,6 +35,10 @@ pub enum Item<'a> {
     Text(&'a str),
     /// Something that cannot be a record (a number, a string, a nested array...), named.
     NotARecord(&'static str),
+    /// A whole document holding GuardDuty or Security Hub findings (an EventBridge event, a
+    /// `get-findings` output, a bare finding or an array of them): read with
+    /// [`crate::findings::read::document`].
+    Findings(&'a str),
 }
 
 /// A problem with the input, named by file and position. Reading goes on after it.
@@ -77,7 +81,7 @@ impl<'a> Item<'a> {
     pub fn len(&self) -> usize {
         match self {
             Item::Record(r) => r.len(),
-            Item::Text(t) => t.len(),
+            Item::Text(t) | Item::Findings(t) => t.len(),
             Item::NotARecord(_) => 0,
         }
     }
@@ -91,7 +95,7 @@ impl<'a> Item<'a> {
     pub fn start_address(&self) -> Option<usize> {
         match self {
             Item::Record(r) => r.start_address(),
-            Item::Text(t) => Some(t.as_ptr() as usize),
+            Item::Text(t) | Item::Findings(t) => Some(t.as_ptr() as usize),
             Item::NotARecord(_) => None,
         }
     }
@@ -103,6 +107,7 @@ impl<'a> Item<'a> {
             Item::Record(r) => Ok(r),
             Item::Text(text) => serde_json::from_str(text).map_err(|e| e.to_string()),
             Item::NotARecord(kind) => Err(format!("expected a CloudTrail record (a JSON object), found {kind}")),
+            Item::Findings(_) => Err("expected a CloudTrail record, found findings".to_string()),
         }
     }
 }
@@ -153,6 +158,7 @@ pub fn parse_single(text: &str) -> Result<RawRecord<'_>, ParseError> {
     match (items.pop(), items.is_empty()) {
         (Some(item @ (Item::Record(_) | Item::Text(_))), true) => item.scan().map_err(ParseError::Shape),
         (Some(Item::NotARecord(kind)), true) => Err(ParseError::Shape(kind.to_string())),
+        (Some(Item::Findings(_)), true) => Err(ParseError::Shape("findings".into())),
         (None, _) => Err(ParseError::Shape("no record".into())),
         (Some(_), false) => Err(ParseError::Shape(format!("{} records", items.len() + 1))),
     }
@@ -168,11 +174,14 @@ pub fn for_each_item<'a>(buf: &'a [u8], mut sink: impl FnMut(Item<'a>)) -> Vec<(
     let (mut base_line, mut base_col) = (1usize, 1usize);
     // Valid UTF-8 (the norm) is checked once here, so spans kept from it are not re-validated.
     let text = simdutf8::basic::from_utf8(buf).ok();
+    // Findings are told apart from CloudTrail document by document, which costs a second look
+    // at each; a buffer without any key findings have (one memchr pass) never pays it.
+    let findings = may_hold_findings(buf);
     while let Some(skip) = buf[start..].iter().position(|b| !b.is_ascii_whitespace()) {
         let at = start + skip;
         let slice = &buf[at..];
         let (line0, col0) = advance(buf, start, at, base_line, base_col);
-        let result = parse_document(slice, text.and_then(|t| t.get(at..)), &mut sink);
+        let result = parse_document(slice, text.and_then(|t| t.get(at..)), findings, &mut sink);
         documents += 1;
         let e = match result {
             // A log file that another document follows (a stream of them): go on after it.
@@ -198,7 +207,7 @@ pub fn for_each_item<'a>(buf: &'a [u8], mut sink: impl FnMut(Item<'a>)) -> Vec<(
             let jsonl = first_nl.is_some_and(|nl| documents > 1 || next_line_is_a_value(&slice[nl + 1..]));
             match first_nl.filter(|_| jsonl) {
                 Some(nl) => {
-                    let own = parse_document(&slice[..nl], None, &mut |_| {}).err().unwrap_or(e);
+                    let own = parse_document(&slice[..nl], None, false, &mut |_| {}).err().unwrap_or(e);
                     let (line, column) = absolute(line0, col0, own.line(), own.column());
                     errors.push((line, column, strip(&own.to_string())));
                     start = start + skip + nl + 1;
@@ -214,21 +223,57 @@ pub fn for_each_item<'a>(buf: &'a [u8], mut sink: impl FnMut(Item<'a>)) -> Vec<(
     errors
 }
 
+/// True when `buf` holds a key only findings documents have: `"schemaVersion"` (GuardDuty),
+/// `"SchemaVersion"` (ASFF, `get-findings`) or `"Findings"`.
+fn may_hold_findings(buf: &[u8]) -> bool {
+    static KEYS: OnceLock<[memchr::memmem::Finder<'static>; 2]> = OnceLock::new();
+    let [schema, findings] = KEYS
+        .get_or_init(|| [memchr::memmem::Finder::new(b"chemaVersion\""), memchr::memmem::Finder::new(b"\"Findings\"")]);
+    schema.find(buf).is_some() || findings.find(buf).is_some()
+}
+
 /// Parses one document (and nothing after it, which is a "trailing characters" error), from
 /// `text` when the bytes are known UTF-8. `Ok(Some(end))`: a log file that ends at `end`, with
-/// more after it.
+/// more after it. With `findings`, a document that holds findings is handed over whole as
+/// [`Item::Findings`].
 fn parse_document<'a>(
+    bytes: &'a [u8],
+    text: Option<&'a str>,
+    findings: bool,
+    sink: &mut impl FnMut(Item<'a>),
+) -> Result<Option<usize>, serde_json::Error> {
+    if let Some(t) = text
+        && let Some((records, end)) = crate::cloudtrail::split::split_log_file(t)
+    {
+        records.into_iter().for_each(|r| sink(Item::Text(r)));
+        let more = !t.as_bytes()[end..].iter().all(u8::is_ascii_whitespace);
+        return Ok(more.then_some(end));
+    }
+    if findings {
+        // Findings are read as text: a document that is not UTF-8 is read as CloudTrail.
+        let Some(t) = text else { return parse_records(bytes, None, sink) };
+        let mut one = serde_json::Deserializer::from_str(t);
+        let raw = <&RawValue as serde::Deserialize>::deserialize(&mut one)?;
+        let doc = raw.get();
+        if crate::findings::read::holds_findings(doc) {
+            sink(Item::Findings(doc));
+        } else {
+            let mut inner = serde_json::Deserializer::from_str(doc);
+            DocSeed { sink, nested: false }.deserialize(&mut inner)?;
+        }
+        return one.end().map(|()| None);
+    }
+    parse_records(bytes, text, sink)
+}
+
+/// [`parse_document`] for CloudTrail alone.
+fn parse_records<'a>(
     bytes: &'a [u8],
     text: Option<&'a str>,
     sink: &mut impl FnMut(Item<'a>),
 ) -> Result<Option<usize>, serde_json::Error> {
     match text {
         Some(t) => {
-            if let Some((records, end)) = crate::cloudtrail::split::split_log_file(t) {
-                records.into_iter().for_each(|r| sink(Item::Text(r)));
-                let more = !t.as_bytes()[end..].iter().all(u8::is_ascii_whitespace);
-                return Ok(more.then_some(end));
-            }
             let mut de = serde_json::Deserializer::from_str(t);
             DocSeed { sink, nested: false }.deserialize(&mut de).and_then(|()| de.end()).map(|()| None)
         }

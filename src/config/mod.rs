@@ -9,6 +9,8 @@
 //! include_service_calls = ["ec2-snapshot-made-public"]  # also look at what AWS does on its own
 //! suppressions = "suppressions.toml"             # relative to this file; see `suppress`
 //! facts_role_name = "trailwarden-facts"          # assumed in other accounts for live-state facts
+//! findings_min_severity = "medium"               # GuardDuty/Security Hub findings below stay quiet
+//! findings_update_workflow = false               # set alerted ASFF findings to NOTIFIED
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,6 +62,12 @@ pub struct Config {
     /// event's account to answer live-state questions about an account other than its own.
     /// `None`: such questions stay unknown, never asked with the function's own credentials.
     pub facts_role_name: Option<String>,
+    /// Findings below this level stay quiet (a custom action's findings alert whatever their
+    /// level). Medium by default: GuardDuty 4.0 and up, Security Hub MEDIUM and up.
+    pub findings_min_severity: Severity,
+    /// After an alert about a Security Hub (ASFF) finding is sent, set the finding's workflow
+    /// to `NOTIFIED` with a note naming the alert.
+    pub findings_update_workflow: bool,
 }
 
 impl Default for Config {
@@ -74,6 +82,8 @@ impl Default for Config {
             include_service_calls: BTreeSet::new(),
             suppressions: Suppressions::default(),
             facts_role_name: None,
+            findings_min_severity: Severity::Medium,
+            findings_update_workflow: false,
         }
     }
 }
@@ -110,10 +120,12 @@ struct FileConfig {
     include_service_calls: Option<List>,
     suppressions: Option<String>,
     facts_role_name: Option<String>,
+    findings_min_severity: Option<String>,
+    findings_update_workflow: Option<bool>,
 }
 
 /// The environment variables read by [`Config::apply_env`].
-pub const ENV_VARS: [&str; 9] = [
+pub const ENV_VARS: [&str; 11] = [
     "TRAILWARDEN_INGRESS_ALLOWED_PORTS",
     "TRAILWARDEN_EGRESS_ALLOWED_PORTS",
     "TRAILWARDEN_TRUSTED_ACCOUNTS",
@@ -123,6 +135,8 @@ pub const ENV_VARS: [&str; 9] = [
     "TRAILWARDEN_SUPPRESSIONS",
     "TRAILWARDEN_SUPPRESSIONS_FILE",
     "TRAILWARDEN_FACTS_ROLE_NAME",
+    "TRAILWARDEN_FINDINGS_MIN_SEVERITY",
+    "TRAILWARDEN_FINDINGS_UPDATE_WORKFLOW",
 ];
 
 /// `rule-id=low,other-id=high` or a TOML table's entries into severities.
@@ -180,6 +194,12 @@ impl Config {
         if let Some(name) = file.facts_role_name {
             cfg.facts_role_name = role_name(&name).map_err(|m| err("facts_role_name", m))?;
         }
+        if let Some(level) = file.findings_min_severity {
+            cfg.findings_min_severity = level.parse().map_err(|m| err("findings_min_severity", m))?;
+        }
+        if let Some(on) = file.findings_update_workflow {
+            cfg.findings_update_workflow = on;
+        }
         Ok(cfg)
     }
 
@@ -187,8 +207,19 @@ impl Config {
     /// the Lambda; a map in tests).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         let env = |var: &str, message: String| ConfigError::Env { var: var.to_string(), message };
-        let [ingress, egress, trusted, disabled, overrides, service, suppressions, suppressions_file, facts_role] =
-            ENV_VARS;
+        let [
+            ingress,
+            egress,
+            trusted,
+            disabled,
+            overrides,
+            service,
+            suppressions,
+            suppressions_file,
+            facts_role,
+            findings_min,
+            findings_workflow,
+        ] = ENV_VARS;
         if let Some(v) = get(ingress) {
             self.ingress_allowed_ports = PortList::parse_list(&[v]).map_err(|m| env(ingress, m))?;
         }
@@ -222,6 +253,16 @@ impl Config {
         }
         if let Some(v) = get(facts_role) {
             self.facts_role_name = role_name(&v).map_err(|m| env(facts_role, m))?;
+        }
+        if let Some(v) = get(findings_min).filter(|v| !v.trim().is_empty()) {
+            self.findings_min_severity = v.parse().map_err(|m| env(findings_min, m))?;
+        }
+        if let Some(v) = get(findings_workflow).filter(|v| !v.trim().is_empty()) {
+            self.findings_update_workflow = match v.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => return Err(env(findings_workflow, format!("`{}` is not true or false", v.trim()))),
+            };
         }
         Ok(())
     }

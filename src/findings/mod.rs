@@ -1,0 +1,444 @@
+//! GuardDuty and Security Hub findings as an input: the model every finding is read into,
+//! whatever shape it came in, and the triage that decides which findings may alert at all.
+//!
+//! A *finding* here is what GuardDuty or Security Hub reports and trailwarden reads; what a
+//! trailwarden rule reports is a [`Detection`](crate::detail::Detection), joined into an alert
+//! ([`EventDetail`](crate::detail::EventDetail)). A finding rule turns an incoming finding into
+//! a detection; the alert says both.
+//!
+//! - [`guardduty`]: GuardDuty's own shape (camelCase in EventBridge and in its S3 export,
+//!   PascalCase from `aws guardduty get-findings`).
+//! - [`asff`]: the AWS Security Finding Format of Security Hub (GuardDuty's findings forwarded,
+//!   Inspector, Macie, Security Hub's own control checks, and any other product).
+//! - [`read`]: every document shape findings come in, told apart from CloudTrail by content.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::detail::{Resource, Severity};
+
+pub mod asff;
+pub mod guardduty;
+pub mod read;
+
+/// The format a finding was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// GuardDuty's own finding format (schema 2.0).
+    GuardDuty,
+    /// The AWS Security Finding Format (Security Hub).
+    Asff,
+}
+
+/// The product that produced a finding, as finding rules match it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Product {
+    GuardDuty,
+    /// Security Hub's own checks (security controls, standards).
+    SecurityHub,
+    Inspector,
+    Macie,
+    /// Any other product integrated with Security Hub (Config, IAM Access Analyzer, partners).
+    Other,
+}
+
+impl Product {
+    /// The name finding rules declare as their `source`: `GuardDuty`, `Security Hub`, ...
+    pub const fn name(self) -> &'static str {
+        match self {
+            Product::GuardDuty => "GuardDuty",
+            Product::SecurityHub => "Security Hub",
+            Product::Inspector => "Inspector",
+            Product::Macie => "Macie",
+            Product::Other => "Other",
+        }
+    }
+
+    /// The product of an ASFF finding, from its `ProductName` (or its product ARN's last part).
+    pub fn from_asff(product_name: &str, product_arn: &str) -> Product {
+        let name = if product_name.is_empty() { product_arn.rsplit('/').next().unwrap_or("") } else { product_name };
+        match name.to_ascii_lowercase().replace(' ', "").as_str() {
+            "guardduty" => Product::GuardDuty,
+            "securityhub" => Product::SecurityHub,
+            "inspector" => Product::Inspector,
+            "macie" => Product::Macie,
+            _ => Product::Other,
+        }
+    }
+}
+
+impl fmt::Display for Product {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a finding saw happen: the connection, DNS query, API call or login behind it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Seen {
+    /// GuardDuty's action type: `NETWORK_CONNECTION`, `DNS_REQUEST`, `AWS_API_CALL`,
+    /// `PORT_PROBE`, `KUBERNETES_API_CALL`, `RDS_LOGIN_ATTEMPT`, ... (empty when none).
+    pub action: String,
+    /// The remote address involved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_ip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// The remote address's organisation or ISP, with its AS number when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// The API called (`AWS_API_CALL`): `ListBuckets`, with its service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// The domain queried (`DNS_REQUEST`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// `INBOUND`/`OUTBOUND`, protocol and ports of a connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_port: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_port: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// The process a runtime-monitoring finding names (`/tmp/xmrig`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process: Option<String>,
+}
+
+impl Seen {
+    /// One line for people: `DNS request for evil.example`, `inbound TCP connection from
+    /// 198.51.100.7 (Germany, Example ISP) to port 22`, `API call s3:ListBuckets from ...`.
+    pub fn describe(&self) -> String {
+        let from = self.remote_ip.as_deref().map(|ip| {
+            let place: Vec<&str> =
+                [self.country.as_deref(), self.organization.as_deref()].into_iter().flatten().collect();
+            if place.is_empty() { ip.to_string() } else { format!("{ip} ({})", place.join(", ")) }
+        });
+        let mut out = match self.action.as_str() {
+            "DNS_REQUEST" => format!("DNS request for {}", self.domain.as_deref().unwrap_or("(unknown domain)")),
+            "AWS_API_CALL" => {
+                let api = self.api.as_deref().unwrap_or("(unknown API)");
+                match self.service.as_deref().map(|s| s.trim_end_matches(".amazonaws.com")) {
+                    Some(service) if !service.is_empty() => format!("API call {service}:{api}"),
+                    _ => format!("API call {api}"),
+                }
+            }
+            "NETWORK_CONNECTION" => {
+                let dir = self.direction.as_deref().unwrap_or("").to_ascii_lowercase();
+                let proto = self.protocol.as_deref().unwrap_or("");
+                format!("{} {} connection", dir, proto).split_whitespace().collect::<Vec<_>>().join(" ")
+            }
+            "PORT_PROBE" => "port probe".to_string(),
+            "KUBERNETES_API_CALL" => "Kubernetes API call".to_string(),
+            "RDS_LOGIN_ATTEMPT" => "database login attempt".to_string(),
+            "" if self.process.is_some() => "process".to_string(),
+            other => other.to_ascii_lowercase().replace('_', " "),
+        };
+        if let Some(process) = &self.process {
+            out.push_str(&format!(" by process {process}"));
+        }
+        if let Some(from) = from {
+            out.push_str(&format!(" from {from}"));
+        }
+        if let Some(port) = self.local_port {
+            out.push_str(&format!(" to port {port}"));
+        }
+        out
+    }
+
+    /// True when the finding saw nothing worth a line.
+    pub fn is_empty(&self) -> bool {
+        self.action.is_empty() && self.remote_ip.is_none() && self.process.is_none()
+    }
+}
+
+/// One GuardDuty or Security Hub finding, whatever shape it came in: what finding rules read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// The finding's ARN: GuardDuty's `arn`, ASFF's `Id` (the same ARN for a GuardDuty finding
+    /// forwarded by Security Hub). Alerts are deduplicated on it.
+    pub id: String,
+    pub format: Format,
+    pub product: Product,
+    /// ASFF's `ProductArn` (what `BatchUpdateFindings` needs with the id); `None` for GuardDuty's
+    /// own format.
+    pub product_arn: Option<String>,
+    /// GuardDuty's finding type (`Backdoor:EC2/C&CActivity.B!DNS`), also for a GuardDuty finding
+    /// in ASFF (recovered from `Types`); otherwise the first ASFF `Types` entry.
+    pub finding_type: String,
+    pub title: String,
+    pub description: String,
+    /// GuardDuty's score, 1.0 to 10.0 (ASFF: `Severity.Product` of a GuardDuty finding).
+    pub score: Option<f64>,
+    /// The finding's severity level: from GuardDuty's score, or Security Hub's label.
+    pub level: Severity,
+    pub account_id: String,
+    pub region: String,
+    pub partition: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// How many times the activity was seen (GuardDuty's `service.count`).
+    pub count: u64,
+    /// A sample finding (generated by `CreateSampleFindings` or the console): never alerts.
+    pub sample: bool,
+    /// An archived GuardDuty finding: never alerts.
+    pub archived: bool,
+    /// ASFF `Workflow.Status` (`NEW`, `NOTIFIED`, `SUPPRESSED`, `RESOLVED`).
+    pub workflow: Option<String>,
+    /// ASFF `RecordState` (`ACTIVE`, `ARCHIVED`).
+    pub record_state: Option<String>,
+    /// A Security Hub control's id (`EC2.19`) and its compliance status (`FAILED`).
+    pub control_id: Option<String>,
+    pub compliance_status: Option<String>,
+    /// The resource's type as the finding names it: GuardDuty's `resourceType` (`Instance`,
+    /// `AccessKey`, `S3Bucket`, `EKSCluster`, ...) or ASFF's (`AwsEc2Instance`, ...).
+    pub resource_type: String,
+    /// The resource hit, and what the finding says of it (Name tag, ENIs, security groups, VPC,
+    /// user, ...), in order.
+    pub resource: Resource,
+    pub resource_fields: Vec<(String, String)>,
+    pub seen: Seen,
+    /// CVE ids of an Inspector finding.
+    pub vulnerabilities: Vec<String>,
+    /// The Security Hub custom action a person chose (`Escalate to SOC`), when the finding came
+    /// in a "Security Hub Findings - Custom Action" event.
+    pub custom_action: Option<String>,
+}
+
+impl Finding {
+    /// The finding's type family, before the first `:` or `/`: `Backdoor`, `AttackSequence`,
+    /// `Software and Configuration Checks`.
+    pub fn family(&self) -> &str {
+        let end = self.finding_type.find([':', '/']).unwrap_or(self.finding_type.len());
+        &self.finding_type[..end]
+    }
+
+    /// GuardDuty's finding id, the ARN's last part.
+    pub fn short_id(&self) -> &str {
+        self.id.rsplit('/').next().unwrap_or(&self.id)
+    }
+}
+
+/// Why a finding stays quiet before any rule sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Quiet {
+    /// A sample finding.
+    Sample,
+    /// An archived GuardDuty finding.
+    Archived,
+    /// ASFF workflow `SUPPRESSED` or `RESOLVED`.
+    Workflow(String),
+    /// ASFF record state `ARCHIVED`.
+    RecordArchived,
+    /// Below `findings_min_severity`.
+    BelowThreshold { level: Severity, min: Severity },
+}
+
+impl fmt::Display for Quiet {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Quiet::Sample => f.write_str("a sample finding"),
+            Quiet::Archived => f.write_str("an archived finding"),
+            Quiet::Workflow(status) => write!(f, "workflow status {}", crate::text::one_line(status)),
+            Quiet::RecordArchived => f.write_str("record state ARCHIVED"),
+            Quiet::BelowThreshold { level, min } => {
+                write!(f, "severity {level}, below findings_min_severity {min}")
+            }
+        }
+    }
+}
+
+/// Triage: why the finding stays quiet, or `None` when rules may alert on it. A finding brought
+/// by a person's custom action alerts whatever its severity and workflow; a sample never does.
+pub fn triage(finding: &Finding, min: Severity) -> Option<Quiet> {
+    if finding.sample {
+        return Some(Quiet::Sample);
+    }
+    if finding.custom_action.is_some() {
+        return None;
+    }
+    if finding.archived {
+        return Some(Quiet::Archived);
+    }
+    if let Some(status) = &finding.workflow
+        && (status.eq_ignore_ascii_case("SUPPRESSED") || status.eq_ignore_ascii_case("RESOLVED"))
+    {
+        return Some(Quiet::Workflow(status.clone()));
+    }
+    if finding.record_state.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("ARCHIVED")) {
+        return Some(Quiet::RecordArchived);
+    }
+    if finding.level < min {
+        return Some(Quiet::BelowThreshold { level: finding.level, min });
+    }
+    None
+}
+
+/// Once per finding, within one run (replay): a finding alerts the first time its id is met,
+/// and again only when its level rises. GuardDuty re-publishes a recurring finding with a higher
+/// count, Security Hub forwards it again, EventBridge delivers at least once: none of these is a
+/// new alert. (The Lambda keeps the same rule across invocations in DynamoDB: `crate::dedupe`.)
+#[derive(Debug, Default)]
+pub struct Repeats {
+    seen: std::collections::HashMap<String, Severity>,
+}
+
+impl Repeats {
+    /// True when a finding with this id at this level should alert (and remembers it).
+    pub fn first(&mut self, id: &str, level: Severity) -> bool {
+        match self.seen.get_mut(id) {
+            Some(known) if *known >= level => false,
+            Some(known) => {
+                *known = level;
+                true
+            }
+            None => {
+                self.seen.insert(id.to_string(), level);
+                true
+            }
+        }
+    }
+
+    /// Drops from `details` the finding alerts already raised at their level or higher; returns
+    /// how many were dropped. CloudTrail alerts pass untouched.
+    pub fn filter(&mut self, details: &mut Vec<crate::detail::EventDetail>) -> u64 {
+        let before = details.len();
+        details.retain(|d| match d.origin.finding() {
+            Some(origin) => self.first(&d.event_id, origin.level),
+            None => true,
+        });
+        (before - details.len()) as u64
+    }
+}
+
+/// GuardDuty's score as a level: Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0;
+/// below 1.0 (not a GuardDuty score) Info.
+pub fn level_of_score(score: f64) -> Severity {
+    match score {
+        s if s >= 9.0 => Severity::Critical,
+        s if s >= 7.0 => Severity::High,
+        s if s >= 4.0 => Severity::Medium,
+        s if s >= 1.0 => Severity::Low,
+        _ => Severity::Info,
+    }
+}
+
+/// Security Hub's severity label as a level (`INFORMATIONAL` is Info); `None` for another word.
+pub fn level_of_label(label: &str) -> Option<Severity> {
+    match label.trim().to_ascii_uppercase().as_str() {
+        "INFORMATIONAL" => Some(Severity::Info),
+        "LOW" => Some(Severity::Low),
+        "MEDIUM" => Some(Severity::Medium),
+        "HIGH" => Some(Severity::High),
+        "CRITICAL" => Some(Severity::Critical),
+        _ => None,
+    }
+}
+
+/// Does `glob` (where `*` matches any run of characters, every other character itself) match
+/// `text`? Finding rules match types with it: `Backdoor:EC2/*`, `*:S3/*`.
+pub fn glob_match(glob: &str, text: &str) -> bool {
+    let mut parts = glob.split('*');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = text.strip_prefix(first) else { return false };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else { return rest.is_empty() };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+/// The generic finding check: one detection about the finding's resource, at the finding's own
+/// severity, with what the finding says of the resource. Finding rules use it unless they
+/// declare their own.
+pub fn detect(f: &Finding, _cx: &crate::rule::Context) -> Result<Vec<crate::detail::Detection>, crate::FieldError> {
+    let what = if f.title.is_empty() { f.finding_type.as_str() } else { f.title.as_str() };
+    let summary = match (f.resource.id.is_empty(), f.resource.kind.as_str()) {
+        (true, _) | (false, "account") => format!("{}: {what}", f.product),
+        (false, kind) => format!("{}: {what} ({kind} {})", f.product, f.resource.id),
+    };
+    let mut detection = crate::detail::Detection::new(summary, f.resource.clone()).severity(f.level);
+    detection.fields = f.resource_fields.clone();
+    if let Some(control) = &f.control_id {
+        detection = detection.field("Control", control.clone());
+    }
+    if let Some(status) = &f.compliance_status {
+        detection = detection.field("Compliance", status.clone());
+    }
+    if !f.vulnerabilities.is_empty() {
+        detection = detection.field("Vulnerabilities", f.vulnerabilities.join(", "));
+    }
+    Ok(vec![detection])
+}
+
+/// Does `rule` (a finding rule) take this finding: its product, a type glob, a control glob,
+/// a resource type, the finding at or above the rule's own floor, and, for a custom-action rule,
+/// a finding a person escalated? `Some(specificity)` when it does: the engine runs only the
+/// most specific rules that take a finding (a custom-action rule, then rules naming resource
+/// types, then the longest literal type glob), so one finding gets one alert, from the rule
+/// that knows it best.
+pub fn rule_takes(rule: &crate::rule::Rule, f: &Finding) -> Option<usize> {
+    let literal = |g: &&str| g.len() - g.matches('*').count();
+    let glob = if rule.events.is_empty() {
+        0
+    } else {
+        rule.events.iter().filter(|g| glob_match(g, &f.finding_type)).map(literal).max()?
+    };
+    let takes = (rule.source.is_empty() || rule.source == f.product.name())
+        && (rule.control_ids.is_empty()
+            || f.control_id.as_deref().is_some_and(|c| rule.control_ids.iter().any(|g| glob_match(g, c))))
+        && (rule.resource_types.is_empty() || rule.resource_types.contains(&f.resource_type.as_str()))
+        && (!rule.custom_action || f.custom_action.is_some())
+        && (f.level >= rule.min_severity || f.custom_action.is_some());
+    takes.then_some(
+        glob + if rule.resource_types.is_empty() { 0 } else { 1_000 } + if rule.custom_action { 10_000 } else { 0 },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("Backdoor:EC2/*", "Backdoor:EC2/C&CActivity.B!DNS"));
+        assert!(!glob_match("Backdoor:EC2/*", "Backdoor:Runtime/C&CActivity.B"));
+        assert!(glob_match("*:S3/*", "Policy:S3/BucketBlockPublicAccessDisabled"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a*b*c", "aXbYc"));
+        assert!(!glob_match("a*b*c", "aXbY"));
+        assert!(!glob_match("ab*ba", "aba"));
+        assert!(glob_match("exact", "exact"));
+        assert!(!glob_match("exact", "exactly"));
+    }
+
+    #[test]
+    fn levels() {
+        assert_eq!(level_of_score(3.9), Severity::Low);
+        assert_eq!(level_of_score(4.0), Severity::Medium);
+        assert_eq!(level_of_score(6.9), Severity::Medium);
+        assert_eq!(level_of_score(7.0), Severity::High);
+        assert_eq!(level_of_score(8.9), Severity::High);
+        assert_eq!(level_of_score(9.0), Severity::Critical);
+        assert_eq!(level_of_score(10.0), Severity::Critical);
+        assert_eq!(level_of_label("informational"), Some(Severity::Info));
+        assert_eq!(level_of_label("CRITICAL"), Some(Severity::Critical));
+        assert_eq!(level_of_label("SEVERE"), None);
+    }
+}
