@@ -25,7 +25,8 @@ struct Envelope<'a> {
 }
 
 /// Classifies a payload by its EventBridge envelope. CloudTrail's detail-types all end in
-/// "via CloudTrail" (API calls, console sign-ins, console actions, service events); a payload
+/// "via CloudTrail" (API calls, console sign-ins, console actions, service events); GuardDuty's
+/// and Security Hub's finding events carry findings; a payload
 /// without a `detail-type` is taken as a bare record. Text that is not a JSON object is left to
 /// the record reader, which says what is wrong with it.
 pub fn carries(payload: &str) -> Carries {
@@ -33,6 +34,7 @@ pub fn carries(payload: &str) -> Carries {
         return Carries::Input(InputKind::CloudTrail);
     };
     match env.detail_type {
+        Some(t) if crate::findings::read::is_findings_detail_type(&t) => Carries::Input(InputKind::Finding),
         Some(t) if !t.ends_with("via CloudTrail") => {
             Carries::Other { source: env.source.map(Cow::into_owned).unwrap_or_default(), detail_type: t.into_owned() }
         }
@@ -47,9 +49,13 @@ mod tests {
     #[test]
     fn kinds() {
         let gd = r#"{"version":"0","id":"x","detail-type":"GuardDuty Finding","source":"aws.guardduty","detail":{"schemaVersion":"2.0","type":"Recon:EC2/PortProbeUnprotectedPort"}}"#;
+        assert_eq!(carries(gd), Carries::Input(InputKind::Finding));
+        let sh = r#"{"detail-type":"Security Hub Findings - Custom Action","source":"aws.securityhub","detail":{}}"#;
+        assert_eq!(carries(sh), Carries::Input(InputKind::Finding));
+        let other = r#"{"detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","detail":{}}"#;
         assert_eq!(
-            carries(gd),
-            Carries::Other { source: "aws.guardduty".into(), detail_type: "GuardDuty Finding".into() }
+            carries(other),
+            Carries::Other { source: "aws.ec2".into(), detail_type: "EC2 Instance State-change Notification".into() }
         );
         let ct = r#"{"detail-type":"AWS API Call via CloudTrail","source":"aws.ec2","detail":{"eventName":"X"}}"#;
         assert_eq!(carries(ct), Carries::Input(InputKind::CloudTrail));

@@ -91,6 +91,12 @@ pub struct Summary {
     /// of a kind no rule takes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_for_me: Option<String>,
+    /// The findings the event carried (their ARNs), for a findings event.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<String>,
+    /// Findings triage kept quiet, and why: `arn: a sample finding`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub quiet: Vec<String>,
 }
 
 /// Why an invocation failed. Failing is deliberate: EventBridge retries, and the dead-letter
@@ -125,7 +131,9 @@ pub async fn handle<F: FactSource>(
             )));
         }
     };
-    debug_assert_eq!(kind, crate::rule::InputKind::CloudTrail);
+    if kind == crate::rule::InputKind::Finding {
+        return handle_findings(engine, notifier, account_name, payload).await;
+    }
     let raw = crate::cloudtrail::input::parse_single(payload).map_err(|e| HandlerError::BadEvent(e.to_string()))?;
     let name = raw.event_name().map_err(|e| HandlerError::BadEvent(e.to_string()))?;
     if !engine.wants(&name) {
@@ -146,15 +154,9 @@ pub async fn handle<F: FactSource>(
         rules_matched: eval.matched.iter().map(|s| s.to_string()).collect(),
         alerts: eval.details.iter().map(|d| d.rule_id.clone()).collect(),
         suppressed: eval.suppressed.iter().map(|s| format!("{}: {}", s.detail.rule_id, s.by)).collect(),
-        message_id: None,
-        not_for_me: None,
+        ..Summary::default()
     };
-    if !eval.details.is_empty() {
-        let batch = Batch { alerts: &eval.details, account_name };
-        let sent = notifier.notify(batch).await;
-        summary.message_id =
-            Some(sent.map_err(|error| HandlerError::Notify { channel: notifier.name().to_string(), error })?);
-    }
+    summary.message_id = send(notifier, &eval.details, account_name).await?;
     tracing::info!(
         event_id = %summary.event_id,
         event_name = %summary.event_name,
@@ -165,6 +167,77 @@ pub async fn handle<F: FactSource>(
         "event evaluated"
     );
     Ok(summary)
+}
+
+/// Sends the alerts (when there are any) as one message, and logs one "alert sent" line per
+/// alert (the stack's metric filter counts them by severity and input kind).
+async fn send(
+    notifier: &dyn Notifier,
+    alerts: &[crate::detail::EventDetail],
+    account_name: &str,
+) -> Result<Option<String>, HandlerError> {
+    if alerts.is_empty() {
+        return Ok(None);
+    }
+    let sent = notifier.notify(Batch { alerts, account_name }).await;
+    let id = sent.map_err(|error| HandlerError::Notify { channel: notifier.name().to_string(), error })?;
+    for alert in alerts {
+        let input = if alert.origin.is_cloudtrail() { "cloudtrail" } else { "finding" };
+        tracing::info!(severity = %alert.severity, input, rule = %alert.rule_id, "alert sent");
+    }
+    Ok(Some(id))
+}
+
+/// A GuardDuty or Security Hub findings event: every finding is triaged and evaluated, and the
+/// alerts go out in one message. A finding that cannot be read (or that a rule cannot read)
+/// fails the invocation after the others were sent, so the event reaches the dead-letter queue.
+async fn handle_findings(
+    engine: &Engine,
+    notifier: &dyn Notifier,
+    account_name: &str,
+    payload: &str,
+) -> Result<Summary, HandlerError> {
+    let mut summary = Summary::default();
+    let mut alerts = Vec::new();
+    let mut problems = Vec::new();
+    for read in crate::findings::read::document(payload) {
+        let finding = match read {
+            Ok(finding) => finding,
+            Err((i, what)) => {
+                problems.push(format!("finding {i}: {what}"));
+                continue;
+            }
+        };
+        if summary.event_name.is_empty() {
+            summary.event_id = finding.id.clone();
+            summary.event_name = finding.finding_type.clone();
+        }
+        summary.findings.push(finding.id.clone());
+        let result = engine.evaluate_finding(&finding);
+        if let Some(quiet) = result.quiet {
+            summary.quiet.push(format!("{}: {quiet}", finding.id));
+            continue;
+        }
+        let eval = result.evaluation;
+        summary.rules_matched.extend(eval.matched.iter().map(|s| s.to_string()));
+        summary.suppressed.extend(eval.suppressed.iter().map(|s| format!("{}: {}", s.detail.rule_id, s.by)));
+        problems.extend(eval.errors.iter().map(|e| format!("finding {}: {e}", finding.id)));
+        alerts.extend(eval.details);
+    }
+    summary.alerts = alerts.iter().map(|d| d.rule_id.clone()).collect();
+    summary.message_id = send(notifier, &alerts, account_name).await?;
+    tracing::info!(
+        findings = ?summary.findings,
+        quiet = ?summary.quiet,
+        alerts = ?summary.alerts,
+        suppressed = ?summary.suppressed,
+        message_id = summary.message_id.as_deref().unwrap_or(""),
+        "findings evaluated"
+    );
+    match problems.is_empty() {
+        true => Ok(summary),
+        false => Err(HandlerError::BadEvent(crate::text::one_line(&problems.join("; ")))),
+    }
 }
 
 /// The answer to an event no rule takes, logged.

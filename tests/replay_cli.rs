@@ -527,3 +527,77 @@ fn the_benchmark_corpus_noise_is_read_only_calls_that_never_alert() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("`1.5` is not a fraction from 0 to 1"), "{}", text(&out.stderr));
 }
+
+/// The acceptance: GuardDuty and Security Hub EventBridge events, one a line. An alert
+/// line for each finding that should alert, its `event_id` the finding's ARN; none for sample,
+/// archived, suppressed, resolved, archived-record or below-threshold findings; no second line
+/// for the same finding updated (a higher count) or forwarded by Security Hub, or answered by
+/// Security Hub after its workflow was set to NOTIFIED; a second one when its severity rose.
+#[test]
+fn findings_alert_once_per_finding_and_triage_keeps_the_rest_quiet() {
+    let out = replay(&["--format", "jsonl", "testdata/findings/eventbridge-findings.jsonl"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let alerts: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got: Vec<(&str, &str, &str)> = alerts
+        .iter()
+        .map(|a| (a["event_id"].as_str().unwrap(), a["rule_id"].as_str().unwrap(), a["severity"].as_str().unwrap()))
+        .collect();
+    let backdoor = "arn:aws:guardduty:eu-west-1:111122223333:detector/52c1b5a8e8a2f4d6c7b9e0f1a2b3c4d5/finding/4ac6b0c2f0a1e1b7d9c3f3e0a2b1c4d5";
+    assert_eq!(
+        got,
+        [
+            (backdoor, "guardduty-ec2-backdoor", "high"),
+            // The same finding, re-published at 9.0: its level rose to critical.
+            (backdoor, "guardduty-ec2-backdoor", "critical"),
+            (
+                "arn:aws:guardduty:eu-west-1:111122223333:detector/52c1b5a8e8a2f4d6c7b9e0f1a2b3c4d5/finding/c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2",
+                "securityhub-custom-action",
+                "low"
+            ),
+            (
+                "arn:aws:access-analyzer:eu-west-1:111122223333:analyzer/org-analyzer/arn:aws:s3:::finance-exports",
+                "finding-unclassified",
+                "high"
+            ),
+        ]
+    );
+    for a in &alerts {
+        assert_eq!(a["origin"]["input"], "finding", "{a}");
+    }
+    assert_eq!(alerts[0]["origin"]["seen"], "DNS request for c2.badactor.example");
+    assert_eq!(alerts[0]["origin"]["count"], 14);
+    let summary = text(&out.stderr);
+    assert!(
+        summary.contains(
+            "14 records, 4 alerts, 0 suppressed, 7 findings kept quiet by triage, 3 repeated findings, 0 input errors"
+        ),
+        "{summary}"
+    );
+}
+
+/// A finding that cannot be read is reported by file, record, line and field; the others are read.
+#[test]
+fn a_malformed_finding_is_named_and_the_rest_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("findings.jsonl");
+    let good = std::fs::read_to_string(
+        Path::new(ROOT).join("testdata/events/guardduty-ec2-backdoor/fires_cc_activity_dns.json"),
+    )
+    .unwrap();
+    let good: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let mut bad = good.clone();
+    bad["detail"]["service"]["count"] = serde_json::json!("many");
+    let mut no_arn = good.clone();
+    no_arn["detail"].as_object_mut().unwrap().remove("arn");
+    let lines = [bad.to_string(), good.to_string(), no_arn.to_string()].join("\n");
+    std::fs::write(&path, lines).unwrap();
+    let out = replay(&["--format", "jsonl", path.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert_eq!(text(&out.stdout).lines().count(), 1, "{stderr}");
+    assert!(
+        stderr
+            .contains("findings.jsonl: record 1 (line 1): field `detail.service.count`: invalid type: string \"many\""),
+        "{stderr}"
+    );
+    assert!(stderr.contains("findings.jsonl: record 3 (line 3): field `detail.arn`: missing"), "{stderr}");
+}

@@ -118,6 +118,7 @@ pub fn from_value(v: Value) -> Result<Finding, String> {
     let id = a.id.filter(|i| !i.is_empty()).ok_or("field `Id`: missing (every ASFF finding has one)")?;
     let product_arn = a.product_arn.filter(|p| !p.is_empty()).ok_or("field `ProductArn`: missing")?;
     let product = Product::from_asff(&a.product_name, &product_arn);
+
     let severity = a.severity.unwrap_or_default();
     let score = severity.product.or_else(|| severity.original.as_deref().and_then(|o| o.trim().parse().ok()));
     let level = match severity.label.as_deref() {
@@ -165,6 +166,7 @@ pub fn from_value(v: Value) -> Result<Finding, String> {
         id,
         format: Format::Asff,
         product,
+        product_name: if a.product_name.is_empty() { product.name().to_string() } else { a.product_name },
         product_arn: Some(product_arn),
         finding_type,
         title: a.title,

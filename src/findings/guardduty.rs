@@ -318,6 +318,7 @@ pub fn from_value(mut v: Value) -> Result<Finding, String> {
         id: arn,
         format: Format::GuardDuty,
         product: Product::GuardDuty,
+        product_name: "GuardDuty".to_string(),
         product_arn: None,
         finding_type: kind,
         title: gd.title,

@@ -170,6 +170,8 @@ pub struct Finding {
     pub id: String,
     pub format: Format,
     pub product: Product,
+    /// The product's name as the finding writes it (`GuardDuty`, `IAM Access Analyzer`).
+    pub product_name: String,
     /// ASFF's `ProductArn` (what `BatchUpdateFindings` needs with the id); `None` for GuardDuty's
     /// own format.
     pub product_arn: Option<String>,
@@ -323,6 +325,45 @@ impl Repeats {
     }
 }
 
+/// What a finding type means, in plain words, by its family (GuardDuty's threat purposes, and
+/// Security Hub's type namespaces); empty for a family not known here.
+pub fn meaning(finding_type: &str) -> &'static str {
+    let family = finding_type.split([':', '/']).next().unwrap_or("");
+    match family {
+        "AttackSequence" => "several findings together form one attack in progress: GuardDuty has linked them",
+        "Backdoor" => "the resource is likely compromised and taking orders from, or working for, an attacker",
+        "Behavior" => "the resource behaves unlike its baseline, in a way attackers' tools do",
+        "CredentialAccess" => "someone is trying to obtain passwords, keys or other credentials",
+        "CryptoCurrency" => "the resource mines or trades cryptocurrency: usually a sign it was taken over",
+        "DefenseEvasion" => "someone is trying to hide activity or switch off security controls",
+        "Discovery" => "someone is mapping the account or system: what exists and what they can reach",
+        "Execution" => "malicious code was run or is running",
+        "Exfiltration" => "data is being taken out of the account",
+        "Impact" => "someone is abusing or damaging the resource or its data (denial of service, destruction, miners)",
+        "InitialAccess" => "an attacker is trying to get a first foothold",
+        "PenTest" | "Pentest" => "a penetration-testing tool is in use: authorised testing, or an attacker using one",
+        "Persistence" => "someone with access is making sure they keep it (new keys, users, backdoors)",
+        "Policy" => "a security setting was changed against recommended practice (for example, public access)",
+        "PrivilegeEscalation" => "someone is trying to gain more permissions than they were given",
+        "Recon" => "someone is probing for weaknesses: scanning ports or listing permissions",
+        "Stealth" => "someone is trying to cover their tracks (logging switched off, anonymising proxies)",
+        "Trojan" => "a trojan program is on the resource and talking to its operators",
+        "UnauthorizedAccess" => {
+            "someone is accessing, or trying to access, what they should not (brute force, stolen credentials, blocked or malicious addresses)"
+        }
+        "Software and Configuration Checks" => {
+            "a configuration or software weakness (a failed control, a vulnerability)"
+        }
+        "Sensitive Data Identifications" => {
+            "sensitive data (personal, financial, credentials) was found where it may be exposed"
+        }
+        "TTPs" => "activity matching an attacker's tactics, techniques and procedures",
+        "Effects" => "an attack's effect was observed (data exposure, resource consumption)",
+        "Unusual Behaviors" => "activity out of the ordinary for this resource or principal",
+        _ => "",
+    }
+}
+
 /// GuardDuty's score as a level: Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0;
 /// below 1.0 (not a GuardDuty score) Info.
 pub fn level_of_score(score: f64) -> Severity {
@@ -370,8 +411,8 @@ pub fn glob_match(glob: &str, text: &str) -> bool {
 pub fn detect(f: &Finding, _cx: &crate::rule::Context) -> Result<Vec<crate::detail::Detection>, crate::FieldError> {
     let what = if f.title.is_empty() { f.finding_type.as_str() } else { f.title.as_str() };
     let summary = match (f.resource.id.is_empty(), f.resource.kind.as_str()) {
-        (true, _) | (false, "account") => format!("{}: {what}", f.product),
-        (false, kind) => format!("{}: {what} ({kind} {})", f.product, f.resource.id),
+        (true, _) | (false, "account") => format!("{}: {what}", f.product_name),
+        (false, kind) => format!("{}: {what} ({kind} {})", f.product_name, f.resource.id),
     };
     let mut detection = crate::detail::Detection::new(summary, f.resource.clone()).severity(f.level);
     detection.fields = f.resource_fields.clone();

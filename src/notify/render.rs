@@ -44,11 +44,13 @@ struct AlertView {
     references: Vec<String>,
 }
 
-/// One event of the batch: its table, its history link and its alerts.
+/// One event (or finding) of the batch: its table, its console link and its alerts.
 struct EventView {
     heading: String,
     rows: Vec<(&'static str, String)>,
-    history_url: Option<String>,
+    /// The page of the event in CloudTrail event history, or of the finding in its console,
+    /// with the link's words.
+    link: Option<(String, &'static str)>,
     alerts: Vec<AlertView>,
 }
 
@@ -65,6 +67,8 @@ macro_rules! mail_template {
             account_label: &'a str,
             alert_count: usize,
             events: &'a [EventView],
+            /// What the values came from: "the CloudTrail event", "the finding", ...
+            source_label: &'static str,
         }
     };
 }
@@ -132,6 +136,12 @@ pub fn render(details: &[EventDetail], account_name: &str) -> Result<Email, Rend
     let first = groups[0][0];
     let top = first.severity;
     let header_account = account_label(&first.account_id);
+    let source_label =
+        match (details.iter().any(|d| d.origin.is_cloudtrail()), details.iter().all(|d| d.origin.is_cloudtrail())) {
+            (true, true) => "the CloudTrail event",
+            (false, _) => "the finding",
+            (true, false) => "the CloudTrail events and findings",
+        };
     macro_rules! fill {
         ($t:ident) => {
             $t {
@@ -141,6 +151,7 @@ pub fn render(details: &[EventDetail], account_name: &str) -> Result<Email, Rend
                 account_label: &header_account,
                 alert_count: details.len(),
                 events: &events,
+                source_label,
             }
             .render()?
         };
@@ -169,6 +180,20 @@ fn event_view(group: &[&EventDetail], account_label: &str, index: usize, count: 
             references: d.references.iter().filter(|r| is_plain_https(r)).cloned().collect(),
         })
         .collect();
+    if let Some(finding) = first.origin.finding() {
+        let heading = if count == 1 { "The finding".to_string() } else { format!("Finding {} of {count}", index + 1) };
+        let link = finding_url(&finding.product, &first.event_id, region).map(|url| {
+            (
+                url,
+                if finding.product == "GuardDuty" {
+                    "Open this finding in GuardDuty"
+                } else {
+                    "Open this finding in Security Hub"
+                },
+            )
+        });
+        return EventView { heading, rows: finding_rows(first, finding, account_label), link, alerts };
+    }
     let actor = &first.actor;
     let mut who = one_line(&format!("{} {}", actor.kind, actor.name));
     if let Some(service) = &actor.invoked_by {
@@ -186,7 +211,78 @@ fn event_view(group: &[&EventDetail], account_label: &str, index: usize, count: 
         ("User agent", one_line(&first.user_agent)),
     ];
     let heading = if count == 1 { "The event".to_string() } else { format!("Event {} of {count}", index + 1) };
-    EventView { heading, rows, history_url: history_url(&first.event_id, region), alerts }
+    let link = history_url(&first.event_id, region).map(|url| (url, "Open this event in CloudTrail event history"));
+    EventView { heading, rows, link, alerts }
+}
+
+/// A finding's table: what it is and means, how bad, what was hit, what was seen, how often.
+fn finding_rows(d: &EventDetail, f: &crate::detail::FindingOrigin, account_label: &str) -> Vec<(&'static str, String)> {
+    let mut rows = vec![("Finding", one_line(&d.event_name))];
+    let meaning = crate::findings::meaning(&d.event_name);
+    if !meaning.is_empty() {
+        rows.push(("Meaning", meaning.to_string()));
+    }
+    if !f.finding_title.is_empty() {
+        rows.push(("Title", one_line(&f.finding_title)));
+    }
+    let level = f.level.label();
+    rows.push((
+        "Severity",
+        match &f.score {
+            Some(score) => one_line(&format!("{level} ({score} of 10 in {})", f.product)),
+            None => one_line(&format!("{level} (in {})", f.product)),
+        },
+    ));
+    rows.push(("Resource", one_line(&format!("{} {}", d.resource.kind, d.resource.id))));
+    if !f.seen.is_empty() {
+        rows.push(("What was seen", one_line(&f.seen)));
+    }
+    rows.push((
+        "Seen",
+        one_line(&format!(
+            "{} time{}, first {}, last {}",
+            f.count,
+            if f.count == 1 { "" } else { "s" },
+            if f.first_seen.is_empty() { "(unknown)" } else { &f.first_seen },
+            if f.last_seen.is_empty() { "(unknown)" } else { &f.last_seen },
+        )),
+    ));
+    if let Some(action) = &f.custom_action {
+        rows.push(("Escalated with", one_line(&format!("Security Hub custom action \"{action}\""))));
+    }
+    if !f.description.is_empty() {
+        rows.push(("Description", one_line(&f.description)));
+    }
+    rows.push(("Account", account_label.to_string()));
+    rows.push(("Region", one_line(&d.region)));
+    rows.push(("Finding ARN", one_line(&d.event_id)));
+    rows
+}
+
+/// The finding's page in the GuardDuty console (by its id) or in Security Hub (by its ARN),
+/// when every part checks out.
+pub fn finding_url(product: &str, arn: &str, region: &str) -> Option<String> {
+    if !valid_region(region) || arn.len() > 512 {
+        return None;
+    }
+    let arn_ok = arn.starts_with("arn:") && arn.bytes().all(|b| b.is_ascii_alphanumeric() || b":/._-".contains(&b));
+    if !arn_ok {
+        return None;
+    }
+    if product == "GuardDuty" {
+        let id = arn.rsplit('/').next().unwrap_or("");
+        let from_guardduty = arn.starts_with("arn:aws:guardduty:") || arn.starts_with("arn:aws-us-gov:guardduty:");
+        if from_guardduty && !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Some(format!(
+                "https://{region}.console.aws.amazon.com/guardduty/home?region={region}#/findings?macros=current&fId={id}"
+            ));
+        }
+    }
+    // Security Hub's findings page filtered on the id (`Id` EQUALS the ARN), URL-encoded.
+    let encoded = arn.replace(':', "%253A").replace('/', "%252F");
+    Some(format!(
+        "https://{region}.console.aws.amazon.com/securityhub/home?region={region}#/findings?search=Id%3D%255Coperator%255C%253AEQUALS%255C%253A{encoded}"
+    ))
 }
 
 fn is_plain_https(url: &str) -> bool {
