@@ -137,8 +137,12 @@ fn json(s: &str) -> String {
     serde_json::Value::from(s).to_string()
 }
 
-/// The records of one JSON document in any shape replay reads.
+/// The records of one JSON document in any shape replay reads. Findings (GuardDuty, Security
+/// Hub) are not CloudTrail records, and a trail archive has none: they are left out.
 fn records_of(doc: &RawValue, into: &mut Vec<Record>) -> serde_json::Result<()> {
+    if trailwarden::findings::read::holds_findings(doc.get()) {
+        return Ok(());
+    }
     if doc.get().trim_start().starts_with('[') {
         for item in serde_json::from_str::<Vec<Box<RawValue>>>(doc.get())? {
             records_of(&item, into)?;

@@ -234,7 +234,7 @@ impl Engine {
             .into_iter()
             .filter_map(|key| self.rules_for(InputKind::Finding, key))
             .flatten()
-            .filter_map(|&rule| crate::findings::rule_takes(rule, finding).map(|s| (rule, s)))
+            .filter_map(|&rule| crate::findings::check::rule_takes(rule, finding).map(|s| (rule, s)))
             .collect();
         // The most specific rules that take it; fallback rules only when no other does.
         let pool: Vec<(&'static Rule, usize)> = match candidates.iter().any(|(r, _)| !r.fallback) {
@@ -246,7 +246,7 @@ impl Engine {
         let cx = Context { config: &self.config, facts: &self.facts };
         let mut today = None;
         for rule in chosen {
-            let Some(check) = rule.finding_check else { continue };
+            let check = rule.finding_check.unwrap_or(crate::findings::check::detect);
             out.evaluation.matched.push(rule.id);
             match check(finding, &cx) {
                 Ok(detections) => {

@@ -64,7 +64,8 @@ pub mod prelude {
     pub use crate::declare_finding_rule;
     pub use crate::declare_rule;
     pub use crate::detail::{Detection, Resource, ResourceKind, Severity};
-    pub use crate::findings::{Finding, Product, detect as detect_finding};
+    pub use crate::findings::check::detect as detect_finding;
+    pub use crate::findings::{Finding, Product};
     // Shared policy-document helpers for the IAM and resource-policy rules.
     #[allow(unused_imports)]
     pub use crate::analysis::iam_actions::*;

@@ -91,7 +91,8 @@ pub struct Rule {
     pub people_only: bool,
     /// The live-state questions the check reads answers to (see [`crate::facts`]).
     pub needs: Option<Needs>,
-    /// A finding rule's check (see [`crate::declare_finding_rule!`]).
+    /// A finding rule's check (see [`crate::declare_finding_rule!`]); `None` is the generic
+    /// check, `findings::check::detect`.
     pub finding_check: Option<FindingCheck>,
     /// Finding rules: globs over a Security Hub control id (`EC2.*`); empty matches any finding,
     /// with or without a control.
@@ -134,10 +135,8 @@ impl Rule {
         custom_action: false,
     };
 
-    /// The defaults of a finding rule: input [`InputKind::Finding`], the generic check
-    /// [`crate::findings::detect`].
-    pub const FINDING_DEFAULTS: Rule =
-        Rule { input: InputKind::Finding, finding_check: Some(crate::findings::detect), ..Rule::DEFAULTS };
+    /// The defaults of a finding rule: input [`InputKind::Finding`], the generic check.
+    pub const FINDING_DEFAULTS: Rule = Rule { input: InputKind::Finding, ..Rule::DEFAULTS };
 
     /// [`Rule::DEFAULTS`] with a check: what `declare_rule!` starts from, with the declaring
     /// file's `check` function unless the declaration names another.
@@ -291,7 +290,7 @@ macro_rules! declare_rule {
 
 /// Declares a finding rule and registers it: like [`declare_rule!`](crate::declare_rule), with
 /// `source` the product (`"GuardDuty"`, `"Security Hub"`, `"Inspector"`, `"Macie"`, `""` for any)
-/// and `types` globs over the finding type. The check is [`crate::findings::detect`] (the
+/// and `types` globs over the finding type. The check is `findings::check::detect` (the
 /// finding's own resource, severity and what it saw) unless `finding_check: Some(f)` names
 /// another; `control_ids`, `resource_types`, `min_severity` and `fallback` narrow or widen it.
 ///

@@ -99,7 +99,6 @@ fn metadata_is_complete() {
             InputKind::Finding => {
                 let products = ["", "GuardDuty", "Security Hub", "Inspector", "Macie", "Other"];
                 assert!(products.contains(&rule.source), "{id}: product {:?}", rule.source);
-                assert!(rule.finding_check.is_some(), "{id}: a finding rule without a finding check");
                 assert!(
                     !rule.events.is_empty() || rule.fallback || rule.custom_action || rule.source != "GuardDuty",
                     "{id}: a GuardDuty rule names the types it takes"
