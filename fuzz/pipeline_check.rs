@@ -2,7 +2,8 @@
 //! details → rendered email, through every reader the input can reach.
 //!
 //! The input is read as a file would be (gzip or plain, any shape: log file, array, envelope,
-//! JSON lines), as standard input is (cut into parts), and as the Lambda reads one event; every
+//! JSON lines, GuardDuty and Security Hub findings), as standard input is (cut into parts), and
+//! as the Lambda reads one event (a CloudTrail record or a findings event); every
 //! alert found is rendered and the email must pass `render::check_email`. Limits are set low
 //! (1 MiB a file, 64 KiB a record) so a gzip bomb or a huge record in the input must stop at them.
 
@@ -47,6 +48,20 @@ pub fn run(data: &[u8]) {
                 assert!(part.bytes.len() as u64 <= scan.max_file_bytes + 1, "a part over the limit");
                 check(&scan.scan_bytes(path, &part.bytes));
             }
+        }
+    }
+
+    // As the Lambda reads a findings event (or any findings document).
+    if let Ok(text) = std::str::from_utf8(data)
+        && trailwarden::findings::read::holds_findings(text)
+    {
+        let mut alerts = Vec::new();
+        for finding in trailwarden::findings::read::document(text).into_iter().flatten() {
+            alerts.extend(engine().evaluate_finding(&finding).evaluation.details);
+        }
+        if !alerts.is_empty() {
+            let email = render(&alerts, "fuzz").expect("alerts render");
+            check_email(&email).unwrap_or_else(|p| panic!("{p}"));
         }
     }
 
