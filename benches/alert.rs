@@ -8,9 +8,14 @@ use std::time::Duration;
 use criterion::Criterion;
 use trailwarden::cloudtrail::input::parse_single;
 use trailwarden::notify::render::render;
-use trailwarden::{Config, Engine, Event};
+use trailwarden::{Config, Engine, Event, Severity};
 
 const ALERT: &str = include_str!("../testdata/events/ec2-sg-ingress-open-to-world/fires_all_protocols.json");
+/// A GuardDuty finding event that alerts (EC2 backdoor, high).
+const FINDING: &str = include_str!("../testdata/events/guardduty-ec2-backdoor/fires_cc_activity_dns.json");
+/// A finding no rule wants: low severity, below `findings_min_severity`.
+const LOW_FINDING: &str = include_str!("../testdata/events/finding-unclassified/quiet_recon_port_probe_low.json");
+
 const UNWANTED: &str = r#"{"version":"0","detail-type":"AWS API Call via CloudTrail","source":"aws.ec2","detail":{"eventVersion":"1.09","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","userName":"alice"},"eventTime":"2026-03-14T09:26:53Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"eu-west-1","sourceIPAddress":"198.51.100.23","userAgent":"aws-cli/2.15.0","requestParameters":{"instancesSet":{},"filterSet":{}},"responseElements":null,"eventID":"e3b0c442-98fc-41c4-9a1b-00000000ffff","readOnly":true,"eventType":"AwsApiCall","recipientAccountId":"111122223333"}}"#;
 
 fn main() {
@@ -31,6 +36,22 @@ fn main() {
         b.iter(|| {
             let raw = parse_single(black_box(UNWANTED)).unwrap();
             engine.wants(&raw.event_name().unwrap())
+        });
+    });
+    c.bench_function("alert/findings/evaluate_and_render_one_alerting_finding", |b| {
+        b.iter(|| {
+            let mut details = Vec::new();
+            for finding in trailwarden::findings::read::document(black_box(FINDING)).into_iter().flatten() {
+                details.extend(engine.evaluate_finding(&finding).evaluation.details);
+            }
+            assert!(!details.is_empty());
+            render(&details, "prod").unwrap()
+        });
+    });
+    c.bench_function("alert/findings/turn_away_a_finding_no_rule_wants", |b| {
+        b.iter(|| {
+            let below = trailwarden::findings::read::surely_below(black_box(LOW_FINDING), Severity::Medium);
+            assert!(below);
         });
     });
     #[cfg(feature = "aws")]

@@ -132,6 +132,11 @@ pub async fn handle<F: FactSource>(
         }
     };
     if kind == crate::rule::InputKind::Finding {
+        let min = engine.config().findings_min_severity;
+        if crate::findings::read::surely_below(payload, min) {
+            let quiet = format!("a GuardDuty finding below findings_min_severity {min}");
+            return Ok(Summary { quiet: vec![quiet], ..Summary::default() });
+        }
         return handle_findings(engine, notifier, account_name, payload).await;
     }
     let raw = crate::cloudtrail::input::parse_single(payload).map_err(|e| HandlerError::BadEvent(e.to_string()))?;

@@ -148,7 +148,7 @@ fn malformed_suppressions_name_the_line() {
     );
     assert_eq!(
         err("[[suppress]]\nreason = \"everything\"\n"),
-        "suppressions s.toml: entry #1 (line 1): set at least one of rule, account, region, actor, invoked_by, resource"
+        "suppressions s.toml: entry #1 (line 1): set at least one of rule, account, region, actor, invoked_by, resource, event"
     );
     assert!(
         err("[[suppress]]\nrule = \"[\"\nreason = \"r\"\n")

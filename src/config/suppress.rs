@@ -9,6 +9,7 @@
 //! actor = "arn:aws:sts::111122223333:assumed-role/terraform-*" # actor ARN (glob)
 //! invoked_by = "cloudformation.amazonaws.com"                  # the service that acted for the actor (glob)
 //! resource = "sg-0bastion*"                                    # resource id (glob)
+//! event = "Recon:EC2/PortProbe*"                               # event name, or a finding's type (glob)
 //! reason = "Public bastion, reviewed in SEC-123"               # mandatory
 //! expires = 2026-12-31                                         # optional; then it stops suppressing
 //! ```
@@ -43,6 +44,7 @@ enum Field {
     Actor,
     InvokedBy,
     Resource,
+    Event,
 }
 
 impl Field {
@@ -54,6 +56,7 @@ impl Field {
             Field::Actor => "actor",
             Field::InvokedBy => "invoked_by",
             Field::Resource => "resource",
+            Field::Event => "event",
         }
     }
 
@@ -66,6 +69,7 @@ impl Field {
             // A call made directly has no service: an `invoked_by` entry never matches it.
             Field::InvokedBy => return d.actor.invoked_by.as_deref(),
             Field::Resource => &d.resource.id,
+            Field::Event => &d.event_name,
         })
     }
 }
@@ -116,6 +120,7 @@ struct Entry {
     actor: Option<String>,
     invoked_by: Option<String>,
     resource: Option<String>,
+    event: Option<String>,
     reason: Option<String>,
     expires: Option<toml::value::Datetime>,
 }
@@ -151,6 +156,7 @@ impl Suppressions {
                 (Field::Actor, e.actor),
                 (Field::InvokedBy, e.invoked_by),
                 (Field::Resource, e.resource),
+                (Field::Event, e.event),
             ] {
                 if let Some(pattern) = value {
                     let glob = Glob::new(&pattern).map_err(|g| at(&format!("`{}`: {g}", field.name())))?;
@@ -158,7 +164,7 @@ impl Suppressions {
                 }
             }
             if matchers.is_empty() {
-                return Err(at("set at least one of rule, account, region, actor, invoked_by, resource"));
+                return Err(at("set at least one of rule, account, region, actor, invoked_by, resource, event"));
             }
             out.push(Suppression { index: i + 1, line, reason, expires, matchers });
         }

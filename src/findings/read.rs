@@ -14,6 +14,7 @@ use serde::de::IgnoredAny;
 use serde_json::Value;
 
 use super::{Finding, asff, guardduty};
+use crate::detail::Severity;
 
 /// EventBridge detail-types that carry findings.
 pub const GUARDDUTY_DETAIL_TYPE: &str = "GuardDuty Finding";
@@ -25,6 +26,36 @@ pub fn is_findings_detail_type(detail_type: &str) -> bool {
     detail_type == GUARDDUTY_DETAIL_TYPE
         || detail_type == SECURITY_HUB_IMPORTED
         || detail_type == SECURITY_HUB_CUSTOM_ACTION
+}
+
+/// True when a GuardDuty finding event certainly stays quiet below `min`: it is a `GuardDuty
+/// Finding` event whose one `"severity"` key holds a score under `min`'s floor. Found without
+/// parsing (a few memchr passes), so the Lambda turns such events away in well under the time a
+/// parse takes; `false` whenever that is not certain (another shape, several `"severity"` keys,
+/// a score written otherwise), and the event is then read and triaged in full.
+pub fn surely_below(text: &str, min: Severity) -> bool {
+    use std::sync::OnceLock;
+    static KEYS: OnceLock<(memchr::memmem::Finder<'static>, memchr::memmem::Finder<'static>)> = OnceLock::new();
+    let (kind, severity) = KEYS.get_or_init(|| {
+        (memchr::memmem::Finder::new(b"\"GuardDuty Finding\""), memchr::memmem::Finder::new(b"\"severity\""))
+    });
+    let bytes = text.as_bytes();
+    if kind.find(bytes).is_none() {
+        return false;
+    }
+    let mut found = severity.find_iter(bytes);
+    let (Some(at), None) = (found.next(), found.next()) else { return false };
+    let rest = text[at + "\"severity\"".len()..].trim_start();
+    let Some(value) = rest.strip_prefix(':').map(str::trim_start) else { return false };
+    let end = value.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(value.len());
+    let followed = value[end..].trim_start();
+    if !(followed.starts_with(',') || followed.starts_with('}')) {
+        return false;
+    }
+    match value[..end].parse::<f64>() {
+        Ok(score) => super::level_of_score(score) < min,
+        Err(_) => false,
+    }
 }
 
 /// The top-level keys that tell a findings document from a CloudTrail one.
@@ -164,6 +195,21 @@ fn bare(v: Value) -> Result<Finding, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn surely_below_only_when_certain() {
+        let gd = |sev: &str| format!(r#"{{"detail-type":"GuardDuty Finding","detail":{{"type":"Recon:EC2/X","severity":{sev},"title":"t"}}}}"#);
+        assert!(surely_below(&gd("2"), Severity::Medium));
+        assert!(surely_below(&gd("3.9"), Severity::Medium));
+        assert!(!surely_below(&gd("4.0"), Severity::Medium));
+        assert!(!surely_below(&gd("8"), Severity::Medium));
+        assert!(!surely_below(&gd("\"2\""), Severity::Medium));
+        assert!(!surely_below(&gd("2e1"), Severity::Medium));
+        let two = r#"{"detail-type":"GuardDuty Finding","detail":{"severity":2,"service":{"x":{"severity":9}}}}"#;
+        assert!(!surely_below(two, Severity::Medium));
+        let sh = r#"{"detail-type":"Security Hub Findings - Imported","detail":{"findings":[{"severity":1}]}}"#;
+        assert!(!surely_below(sh, Severity::Medium));
+    }
 
     #[test]
     fn tells_findings_from_cloudtrail() {
