@@ -54,6 +54,14 @@ fn main() {
             assert!(below);
         });
     });
+    // The same finding read and triaged in full: the path of a Security Hub event, which
+    // `surely_below` does not judge.
+    c.bench_function("alert/findings/read_and_triage_a_low_finding_in_full", |b| {
+        b.iter(|| {
+            let reads = trailwarden::findings::read::document(black_box(LOW_FINDING));
+            reads.into_iter().flatten().all(|f| engine.evaluate_finding(&f).quiet.is_some())
+        });
+    });
     #[cfg(feature = "aws")]
     cold_start::bench(&mut c);
     c.final_summary();

@@ -120,3 +120,69 @@ fn console_links_only_from_checked_parts() {
     assert_eq!(history_url("abc-123", "javascript:alert(1)//"), None);
     assert_eq!(history_url("<x>", "eu-west-1"), None);
 }
+
+/// The findings email's first screen: what is hit, how badly, what to do, and a console link
+/// built from the finding's checked region and ARN; hostile finding text stays text.
+#[test]
+fn a_findings_email_says_what_is_hit_how_badly_and_what_to_do_first() {
+    let engine = Engine::new(Config::default()).unwrap();
+    let mut event: serde_json::Value =
+        serde_json::from_str(include_str!("../testdata/events/guardduty-ec2-backdoor/fires_cc_activity_dns.json"))
+            .unwrap();
+    event["detail"]["title"] = serde_json::json!("<script>alert(1)</script>\r\nBcc: x@evil.example");
+    event["detail"]["service"]["action"]["dnsRequestAction"]["domain"] =
+        serde_json::json!("\u{1b}]8;;https://evil.example\u{7}click\u{1b}]8;;\u{7}");
+    let mut details = Vec::new();
+    for finding in trailwarden::findings::read::document(&event.to_string()) {
+        details.extend(engine.evaluate_finding(&finding.unwrap()).evaluation.details);
+    }
+    assert_eq!(details.len(), 1);
+    let email = render(&details, "prod").unwrap();
+    trailwarden::notify::render::check_email(&email).unwrap();
+    let (html, text) = (&email.html, &email.text);
+    assert!(email.subject.starts_with("[HIGH] GuardDuty: "), "{}", email.subject);
+    assert!(!email.subject.contains(['\r', '\n']));
+    for row in [
+        "Finding: Backdoor:EC2/C&CActivity.B!DNS",
+        "Meaning: the resource is likely compromised",
+        "Severity: HIGH (8.0 of 10 in GuardDuty)",
+        "Resource: ec2-instance i-0a1b2c3d4e5f60718",
+        "Do first: Isolate the instance: replace its security groups with one that allows nothing, and snapshot its volumes for forensics before anything else.",
+        "Seen: 14 times, first 2026-11-20T09:12:44.000Z, last 2026-11-20T09:38:02.000Z",
+        "Open this finding in GuardDuty: https://eu-west-1.console.aws.amazon.com/guardduty/home?region=eu-west-1#/findings?macros=current&fId=4ac6b0c2f0a1e1b7d9c3f3e0a2b1c4d5",
+    ] {
+        assert!(text.contains(row), "missing `{row}` in:\n{text}");
+    }
+    // The rows come before the rule's full how-to-fix in the HTML too.
+    let (hit, fix) = (html.find(">Do first<").unwrap(), html.find(">How to fix<").unwrap());
+    assert!(hit < fix);
+    assert!(!html.contains("<script") && html.contains("&#60;script&#62;"), "{html}");
+    assert!(!text.contains('\u{1b}') && !html.contains('\u{1b}'));
+    assert!(!html.contains("href=\"https://evil.example"), "a finding's text became a link");
+}
+
+/// Console links for findings are built only from a checked region and ARN.
+#[test]
+fn finding_links_are_built_from_checked_parts() {
+    use trailwarden::notify::render::finding_url;
+    let arn = "arn:aws:guardduty:eu-west-1:111122223333:detector/52c1/finding/4ac6b0c2";
+    assert_eq!(
+        finding_url("GuardDuty", arn, "eu-west-1").unwrap(),
+        "https://eu-west-1.console.aws.amazon.com/guardduty/home?region=eu-west-1#/findings?macros=current&fId=4ac6b0c2"
+    );
+    assert!(
+        finding_url("Inspector", "arn:aws:inspector2:eu-west-1:111122223333:finding/abc", "eu-west-1")
+            .unwrap()
+            .starts_with(
+                "https://eu-west-1.console.aws.amazon.com/securityhub/home?region=eu-west-1#/findings?search=Id%3D"
+            )
+    );
+    for (arn, region) in [
+        (arn, "eu-west-1.evil.example/x"),
+        ("arn:aws:guardduty:eu-west-1:1:detector/d/finding/x\"onmouseover=", "eu-west-1"),
+        ("javascript:alert(1)", "eu-west-1"),
+        ("arn:aws:guardduty:eu-west-1:1:detector/d/finding/a b", "eu-west-1"),
+    ] {
+        assert_eq!(finding_url("GuardDuty", arn, region), None, "{arn} {region}");
+    }
+}

@@ -198,7 +198,11 @@ mod tests {
 
     #[test]
     fn surely_below_only_when_certain() {
-        let gd = |sev: &str| format!(r#"{{"detail-type":"GuardDuty Finding","detail":{{"type":"Recon:EC2/X","severity":{sev},"title":"t"}}}}"#);
+        let gd = |sev: &str| {
+            format!(
+                r#"{{"detail-type":"GuardDuty Finding","detail":{{"type":"Recon:EC2/X","severity":{sev},"title":"t"}}}}"#
+            )
+        };
         assert!(surely_below(&gd("2"), Severity::Medium));
         assert!(surely_below(&gd("3.9"), Severity::Medium));
         assert!(!surely_below(&gd("4.0"), Severity::Medium));

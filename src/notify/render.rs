@@ -234,6 +234,10 @@ fn finding_rows(d: &EventDetail, f: &crate::detail::FindingOrigin, account_label
         },
     ));
     rows.push(("Resource", one_line(&format!("{} {}", d.resource.kind, d.resource.id))));
+    // What to do, on the first screen: the rule's first step (its how-to-fix follows in full).
+    if let Some(first) = first_sentence(&d.remediation) {
+        rows.push(("Do first", first));
+    }
     if !f.seen.is_empty() {
         rows.push(("What was seen", one_line(&f.seen)));
     }
@@ -257,6 +261,14 @@ fn finding_rows(d: &EventDetail, f: &crate::detail::FindingOrigin, account_label
     rows.push(("Region", one_line(&d.region)));
     rows.push(("Finding ARN", one_line(&d.event_id)));
     rows
+}
+
+/// The first sentence of a rule's how-to-fix (up to the first `. ` or line end), one line.
+fn first_sentence(text: &str) -> Option<String> {
+    let text = text.trim();
+    let end = text.find(". ").map(|i| i + 1).or_else(|| text.find('\n')).unwrap_or(text.len());
+    let first = one_line(text[..end].trim());
+    (!first.is_empty()).then_some(first)
 }
 
 /// The finding's page in the GuardDuty console (by its id) or in Security Hub (by its ARN),
