@@ -105,3 +105,52 @@ fn the_check_sees_a_hole() {
     assert!(!holes("RDS database (unknown id) was made publicly accessible"));
     assert!(!holes("opened tcp/22 to ::/0"));
 }
+
+/// Identifiers blanked or removed inside a finding's resource and what it saw (where a finding
+/// names its instance, key, bucket, addresses), anywhere in any shape.
+fn blank_finding(v: &mut Value, with: Option<&str>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                if ["resource", "Resource", "Resources", "service", "Service", "Action", "action"].contains(&k.as_str()) {
+                    blank(child, with);
+                } else {
+                    blank_finding(child, with);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| blank_finding(i, with)),
+        _ => {}
+    }
+}
+
+#[test]
+fn missing_ids_in_a_finding_leave_no_hole_in_a_summary() {
+    let engine = Engine::new(Config::default()).unwrap();
+    let (mut checked, mut bad) = (0, Vec::new());
+    for entry in walkdir::WalkDir::new(FIXTURES).into_iter().filter_map(Result::ok) {
+        let path = entry.path();
+        let name = path.file_name().unwrap().to_string_lossy();
+        if !name.starts_with("fires_") || path.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap();
+        if !trailwarden::findings::read::holds_findings(&text) {
+            continue;
+        }
+        for with in [Some(""), None] {
+            let mut doc: Value = serde_json::from_str(&text).unwrap();
+            blank_finding(&mut doc, with);
+            for finding in trailwarden::findings::read::document(&doc.to_string()).into_iter().flatten() {
+                for d in engine.evaluate_finding(&finding).evaluation.details {
+                    checked += 1;
+                    if holes(&d.summary) || d.fields.iter().any(|(_, v)| v.trim().is_empty()) {
+                        bad.push(format!("{} ({}): {:?} {:?}", d.rule_id, short(path), d.summary, d.fields));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked >= 6, "only {checked} finding alerts checked");
+    assert!(bad.is_empty(), "{} alerts with a hole:\n{}", bad.len(), bad.join("\n"));
+}
