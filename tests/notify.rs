@@ -22,19 +22,30 @@ async fn mailer(moto: &Moto) -> SesMailer {
     SesMailer::new(&sdk, secrets, "trailwarden/sender", vec!["secops@example.com".into()])
 }
 
+/// A GuardDuty finding goes through the same engine and mailer as a CloudTrail event; an event
+/// of a kind no rule takes is turned away as "not for me", without mail and without failing.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_guardduty_finding_is_not_for_me_and_succeeds_without_mail() {
+async fn a_guardduty_finding_is_mailed_and_another_kind_is_not_for_me() {
     let moto = Moto::start();
     let mailer = mailer(&moto).await;
     let engine = Engine::new(Config::default()).unwrap();
     let payload =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/eventbridge/guardduty-finding.json"))
             .unwrap();
-    let summary = handle(&engine, &mailer, &Facts::default(), "prod", &payload).await.expect("not a failure");
+    let summary = handle(&engine, &mailer, &Facts::default(), "prod", &payload).await.expect("mailed");
+    assert_eq!(summary.not_for_me, None);
+    assert_eq!(summary.alerts, ["guardduty-ec2-cryptocurrency"], "{summary:?}");
+    assert!(summary.message_id.is_some());
+    let sent = moto.sent_messages();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0]["subject"].as_str().unwrap().starts_with("[HIGH] GuardDuty: "), "{}", sent[0]["subject"]);
+
+    let other = r#"{"version":"0","id":"1","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","detail":{"instance-id":"i-0123","state":"running"}}"#;
+    let summary = handle(&engine, &mailer, &Facts::default(), "prod", other).await.expect("not a failure");
     let reason = summary.not_for_me.clone().expect("turned away");
-    assert!(reason.contains("GuardDuty Finding") && reason.contains("aws.guardduty"), "{reason}");
+    assert!(reason.contains("EC2 Instance State-change Notification") && reason.contains("aws.ec2"), "{reason}");
     assert!(summary.alerts.is_empty() && summary.message_id.is_none());
-    assert!(moto.sent_messages().is_empty());
+    assert_eq!(moto.sent_messages().len(), 1);
     // The response says so, for the function's logs and callers.
     let json = serde_json::to_value(&summary).unwrap();
     assert_eq!(json["not_for_me"], reason.as_str());
