@@ -215,14 +215,16 @@ pub enum Origin {
     #[default]
     CloudTrail,
     /// A GuardDuty or Security Hub finding: `event_id` is the finding's ARN, `event_name` its
-    /// type, `event_source` the product, `event_time` when it was last updated.
+    /// type, `event_source` the product (as the finding names it), `event_time` when it was last
+    /// updated.
     Finding(FindingOrigin),
 }
 
 /// What an incoming finding adds to an alert made from it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingOrigin {
-    /// `GuardDuty`, `Security Hub`, `Inspector`, `Macie`, `Other`.
+    /// The product as the finding names it: `GuardDuty`, `Security Hub`, `Inspector`, `Macie`,
+    /// `IAM Access Analyzer`, ...
     pub product: String,
     /// The format it came in: `guard_duty` or `asff`.
     pub format: String,

@@ -344,7 +344,7 @@ pub fn finding_alert(rule: &'static Rule, f: &Finding, detection: Detection) -> 
         resource: detection.resource,
         event_id: f.id.clone(),
         event_name: f.finding_type.clone(),
-        event_source: f.product.name().to_string(),
+        event_source: f.product_name.clone(),
         event_time: if f.updated_at.is_empty() { f.last_seen.clone() } else { f.updated_at.clone() },
         account_id: f.account_id.clone(),
         region: f.region.clone(),
@@ -364,7 +364,7 @@ pub fn finding_alert(rule: &'static Rule, f: &Finding, detection: Detection) -> 
         remediation: docs.remediation.clone(),
         references: docs.references.clone(),
         origin: Origin::Finding(FindingOrigin {
-            product: f.product.name().to_string(),
+            product: f.product_name.clone(),
             format: match f.format {
                 crate::findings::Format::GuardDuty => "guard_duty".into(),
                 crate::findings::Format::Asff => "asff".into(),

@@ -112,7 +112,8 @@ fn blank_finding(v: &mut Value, with: Option<&str>) {
     match v {
         Value::Object(map) => {
             for (k, child) in map.iter_mut() {
-                if ["resource", "Resource", "Resources", "service", "Service", "Action", "action"].contains(&k.as_str()) {
+                if ["resource", "Resource", "Resources", "service", "Service", "Action", "action"].contains(&k.as_str())
+                {
                     blank(child, with);
                 } else {
                     blank_finding(child, with);
