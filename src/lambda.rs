@@ -22,6 +22,13 @@ pub struct LambdaConfig {
     pub secret_name: String,
     /// `SECRETREGION`: where that secret lives (default: the function's region).
     pub secret_region: Option<String>,
+    /// `TRAILWARDEN_DEDUPE_TABLE`: the DynamoDB table of sent alerts (the stack's). Unset: the
+    /// function remembers them in memory, for as long as its container lives.
+    pub dedupe_table: Option<String>,
+    /// `TRAILWARDEN_DEDUPE_TTL_DAYS`: how long an entry blocks repeats (30 days).
+    pub dedupe_ttl_days: u32,
+    /// `TRAILWARDEN_SNS_TOPIC_ARN`: also publish every alert batch there.
+    pub sns_topic_arn: Option<String>,
     /// `TRAILWARDEN_*` rule settings.
     pub rules: Config,
 }
@@ -50,7 +57,26 @@ impl LambdaConfig {
             None => Config::default(),
         };
         rules.apply_env(&get)?;
+        let optional = |var: &str| get(var).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let sns_topic_arn = optional("TRAILWARDEN_SNS_TOPIC_ARN");
+        if let Some(arn) = &sns_topic_arn
+            && !(arn.starts_with("arn:") && arn.split(':').count() == 6 && arn.contains(":sns:"))
+        {
+            return Err(env(
+                "TRAILWARDEN_SNS_TOPIC_ARN",
+                format!("`{}` is not an SNS topic ARN", crate::text::one_line(arn)),
+            ));
+        }
+        let dedupe_ttl_days = match optional("TRAILWARDEN_DEDUPE_TTL_DAYS") {
+            None => 30,
+            Some(v) => v.parse::<u32>().ok().filter(|d| (1..=365).contains(d)).ok_or_else(|| {
+                env("TRAILWARDEN_DEDUPE_TTL_DAYS", format!("`{v}` is not a number of days from 1 to 365"))
+            })?,
+        };
         Ok(LambdaConfig {
+            dedupe_table: optional("TRAILWARDEN_DEDUPE_TABLE"),
+            dedupe_ttl_days,
+            sns_topic_arn,
             account_name: get("ACCOUNTNAME").unwrap_or_default().trim().to_string(),
             recipients,
             secret_name: required("SECRETNAME")?,
@@ -97,6 +123,12 @@ pub struct Summary {
     /// Findings triage kept quiet, and why: `arn: a sample finding`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub quiet: Vec<String>,
+    /// Alerts not sent because the ledger holds them as sent (or being sent): `rule-id: key`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repeats: Vec<String>,
+    /// The Security Hub workflow update after the send: what was updated, or why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<String>,
 }
 
 /// Why an invocation failed. Failing is deliberate: EventBridge retries, and the dead-letter
@@ -107,6 +139,18 @@ pub enum HandlerError {
     BadEvent(String),
     #[error("{error}")]
     Notify { channel: String, error: NotifyError },
+    #[error("{0}")]
+    Ledger(#[from] crate::dedupe::LedgerError),
+}
+
+/// What the handler does beyond evaluating and sending: the once-per-alert ledger, and the
+/// Security Hub workflow update after a send (when `findings_update_workflow` is on).
+#[derive(Clone, Copy, Default)]
+pub struct Options<'a> {
+    /// Claims each alert before it is sent; `None` sends every alert of every delivery.
+    pub ledger: Option<&'a dyn crate::dedupe::Ledger>,
+    /// Marks alerted Security Hub findings `NOTIFIED`.
+    pub workflow: Option<&'a dyn crate::notify::FindingsWorkflow>,
 }
 
 /// Handles one EventBridge event (its JSON text): evaluate, and send the alerts through the
@@ -119,6 +163,19 @@ pub async fn handle<F: FactSource>(
     facts: &F,
     account_name: &str,
     payload: &str,
+) -> Result<Summary, HandlerError> {
+    handle_with(engine, notifier, facts, account_name, payload, Options::default()).await
+}
+
+/// [`handle`], with a ledger that sends each alert once across deliveries, and the Security Hub
+/// workflow update: what the function runs.
+pub async fn handle_with<F: FactSource>(
+    engine: &Engine,
+    notifier: &dyn Notifier,
+    facts: &F,
+    account_name: &str,
+    payload: &str,
+    options: Options<'_>,
 ) -> Result<Summary, HandlerError> {
     let kind = match carries(payload) {
         Carries::Input(kind) if engine.takes(kind) => kind,
@@ -137,7 +194,7 @@ pub async fn handle<F: FactSource>(
             let quiet = format!("a GuardDuty finding below findings_min_severity {min}");
             return Ok(Summary { quiet: vec![quiet], ..Summary::default() });
         }
-        return handle_findings(engine, notifier, account_name, payload).await;
+        return handle_findings(engine, notifier, account_name, payload, options).await;
     }
     let raw = crate::cloudtrail::input::parse_single(payload).map_err(|e| HandlerError::BadEvent(e.to_string()))?;
     let name = raw.event_name().map_err(|e| HandlerError::BadEvent(e.to_string()))?;
@@ -161,13 +218,14 @@ pub async fn handle<F: FactSource>(
         suppressed: eval.suppressed.iter().map(|s| format!("{}: {}", s.detail.rule_id, s.by)).collect(),
         ..Summary::default()
     };
-    summary.message_id = send(notifier, &eval.details, account_name).await?;
+    send(notifier, eval.details, account_name, options, engine.config(), &mut summary).await?;
     tracing::info!(
         event_id = %summary.event_id,
         event_name = %summary.event_name,
         rules = ?summary.rules_matched,
         alerts = ?summary.alerts,
         suppressed = ?summary.suppressed,
+        repeats = ?summary.repeats,
         message_id = summary.message_id.as_deref().unwrap_or(""),
         "event evaluated"
     );
@@ -175,22 +233,130 @@ pub async fn handle<F: FactSource>(
 }
 
 /// Sends the alerts (when there are any) as one message, and logs one "alert sent" line per
-/// alert (the stack's metric filter counts them by severity and input kind).
+/// alert (the stack's metric filter counts them by severity and input kind). With a ledger, each
+/// alert is claimed first (once per key: a finding's alerts share one), those already sent are
+/// dropped into `summary.repeats`, and the claims are confirmed after the send or released when
+/// it fails (so EventBridge's retry sends them). Then the workflow update, if configured.
 async fn send(
     notifier: &dyn Notifier,
-    alerts: &[crate::detail::EventDetail],
+    alerts: Vec<crate::detail::EventDetail>,
     account_name: &str,
-) -> Result<Option<String>, HandlerError> {
-    if alerts.is_empty() {
-        return Ok(None);
+    options: Options<'_>,
+    config: &crate::config::Config,
+    summary: &mut Summary,
+) -> Result<(), HandlerError> {
+    use crate::dedupe::{Claim, key, level};
+    let mut tickets = Vec::new();
+    let mut to_send = Vec::new();
+    match options.ledger {
+        None => to_send = alerts,
+        Some(ledger) => {
+            let now = jiff::Timestamp::now().as_second();
+            let mut decided: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+            for alert in alerts {
+                let k = key(&alert);
+                let fresh = match decided.get(&k) {
+                    Some(&fresh) => fresh,
+                    None => {
+                        let claim = match ledger.claim(&k, level(&alert), now).await {
+                            Ok(claim) => claim,
+                            Err(e) => {
+                                release(ledger, &tickets).await;
+                                return Err(e.into());
+                            }
+                        };
+                        let fresh = matches!(claim, Claim::Fresh(_));
+                        if let Claim::Fresh(ticket) = claim {
+                            tickets.push(ticket);
+                        }
+                        decided.insert(k.clone(), fresh);
+                        fresh
+                    }
+                };
+                if fresh {
+                    to_send.push(alert);
+                } else {
+                    summary.repeats.push(format!("{}: {k}", alert.rule_id));
+                }
+            }
+        }
     }
-    let sent = notifier.notify(Batch { alerts, account_name }).await;
-    let id = sent.map_err(|error| HandlerError::Notify { channel: notifier.name().to_string(), error })?;
-    for alert in alerts {
+    summary.alerts = to_send.iter().map(|d| d.rule_id.clone()).collect();
+    if to_send.is_empty() {
+        return Ok(());
+    }
+    let sent = notifier.notify(Batch { alerts: &to_send, account_name }).await;
+    let id = match sent {
+        Ok(id) => id,
+        Err(error) => {
+            if let Some(ledger) = options.ledger {
+                release(ledger, &tickets).await;
+            }
+            return Err(HandlerError::Notify { channel: notifier.name().to_string(), error });
+        }
+    };
+    if let Some(ledger) = options.ledger {
+        for ticket in &tickets {
+            if let Err(e) = ledger.confirm(ticket).await {
+                // Sent, but not recorded: the claim lapses after its lease, and a later delivery
+                // may send it again. A double alert is better than a lost one.
+                tracing::warn!(error = %e, "the alert was sent but the ledger did not record it");
+            }
+        }
+    }
+    for alert in &to_send {
         let input = if alert.origin.is_cloudtrail() { "cloudtrail" } else { "finding" };
         tracing::info!(severity = %alert.severity, input, rule = %alert.rule_id, "alert sent");
     }
-    Ok(Some(id))
+    if config.findings_update_workflow
+        && let Some(workflow) = options.workflow
+    {
+        summary.workflow = workflow_update(workflow, &to_send, &id).await;
+    }
+    summary.message_id = Some(id);
+    Ok(())
+}
+
+/// Releases claims after a failure, logging (not failing on) a release that did not go through:
+/// the claim then lapses after its lease.
+async fn release(ledger: &dyn crate::dedupe::Ledger, tickets: &[crate::dedupe::Ticket]) {
+    for ticket in tickets {
+        if let Err(e) = ledger.release(ticket).await {
+            tracing::warn!(error = %e, "a claim could not be released; it lapses after its lease");
+        }
+    }
+}
+
+/// Marks the Security Hub findings among `sent` as `NOTIFIED`, with a note naming the alert. A
+/// failure is logged and reported in the summary, not failed: the alert itself went out.
+async fn workflow_update(
+    workflow: &dyn crate::notify::FindingsWorkflow,
+    sent: &[crate::detail::EventDetail],
+    message_id: &str,
+) -> Option<String> {
+    let mut findings: Vec<crate::notify::FindingRef> = Vec::new();
+    for d in sent {
+        if let Some(f) = d.origin.finding()
+            && f.format == "asff"
+            && let Some(product_arn) = &f.product_arn
+            && !findings.iter().any(|r| r.id == d.event_id)
+        {
+            findings.push(crate::notify::FindingRef { id: d.event_id.clone(), product_arn: product_arn.clone() });
+        }
+    }
+    if findings.is_empty() {
+        return None;
+    }
+    let mut rules: Vec<&str> = sent.iter().map(|d| d.rule_id.as_str()).collect();
+    rules.dedup();
+    let note = format!("trailwarden alerted ({}), message {message_id}", rules.join(", "));
+    Some(match workflow.notified(&findings, &note).await {
+        Ok(()) => format!("{} finding(s) set to NOTIFIED", findings.len()),
+        Err(e) => {
+            tracing::warn!(error = %e, "the Security Hub workflow update failed");
+            format!("workflow update failed: {e}")
+        }
+    })
 }
 
 /// A GuardDuty or Security Hub findings event: every finding is triaged and evaluated, and the
@@ -201,6 +367,7 @@ async fn handle_findings(
     notifier: &dyn Notifier,
     account_name: &str,
     payload: &str,
+    options: Options<'_>,
 ) -> Result<Summary, HandlerError> {
     let mut summary = Summary::default();
     let mut alerts = Vec::new();
@@ -229,14 +396,15 @@ async fn handle_findings(
         problems.extend(eval.errors.iter().map(|e| format!("finding {}: {e}", finding.id)));
         alerts.extend(eval.details);
     }
-    summary.alerts = alerts.iter().map(|d| d.rule_id.clone()).collect();
-    summary.message_id = send(notifier, &alerts, account_name).await?;
+    send(notifier, alerts, account_name, options, engine.config(), &mut summary).await?;
     tracing::info!(
         findings = ?summary.findings,
         quiet = ?summary.quiet,
         alerts = ?summary.alerts,
+        repeats = ?summary.repeats,
         suppressed = ?summary.suppressed,
         message_id = summary.message_id.as_deref().unwrap_or(""),
+        workflow = summary.workflow.as_deref().unwrap_or(""),
         "findings evaluated"
     );
     match problems.is_empty() {

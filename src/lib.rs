@@ -32,6 +32,7 @@
 pub mod analysis;
 pub mod cloudtrail;
 pub mod config;
+pub mod dedupe;
 pub mod detail;
 pub mod engine;
 pub mod envelope;

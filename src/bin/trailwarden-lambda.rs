@@ -3,9 +3,13 @@
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::value::RawValue;
 use trailwarden::Engine;
+use trailwarden::dedupe::{InMemory, Ledger};
 use trailwarden::facts::aws::AwsFacts;
-use trailwarden::lambda::{LambdaConfig, handle};
+use trailwarden::lambda::{LambdaConfig, Options, handle_with};
+use trailwarden::notify::securityhub::SecurityHubWorkflow;
 use trailwarden::notify::ses::SesMailer;
+use trailwarden::notify::sns::SnsNotifier;
+use trailwarden::notify::{Fanout, FindingsWorkflow, Notifier};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -36,16 +40,35 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     }
     let secrets = aws_sdk_secretsmanager::Client::from_conf(secrets.build());
     let mailer = SesMailer::new(&sdk, secrets, &cfg.secret_name, cfg.recipients.clone());
+    // SES always; SNS too when a topic is configured.
+    let notifier: Box<dyn Notifier> = match &cfg.sns_topic_arn {
+        Some(topic) => Box::new(Fanout(vec![
+            Box::new(mailer),
+            Box::new(SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), topic.clone())),
+        ])),
+        None => Box::new(mailer),
+    };
+    let ledger: Box<dyn Ledger> = match &cfg.dedupe_table {
+        Some(table) => Box::new(
+            trailwarden::dedupe::dynamodb::DynamoLedger::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone())
+                .with_ttl_days(cfg.dedupe_ttl_days),
+        ),
+        None => Box::new(InMemory::new()),
+    };
+    let workflow: Option<Box<dyn FindingsWorkflow>> = cfg.rules.findings_update_workflow.then(|| {
+        Box::new(SecurityHubWorkflow::new(aws_sdk_securityhub::Client::new(&sdk))) as Box<dyn FindingsWorkflow>
+    });
     let facts = AwsFacts::new(&sdk, cfg.rules.facts_role_name.as_deref());
     for warning in engine.warnings() {
         tracing::warn!(%warning, "configuration");
     }
-    tracing::info!(rules = engine.rules().len(), "trailwarden ready");
+    tracing::info!(rules = engine.rules().len(), ledger = ledger.name(), "trailwarden ready");
 
     lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
-        let (engine, mailer, facts, account) = (&engine, &mailer, &facts, cfg.account_name.as_str());
+        let (engine, notifier, facts, account) = (&engine, notifier.as_ref(), &facts, cfg.account_name.as_str());
+        let options = Options { ledger: Some(ledger.as_ref()), workflow: workflow.as_deref() };
         async move {
-            handle(engine, mailer, facts, account, event.payload.get()).await.map_err(|e| {
+            handle_with(engine, notifier, facts, account, event.payload.get(), options).await.map_err(|e| {
                 // Failing the invocation makes EventBridge retry it; the DLQ keeps it after that.
                 tracing::error!(error = %e, "invocation failed");
                 lambda_runtime::Error::from(e)

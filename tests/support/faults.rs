@@ -120,6 +120,20 @@ impl Faults {
         aws_sdk_sesv2::Client::from_conf(conf)
     }
 
+    /// A DynamoDB client for `sdk` whose requests go through this layer (same retries as SES's).
+    pub fn dynamodb_client(&self, sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
+        let conf = aws_sdk_dynamodb::config::Builder::from(sdk)
+            .http_client(self.clone())
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(Duration::from_millis(1))
+                    .with_max_backoff(Duration::from_millis(5)),
+            )
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(conf)
+    }
+
     /// A mailer reading the secret `secret_name` from `sdk`'s (unfaulted) Secrets Manager and
     /// sending through [`Faults::ses_client`] to secops@example.com.
     pub fn mailer(&self, sdk: &aws_config::SdkConfig, secret_name: &str) -> SesMailer {
