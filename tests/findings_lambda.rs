@@ -85,3 +85,141 @@ async fn a_malformed_finding_fails_the_invocation_after_the_others_were_sent() {
     let sent = moto.sent_messages();
     assert_eq!(sent.len(), 1, "the readable findings were mailed before the invocation failed");
 }
+
+mod dedupe_table {
+    //! The ledger in the handler, on moto's DynamoDB: a finding alerts once per ARN (again when
+    //! its level rises), concurrent deliveries give one email, a CloudTrail retry after a failed
+    //! send mails once, and Security Hub's answer to the workflow update does not alert again.
+    use super::*;
+    use support::faults::{Fault, Faults};
+    use trailwarden::dedupe::dynamodb::DynamoLedger;
+    use trailwarden::lambda::{Options, handle_with};
+    use trailwarden::notify::Notifier;
+    use trailwarden::notify::securityhub::SecurityHubWorkflow;
+
+    async fn table(moto: &Moto) -> DynamoLedger {
+        let sdk = moto.sdk().await;
+        let client = aws_sdk_dynamodb::Client::new(&sdk);
+        client
+            .create_table()
+            .table_name("sent")
+            .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+            .key_schema(
+                aws_sdk_dynamodb::types::KeySchemaElement::builder()
+                    .attribute_name("pk")
+                    .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            .attribute_definitions(
+                aws_sdk_dynamodb::types::AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        DynamoLedger::new(client, "sent")
+    }
+
+    async fn deliver(
+        engine: &Engine,
+        notifier: &dyn Notifier,
+        options: Options<'_>,
+        payload: &str,
+    ) -> trailwarden::lambda::Summary {
+        handle_with(engine, notifier, &Facts::default(), "prod", payload, options).await.unwrap()
+    }
+
+    /// The acceptance file's events, by index (see testdata/findings/eventbridge-findings.jsonl).
+    fn event(i: usize) -> String {
+        fixture("../findings/eventbridge-findings.jsonl").lines().nth(i).unwrap().to_string()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_finding_alerts_once_per_arn_and_again_when_its_level_rises() {
+        let moto = Moto::start();
+        let mailer = mailer(&moto).await;
+        let ledger = table(&moto).await;
+        let engine = Engine::new(Config::default()).unwrap();
+        let options = Options { ledger: Some(&ledger), workflow: None };
+        let first = deliver(&engine, &mailer, options, &event(0)).await;
+        assert_eq!(first.alerts, ["guardduty-ec2-backdoor"]);
+        // Re-published with a higher count, then forwarded by Security Hub: no email.
+        for i in [1, 2, 0] {
+            let again = deliver(&engine, &mailer, options, &event(i)).await;
+            assert!(again.alerts.is_empty() && again.message_id.is_none(), "{again:?}");
+            assert_eq!(again.repeats.len(), 1, "{again:?}");
+        }
+        assert_eq!(moto.sent_messages().len(), 1);
+        // Re-published at 9.0: critical now, one more email.
+        let risen = deliver(&engine, &mailer, options, &event(3)).await;
+        assert_eq!(risen.alerts, ["guardduty-ec2-backdoor"]);
+        assert_eq!(moto.sent_messages().len(), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn two_concurrent_deliveries_of_one_finding_give_one_email() {
+        let moto = Moto::start();
+        let mailer = mailer(&moto).await;
+        let ledger = table(&moto).await;
+        let engine = Engine::new(Config::default()).unwrap();
+        let options = Options { ledger: Some(&ledger), workflow: None };
+        let (gd, sh) = (event(0), event(2));
+        let (a, b) = tokio::join!(deliver(&engine, &mailer, options, &gd), deliver(&engine, &mailer, options, &sh));
+        assert_eq!(a.alerts.len() + b.alerts.len(), 1, "{a:?} {b:?}");
+        assert_eq!(a.repeats.len() + b.repeats.len(), 1);
+        assert_eq!(moto.sent_messages().len(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_retry_after_a_failed_send_mails_once() {
+        let moto = Moto::start();
+        let sdk = moto.prepare("alerts@example.com", "trailwarden/sender", Some(SECRET)).await;
+        let ledger = table(&moto).await;
+        let engine = Engine::new(Config::default()).unwrap();
+        let options = Options { ledger: Some(&ledger), workflow: None };
+        // SES fails the first delivery's send (every retry of it), then works.
+        let faults = Faults::scripted(&[Fault::ServerError; 3]);
+        let mailer = faults.mailer(&sdk, "trailwarden/sender");
+        let record = fixture("cloudtrail-logging-stopped/fires_stratus.json");
+        let failed = handle_with(&engine, &mailer, &Facts::default(), "prod", &record, options).await;
+        assert!(matches!(failed, Err(HandlerError::Notify { .. })), "{failed:?}");
+        assert!(moto.sent_messages().is_empty());
+        // EventBridge retries: the claim was released, so the retry sends.
+        let retry = deliver(&engine, &mailer, options, &record).await;
+        assert_eq!(retry.alerts, ["cloudtrail-logging-stopped"]);
+        // A duplicate delivery after the successful send: nothing more.
+        let duplicate = deliver(&engine, &mailer, options, &record).await;
+        assert!(duplicate.alerts.is_empty(), "{duplicate:?}");
+        assert_eq!(
+            duplicate.repeats,
+            ["cloudtrail-logging-stopped: cloudtrail#10163ed2-2253-469d-a5ee-cbc6651f8934#cloudtrail-logging-stopped"]
+        );
+        assert_eq!(moto.sent_messages().len(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn security_hubs_answer_to_the_workflow_update_does_not_alert_again() {
+        let moto = Moto::start();
+        let mailer = mailer(&moto).await;
+        let ledger = table(&moto).await;
+        let mut config = Config::default();
+        config.findings_update_workflow = true;
+        let engine = Engine::new(config).unwrap();
+        let workflow = SecurityHubWorkflow::new(aws_sdk_securityhub::Client::new(&moto.sdk().await));
+        let options = Options { ledger: Some(&ledger), workflow: Some(&workflow) };
+        // The Access Analyzer finding, NEW: one email, then the update (which moto lacks: the
+        // failure is reported, and the alert stands).
+        let new = deliver(&engine, &mailer, options, &event(12)).await;
+        assert_eq!(new.alerts, ["finding-unclassified"]);
+        let update = new.workflow.clone().expect("an update was attempted");
+        assert!(update.starts_with("workflow update failed: BatchUpdateFindings: "), "{update}");
+        // Security Hub's "Imported" event for the finding, now NOTIFIED: no second email, no loop.
+        let answer = deliver(&engine, &mailer, options, &event(13)).await;
+        assert!(answer.alerts.is_empty() && answer.workflow.is_none(), "{answer:?}");
+        assert_eq!(moto.sent_messages().len(), 1);
+    }
+}

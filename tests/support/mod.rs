@@ -105,6 +105,21 @@ impl Moto {
         (status, body.to_string())
     }
 
+    /// Every message moto's SNS has accepted, per topic ARN: `[message id, message, subject,
+    /// attributes, group id]` each.
+    pub fn sns_notifications(&self, topic_arn: &str) -> Vec<serde_json::Value> {
+        let (status, body) = self.http("GET", "/moto-api/data.json");
+        assert_eq!(status, 200, "{body}");
+        let data: serde_json::Value = serde_json::from_str(&body).unwrap();
+        data["sns"]["Topic"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|t| t["arn"] == topic_arn)
+            .flat_map(|t| t["sent_notifications"].as_array().cloned().unwrap_or_default())
+            .collect()
+    }
+
     /// Every message moto's SES has accepted.
     pub fn sent_messages(&self) -> Vec<serde_json::Value> {
         let (status, body) = self.http("GET", "/moto-api/data.json");
