@@ -67,7 +67,11 @@ fn the_templates_route_exactly_the_events_the_registry_wants() {
             .as_object()
             .unwrap()
             .values()
-            .filter(|r| r["Type"] == "AWS::Events::Rule")
+            // The CloudTrail rules (the findings rules are checked below).
+            .filter(|r| {
+                r["Type"] == "AWS::Events::Rule"
+                    && r["Properties"]["EventPattern"]["detail-type"].to_string().contains("via CloudTrail")
+            })
             .map(|r| normalized(&r["Properties"]["EventPattern"]).to_string())
             .collect();
         assert_eq!(
@@ -89,7 +93,16 @@ fn the_function_runs_the_binary_cargo_lambda_packages() {
     let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
     assert!(manifest.contains("name = \"trailwarden-lambda\""));
     let env = f["Environment"]["Variables"].as_object().unwrap();
-    for var in ["ACCOUNTNAME", "EMAILIDS", "SECRETNAME", "SECRETREGION"] {
+    for var in [
+        "ACCOUNTNAME",
+        "EMAILIDS",
+        "SECRETNAME",
+        "SECRETREGION",
+        "TRAILWARDEN_DEDUPE_TABLE",
+        "TRAILWARDEN_SNS_TOPIC_ARN",
+        "TRAILWARDEN_FINDINGS_MIN_SEVERITY",
+        "TRAILWARDEN_FINDINGS_UPDATE_WORKFLOW",
+    ] {
         assert!(env.contains_key(var), "{var} is not set for the function");
     }
 }
@@ -112,4 +125,104 @@ fn checkov_finds_nothing_unjustified() {
         let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         assert!(out.status.success(), "checkov {}:\n{report}", path.display());
     }
+}
+
+/// A template value with `Fn::FindInMap [FindingsFloor, {Ref: FindingsMinSeverity}, key]`
+/// resolved for `level`, at any depth.
+fn resolve(v: &Value, maps: &Value, level: &str) -> Value {
+    match v {
+        Value::Object(m) if m.contains_key("Fn::FindInMap") => {
+            let args = m["Fn::FindInMap"].as_array().unwrap();
+            assert_eq!(args[1]["Ref"], "FindingsMinSeverity");
+            maps[args[0].as_str().unwrap()][level][args[2].as_str().unwrap()].clone()
+        }
+        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), resolve(x, maps, level))).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(|x| resolve(x, maps, level)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The findings rules route exactly what `findings::pattern` says, at every FindingsMinSeverity.
+#[test]
+fn the_findings_rules_route_the_findings_at_or_above_the_threshold() {
+    use trailwarden::Severity;
+    use trailwarden::findings::pattern::{custom_action_pattern, guardduty_pattern, securityhub_imported_pattern};
+    let t = template();
+    let levels = t["Parameters"]["FindingsMinSeverity"]["AllowedValues"].as_array().unwrap().clone();
+    assert_eq!(t["Parameters"]["FindingsMinSeverity"]["Default"], "medium");
+    for level in levels {
+        let level = level.as_str().unwrap();
+        let min: Severity = level.parse().unwrap();
+        let pattern = |rule: &str| resolve(&t["Resources"][rule]["Properties"]["EventPattern"], &t["Mappings"], level);
+        // Numbers compare as numbers (the mapping's 4 is GuardDuty's 4.0).
+        let floor = pattern("GuardDutyFindingsRule")["detail"]["severity"][0]["numeric"][1].as_f64().unwrap();
+        let want = guardduty_pattern(min);
+        assert_eq!(floor, want["detail"]["severity"][0]["numeric"][1].as_f64().unwrap(), "{level}");
+        let mut got = pattern("GuardDutyFindingsRule");
+        got["detail"] = want["detail"].clone();
+        assert_eq!(normalized(&got), normalized(&want), "{level}");
+        assert_eq!(
+            normalized(&pattern("SecurityHubFindingsRule")),
+            normalized(&securityhub_imported_pattern(min)),
+            "{level}"
+        );
+    }
+    let mut action = t["Resources"]["EscalateToSocRule"]["Properties"]["EventPattern"].clone();
+    assert_eq!(action["resources"][0]["Fn::GetAtt"], serde_json::json!(["EscalateToSoc", "ActionTargetArn"]));
+    action["resources"][0] = Value::String("arn".into());
+    assert_eq!(normalized(&action), normalized(&custom_action_pattern("arn")));
+    assert_eq!(t["Resources"]["EscalateToSoc"]["Properties"]["Name"], "Escalate to SOC");
+    // Every findings rule targets the function, may invoke it, and may dead-letter to the queue.
+    let dlq = t["Resources"]["DeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]["Condition"]
+        ["ArnEquals"]["aws:SourceArn"]
+        .to_string();
+    for rule in ["GuardDutyFindingsRule", "SecurityHubFindingsRule", "EscalateToSocRule"] {
+        assert_eq!(t["Resources"][rule]["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0], "Function");
+        assert_eq!(t["Resources"][format!("Invoke{rule}")]["Properties"]["SourceArn"]["Fn::GetAtt"][0], rule);
+        assert!(dlq.contains(rule), "{rule} may not dead-letter: {dlq}");
+    }
+}
+
+/// The role may write the ledger table alone, publish to the stack's topic alone, and update
+/// findings only when asked to; the table expires entries.
+#[test]
+fn the_role_grants_the_ledger_topic_and_workflow_narrowly() {
+    let t = template();
+    let statements = t["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let find = |sid: &str| -> Value {
+        statements
+            .iter()
+            .find_map(|s| match s.get("Fn::If") {
+                Some(branches) if branches[1]["Sid"] == sid => {
+                    Some(serde_json::json!({"if": branches[0], "then": branches[1]}))
+                }
+                _ if s["Sid"] == sid => Some(serde_json::json!({"then": s})),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no statement {sid}"))
+    };
+    let ledger = find("SentAlertsLedger");
+    assert_eq!(
+        ledger["then"]["Action"],
+        serde_json::json!(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"])
+    );
+    assert_eq!(ledger["then"]["Resource"]["Fn::GetAtt"], serde_json::json!(["SentAlertsTable", "Arn"]));
+    let sns = find("PublishAlerts");
+    assert_eq!(sns["if"], "CreateTheTopic");
+    assert_eq!(sns["then"]["Action"], "sns:Publish");
+    assert_eq!(sns["then"]["Resource"]["Ref"], "AlertsTopic");
+    let workflow = find("FindingsWorkflow");
+    assert_eq!(workflow["if"], "UpdatesWorkflow");
+    assert_eq!(workflow["then"]["Action"], "securityhub:BatchUpdateFindings");
+    let table = &t["Resources"]["SentAlertsTable"]["Properties"];
+    assert_eq!(table["TimeToLiveSpecification"]["AttributeName"], "expires");
+    assert_eq!(table["KeySchema"][0]["AttributeName"], "pk");
+    assert_eq!(
+        t["Resources"]["AlertsMetricFilter"]["Properties"]["FilterPattern"],
+        "{ $.fields.message = \"alert sent\" }"
+    );
+    assert_eq!(t["Resources"]["Dashboard"]["Type"], "AWS::CloudWatch::Dashboard");
 }

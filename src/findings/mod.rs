@@ -22,6 +22,7 @@ use crate::detail::{Resource, Severity};
 pub mod asff;
 pub mod check;
 pub mod guardduty;
+pub mod pattern;
 pub mod read;
 
 /// The format a finding was written in.
