@@ -38,8 +38,28 @@ fn registered_rule_ids() {
             "ecr-repository-policy-public",
             "elb-internet-facing-load-balancer",
             "finding-unclassified",
+            "guardduty-attack-sequence",
+            "guardduty-credential-access",
             "guardduty-detector-disabled",
             "guardduty-ec2-backdoor",
+            "guardduty-ec2-cryptocurrency",
+            "guardduty-ec2-impact",
+            "guardduty-ec2-malware-execution",
+            "guardduty-ec2-trojan",
+            "guardduty-ec2-unauthorized-access",
+            "guardduty-ecs-runtime-threat",
+            "guardduty-eks-threat",
+            "guardduty-iam-unauthorized-access",
+            "guardduty-instance-credential-exfiltration",
+            "guardduty-lambda-threat",
+            "guardduty-persistence",
+            "guardduty-privilege-escalation",
+            "guardduty-rds-threat",
+            "guardduty-runtime-threat",
+            "guardduty-s3-exfiltration",
+            "guardduty-s3-impact",
+            "guardduty-s3-policy",
+            "guardduty-stealth",
             "iam-access-key-created-for-other-user",
             "iam-access-key-deleted",
             "iam-inline-policy-privilege-escalation",
@@ -49,10 +69,12 @@ fn registered_rule_ids() {
             "iam-root-access-key-created",
             "iam-user-created",
             "iam-user-deleted",
+            "inspector-vulnerability",
             "kms-key-disabled-or-deleted",
             "kms-key-policy-public",
             "lambda-function-policy-public",
             "logs-log-group-deleted",
+            "macie-sensitive-data",
             "rds-publicly-accessible",
             "rds-snapshot-made-public",
             "rds-snapshot-shared",
@@ -63,6 +85,7 @@ fn registered_rule_ids() {
             "s3-bucket-policy-public",
             "s3-bucket-public-access-block-disabled",
             "secretsmanager-secret-deleted",
+            "securityhub-control-failed",
             "securityhub-custom-action",
             "signin-console-login-without-mfa",
             "signin-root-console-login",
@@ -236,6 +259,20 @@ fn findings_fixtures(rule: &Rule, files: &[PathBuf]) {
                 }
             }
         }
+    }
+    // With every rule on, the finding gets one alert, and from this rule: specificity picks it.
+    let all = Engine::new(Config::default()).unwrap();
+    for path in files.iter().filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("fires_")) {
+        let buf = read_file(path).unwrap();
+        for_each_item(&buf, |item| {
+            if let Item::Findings(text) = item {
+                for finding in document(text).into_iter().flatten() {
+                    let ids: Vec<String> =
+                        all.evaluate_finding(&finding).evaluation.details.into_iter().map(|d| d.rule_id).collect();
+                    assert_eq!(ids, [rule.id], "{}: {}", path.display(), finding.finding_type);
+                }
+            }
+        });
     }
     if rule.source == "GuardDuty" {
         for glob in rule.events {
