@@ -217,7 +217,7 @@ pub enum Origin {
     /// A GuardDuty or Security Hub finding: `event_id` is the finding's ARN, `event_name` its
     /// type, `event_source` the product (as the finding names it), `event_time` when it was last
     /// updated.
-    Finding(FindingOrigin),
+    Finding(Box<FindingOrigin>),
 }
 
 /// What an incoming finding adds to an alert made from it.

@@ -363,7 +363,7 @@ pub fn finding_alert(rule: &'static Rule, f: &Finding, detection: Detection) -> 
             .collect(),
         remediation: docs.remediation.clone(),
         references: docs.references.clone(),
-        origin: Origin::Finding(FindingOrigin {
+        origin: Origin::Finding(Box::new(FindingOrigin {
             product: f.product_name.clone(),
             format: match f.format {
                 crate::findings::Format::GuardDuty => "guard_duty".into(),
@@ -384,6 +384,6 @@ pub fn finding_alert(rule: &'static Rule, f: &Finding, detection: Detection) -> 
             api: seen.api.clone(),
             product_arn: f.product_arn.clone(),
             custom_action: f.custom_action.clone(),
-        }),
+        })),
     }
 }

@@ -206,8 +206,7 @@ mod dedupe_table {
         let moto = Moto::start();
         let mailer = mailer(&moto).await;
         let ledger = table(&moto).await;
-        let mut config = Config::default();
-        config.findings_update_workflow = true;
+        let config = Config { findings_update_workflow: true, ..Config::default() };
         let engine = Engine::new(config).unwrap();
         let workflow = SecurityHubWorkflow::new(aws_sdk_securityhub::Client::new(&moto.sdk().await));
         let options = Options { ledger: Some(&ledger), workflow: Some(&workflow) };

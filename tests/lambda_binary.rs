@@ -68,8 +68,35 @@ async fn the_binary_mails_alerts_and_fails_invocations_it_cannot_handle() {
     wait_for_port(port, &mut emulator, "cargo lambda watch");
     let log_path = work.path().join("function.log");
     let log = std::fs::File::create(&log_path).unwrap();
+    // The stack's sent-alerts table and SNS topic, in moto.
+    let sdk = moto.sdk().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    dynamodb
+        .create_table()
+        .table_name("sent-alerts")
+        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+        .key_schema(
+            aws_sdk_dynamodb::types::KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .attribute_definitions(
+            aws_sdk_dynamodb::types::AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let topic = aws_sdk_sns::Client::new(&sdk).create_topic().name("alerts").send().await.unwrap();
+    let topic = topic.topic_arn().unwrap().to_string();
     let mut cmd = Command::new(BIN);
     function_env(&mut cmd, &moto);
+    cmd.env("TRAILWARDEN_DEDUPE_TABLE", "sent-alerts").env("TRAILWARDEN_SNS_TOPIC_ARN", &topic);
     let function = cmd
         .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
         .env("AWS_LAMBDA_FUNCTION_NAME", "_")
@@ -112,13 +139,52 @@ async fn the_binary_mails_alerts_and_fails_invocations_it_cannot_handle() {
     assert!(all.contains("malformed event: field `eventName`: missing"), "{all}");
     assert_eq!(moto.sent_messages().len(), 1);
 
+    // The same record again (an EventBridge duplicate): already mailed, so nothing is sent.
+    let out = invoke(port, &fixture);
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["alerts"], serde_json::json!([]), "{summary}");
+    assert_eq!(summary["repeats"].as_array().map(Vec::len), Some(1), "{summary}");
+    assert_eq!(moto.sent_messages().len(), 1);
+
+    // A GuardDuty finding: mailed and published once; re-published, and forwarded by Security
+    // Hub, it is not sent again.
+    let findings = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/findings/eventbridge-findings.jsonl"),
+    )
+    .unwrap();
+    let lines: Vec<&str> = findings.lines().collect();
+    for (i, expect_mail) in [(0, true), (1, false), (2, false)] {
+        let path = work.path().join(format!("finding-{i}.json"));
+        std::fs::write(&path, lines[i]).unwrap();
+        let out = invoke(port, &path);
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(summary["alerts"].as_array().unwrap().is_empty(), !expect_mail, "{i}: {summary}");
+        assert_eq!(summary["findings"].as_array().unwrap().len(), 1, "{summary}");
+    }
+    let sent = moto.sent_messages();
+    assert_eq!(sent.len(), 2);
+    assert!(sent[1]["subject"].as_str().unwrap().starts_with("[HIGH] GuardDuty: "), "{}", sent[1]["subject"]);
+    assert_eq!(moto.sns_notifications(&topic).len(), 2, "SNS gets what SES gets");
+
     let logs = std::fs::read_to_string(&log_path).unwrap();
+    // One "alert sent" line per alert, with what the stack's metric filter reads.
+    let alert_lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "alert sent")
+        .collect();
+    assert_eq!(alert_lines.len(), 2, "{logs}");
+    assert_eq!(alert_lines[0]["fields"]["input"], "cloudtrail");
+    assert_eq!(alert_lines[0]["fields"]["severity"], "critical");
+    assert_eq!(alert_lines[1]["fields"]["input"], "finding");
+    assert_eq!(alert_lines[1]["fields"]["severity"], "high");
     let evaluated: Vec<serde_json::Value> = logs
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| v["fields"]["message"] == "event evaluated")
         .collect();
-    assert_eq!(evaluated.len(), 2, "{logs}");
+    assert_eq!(evaluated.len(), 3, "{logs}");
     assert_eq!(evaluated[0]["fields"]["event_id"], "10163ed2-2253-469d-a5ee-cbc6651f8934");
     assert!(evaluated[0]["fields"]["alerts"].as_str().unwrap().contains("cloudtrail-logging-stopped"));
     assert!(!logs.contains(KEY_SECRET) && !logs.contains("AKIAEXAMPLEKEY00001"), "a secret reached the logs:\n{logs}");

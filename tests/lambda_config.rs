@@ -82,3 +82,59 @@ fn suppressions_come_from_the_environment_and_bad_ones_name_the_variable() {
         "suppressions TRAILWARDEN_SUPPRESSIONS: entry #1 (line 1): `reason` is required: say why this is not an alert"
     );
 }
+
+/// The findings settings, the ledger table, its TTL and the SNS topic; a bad value names its
+/// variable.
+#[test]
+fn findings_ledger_and_topic_settings() {
+    let base = [("EMAILIDS", "secops@example.com"), ("SECRETNAME", "s")];
+    let cfg = load(&base).unwrap();
+    assert_eq!(cfg.rules.findings_min_severity, trailwarden::Severity::Medium);
+    assert!(!cfg.rules.findings_update_workflow);
+    assert_eq!((cfg.dedupe_table, cfg.dedupe_ttl_days, cfg.sns_topic_arn), (None, 30, None));
+    let mut vars = base.to_vec();
+    vars.extend([
+        ("TRAILWARDEN_FINDINGS_MIN_SEVERITY", "high"),
+        ("TRAILWARDEN_FINDINGS_UPDATE_WORKFLOW", "true"),
+        ("TRAILWARDEN_DEDUPE_TABLE", "stack-SentAlertsTable-1A2B"),
+        ("TRAILWARDEN_DEDUPE_TTL_DAYS", "7"),
+        ("TRAILWARDEN_SNS_TOPIC_ARN", "arn:aws:sns:eu-west-1:111122223333:alerts"),
+    ]);
+    let cfg = load(&vars).unwrap();
+    assert_eq!(cfg.rules.findings_min_severity, trailwarden::Severity::High);
+    assert!(cfg.rules.findings_update_workflow);
+    assert_eq!(cfg.dedupe_table.as_deref(), Some("stack-SentAlertsTable-1A2B"));
+    assert_eq!(cfg.dedupe_ttl_days, 7);
+    assert_eq!(cfg.sns_topic_arn.as_deref(), Some("arn:aws:sns:eu-west-1:111122223333:alerts"));
+    // The stack passes an empty topic when it creates none.
+    let mut empty = base.to_vec();
+    empty.push(("TRAILWARDEN_SNS_TOPIC_ARN", ""));
+    assert_eq!(load(&empty).unwrap().sns_topic_arn, None);
+    for (var, value, message) in [
+        (
+            "TRAILWARDEN_FINDINGS_MIN_SEVERITY",
+            "severe",
+            "environment variable TRAILWARDEN_FINDINGS_MIN_SEVERITY: unknown severity `severe`",
+        ),
+        (
+            "TRAILWARDEN_FINDINGS_UPDATE_WORKFLOW",
+            "maybe",
+            "environment variable TRAILWARDEN_FINDINGS_UPDATE_WORKFLOW: `maybe` is not true or false",
+        ),
+        (
+            "TRAILWARDEN_DEDUPE_TTL_DAYS",
+            "0",
+            "environment variable TRAILWARDEN_DEDUPE_TTL_DAYS: `0` is not a number of days from 1 to 365",
+        ),
+        (
+            "TRAILWARDEN_SNS_TOPIC_ARN",
+            "alerts",
+            "environment variable TRAILWARDEN_SNS_TOPIC_ARN: `alerts` is not an SNS topic ARN",
+        ),
+    ] {
+        let mut bad = base.to_vec();
+        bad.push((var, value));
+        let err = load(&bad).unwrap_err();
+        assert!(err.starts_with(message), "{err}");
+    }
+}

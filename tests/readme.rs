@@ -12,7 +12,9 @@ fn table() -> String {
         let events: Vec<String> = r.events.iter().map(|e| format!("`{e}`")).collect();
         out.push_str(&format!("| `{}` | {} | {} | {} |\n", r.id, r.severity, events.join(", "), r.title));
     }
-    out.push_str("\nFinding rules (GuardDuty and Security Hub findings; an alert takes the finding's own severity):\n\n");
+    out.push_str(
+        "\nFinding rules (GuardDuty and Security Hub findings; an alert takes the finding's own severity):\n\n",
+    );
     out.push_str("| id | product | finding types | title |\n|---|---|---|---|\n");
     for r in registry().iter().filter(|r| r.input == InputKind::Finding) {
         let product = if r.source.is_empty() { "any" } else { r.source };
