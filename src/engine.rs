@@ -302,11 +302,7 @@ pub fn alert(rule: &'static Rule, ev: &Event, acting: Acting, detection: Detecti
             name: who.name(),
             invoked_by: acting.via().map(str::to_string),
         },
-        fields: detection
-            .fields
-            .into_iter()
-            .map(|(label, value)| (label, if value.is_empty() { "(unknown)".to_string() } else { value }))
-            .collect(),
+        fields: shown(detection.fields),
         remediation: docs.remediation.clone(),
         references: docs.references.clone(),
         origin: Origin::CloudTrail,
@@ -356,11 +352,7 @@ pub fn finding_alert(rule: &'static Rule, f: &Finding, detection: Detection) -> 
             name: actor_name,
             invoked_by: None,
         },
-        fields: detection
-            .fields
-            .into_iter()
-            .map(|(label, value)| (label, if value.is_empty() { "(unknown)".to_string() } else { value }))
-            .collect(),
+        fields: shown(detection.fields),
         remediation: docs.remediation.clone(),
         references: docs.references.clone(),
         origin: Origin::Finding(Box::new(FindingOrigin {
@@ -386,4 +378,12 @@ pub fn finding_alert(rule: &'static Rule, f: &Finding, detection: Detection) -> 
             custom_action: f.custom_action.clone(),
         })),
     }
+}
+
+/// A detection's fields as an alert shows them: a value the input lacked reads "(unknown)".
+fn shown(fields: Vec<(String, String)>) -> Vec<(String, String)> {
+    fields
+        .into_iter()
+        .map(|(label, value)| (label, if value.is_empty() { "(unknown)".to_string() } else { value }))
+        .collect()
 }

@@ -5,9 +5,6 @@
 
 mod support;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
-};
 use support::Moto;
 use support::faults::{Fault, Faults};
 use trailwarden::Severity;
@@ -15,30 +12,6 @@ use trailwarden::dedupe::dynamodb::DynamoLedger;
 use trailwarden::dedupe::{Claim, InMemory, Ledger, Ticket};
 
 const NOW: i64 = 1_790_000_000;
-
-/// Creates the ledger table as the stack does: key `pk`, TTL on `expires`.
-pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
-    client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
-        .attribute_definitions(
-            AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    client
-        .update_time_to_live()
-        .table_name(name)
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder().attribute_name("expires").enabled(true).build().unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-}
 
 fn fresh(claim: Claim) -> Ticket {
     match claim {
@@ -100,9 +73,7 @@ async fn the_in_memory_ledger_sends_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_dynamodb_ledger_sends_once_and_entries_expire_after_the_ttl() {
     let moto = Moto::start();
-    let sdk = moto.sdk().await;
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
-    create_table(&client, "trailwarden-sent").await;
+    let client = moto.ledger_table("trailwarden-sent").await;
     let ledger = DynamoLedger::new(client.clone(), "trailwarden-sent");
     assert_eq!(ledger.name(), "dynamodb:trailwarden-sent");
     behaves(&ledger).await;
@@ -129,8 +100,7 @@ async fn a_missing_table_or_a_failing_service_is_an_error_naming_the_table() {
     let err = ledger.claim("finding#x", Severity::High, NOW).await.unwrap_err().to_string();
     assert!(err.starts_with("dedupe table no-such-table: PutItem for `finding#x`: ResourceNotFoundException"), "{err}");
 
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
-    create_table(&client, "t").await;
+    moto.ledger_table("t").await;
     let faults = Faults::scripted(&[Fault::ServerError; 3]);
     let ledger = DynamoLedger::new(faults.dynamodb_client(&sdk), "t");
     let err = ledger.claim("finding#x", Severity::High, NOW).await.unwrap_err().to_string();

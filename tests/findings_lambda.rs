@@ -98,30 +98,7 @@ mod dedupe_table {
     use trailwarden::notify::securityhub::SecurityHubWorkflow;
 
     async fn table(moto: &Moto) -> DynamoLedger {
-        let sdk = moto.sdk().await;
-        let client = aws_sdk_dynamodb::Client::new(&sdk);
-        client
-            .create_table()
-            .table_name("sent")
-            .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
-            .key_schema(
-                aws_sdk_dynamodb::types::KeySchemaElement::builder()
-                    .attribute_name("pk")
-                    .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
-                    .build()
-                    .unwrap(),
-            )
-            .attribute_definitions(
-                aws_sdk_dynamodb::types::AttributeDefinition::builder()
-                    .attribute_name("pk")
-                    .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
-        DynamoLedger::new(client, "sent")
+        DynamoLedger::new(moto.ledger_table("sent").await, "sent")
     }
 
     async fn deliver(

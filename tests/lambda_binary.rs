@@ -70,28 +70,7 @@ async fn the_binary_mails_alerts_and_fails_invocations_it_cannot_handle() {
     let log = std::fs::File::create(&log_path).unwrap();
     // The stack's sent-alerts table and SNS topic, in moto.
     let sdk = moto.sdk().await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-    dynamodb
-        .create_table()
-        .table_name("sent-alerts")
-        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
-        .key_schema(
-            aws_sdk_dynamodb::types::KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            aws_sdk_dynamodb::types::AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    moto.ledger_table("sent-alerts").await;
     let topic = aws_sdk_sns::Client::new(&sdk).create_topic().name("alerts").send().await.unwrap();
     let topic = topic.topic_arn().unwrap().to_string();
     let mut cmd = Command::new(BIN);

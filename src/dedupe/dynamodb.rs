@@ -155,13 +155,12 @@ impl DynamoLedger {
         match update {
             Ok(_) => Ok(()),
             // Another delivery's claim replaced ours after our lease lapsed: theirs stands.
-            Err(e) if e.as_service_error().is_some_and(|x| x.is_conditional_check_failed_exception()) => Ok(()),
-            Err(e) => Err(self.error("UpdateItem", &ticket.key, &e)),
+            Err(e) => self.unless_lost("UpdateItem", &ticket.key, e).map_or(Ok(()), Err),
         }
     }
 
     async fn release_now(&self, ticket: &Ticket, now: i64) -> Result<(), LedgerError> {
-        let result = match ticket.previous {
+        let sent = match ticket.previous {
             Some(level) => self
                 .client
                 .put_item()
@@ -173,10 +172,7 @@ impl DynamoLedger {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| {
-                    let lost = e.as_service_error().is_some_and(|x| x.is_conditional_check_failed_exception());
-                    (!lost).then(|| self.error("PutItem", &ticket.key, &e))
-                }),
+                .map_err(|e| self.unless_lost("PutItem", &ticket.key, e)),
             None => self
                 .client
                 .delete_item()
@@ -188,15 +184,24 @@ impl DynamoLedger {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| {
-                    let lost = e.as_service_error().is_some_and(|x| x.is_conditional_check_failed_exception());
-                    (!lost).then(|| self.error("DeleteItem", &ticket.key, &e))
-                }),
+                .map_err(|e| self.unless_lost("DeleteItem", &ticket.key, e)),
         };
-        match result {
+        match sent {
             Ok(()) | Err(None) => Ok(()),
             Err(Some(e)) => Err(e),
         }
+    }
+
+    /// `None` when a conditional write failed because the claim is no longer ours (another
+    /// delivery's claim stands, and must), the error otherwise.
+    fn unless_lost<E, R>(&self, call: &'static str, key: &str, e: SdkError<E, R>) -> Option<LedgerError>
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+        let lost = e.code() == Some("ConditionalCheckFailedException");
+        (!lost).then(|| self.error(call, key, &e))
     }
 }
 

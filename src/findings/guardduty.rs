@@ -430,6 +430,14 @@ fn joined<T>(items: &[T], f: impl Fn(&T) -> Option<String>) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
+/// `resource`, with its ARN when the finding gives one.
+fn resource_with(resource: Resource, arn: Option<String>) -> Resource {
+    match arn {
+        Some(arn) => resource.with_arn(arn),
+        None => resource,
+    }
+}
+
 /// The resource hit and what the finding says of it.
 fn resource(r: &GdResource, account: &str) -> (Resource, Vec<(String, String)>) {
     let mut fields = Vec::new();
@@ -472,11 +480,10 @@ fn resource(r: &GdResource, account: &str) -> (Resource, Vec<(String, String)>) 
             let Some(first) = r.s3_bucket_details.first() else { return (unknown(), fields) };
             push(&mut fields, "Buckets", joined(&r.s3_bucket_details, |b| b.name.clone()));
             push(&mut fields, "Bucket type", first.kind.clone());
-            let res = Resource::new(ResourceKind::S3_BUCKET, first.name.clone().unwrap_or_default());
-            match first.arn.clone() {
-                Some(arn) => res.with_arn(arn),
-                None => res,
-            }
+            resource_with(
+                Resource::new(ResourceKind::S3_BUCKET, first.name.clone().unwrap_or_default()),
+                first.arn.clone(),
+            )
         }
         "EKSCluster" | "KubernetesCluster" => {
             let c = r.eks_cluster_details.as_ref();
@@ -491,11 +498,10 @@ fn resource(r: &GdResource, account: &str) -> (Resource, Vec<(String, String)>) 
                 };
                 push(&mut fields, "Workload", workload);
             }
-            let res = Resource::new(ResourceKind::EKS_CLUSTER, c.and_then(|c| c.name.clone()).unwrap_or_default());
-            match c.and_then(|c| c.arn.clone()) {
-                Some(arn) => res.with_arn(arn),
-                None => res,
-            }
+            resource_with(
+                Resource::new(ResourceKind::EKS_CLUSTER, c.and_then(|c| c.name.clone()).unwrap_or_default()),
+                c.and_then(|c| c.arn.clone()),
+            )
         }
         "ECSCluster" | "Container" => {
             let c = r.ecs_cluster_details.as_ref();
@@ -505,23 +511,21 @@ fn resource(r: &GdResource, account: &str) -> (Resource, Vec<(String, String)>) 
                 "Task definition",
                 c.and_then(|c| c.task_details.as_ref()).and_then(|t| t.definition_arn.clone()),
             );
-            let res = Resource::new(ResourceKind::ECS_CLUSTER, c.and_then(|c| c.name.clone()).unwrap_or_default());
-            match c.and_then(|c| c.arn.clone()) {
-                Some(arn) => res.with_arn(arn),
-                None => res,
-            }
+            resource_with(
+                Resource::new(ResourceKind::ECS_CLUSTER, c.and_then(|c| c.name.clone()).unwrap_or_default()),
+                c.and_then(|c| c.arn.clone()),
+            )
         }
         "Lambda" => {
             let l = r.lambda_details.as_ref();
             push(&mut fields, "Role", l.and_then(|l| l.role.clone()));
-            let res = Resource::new(
-                ResourceKind::LAMBDA_FUNCTION,
-                l.and_then(|l| l.function_name.clone()).unwrap_or_default(),
-            );
-            match l.and_then(|l| l.function_arn.clone()) {
-                Some(arn) => res.with_arn(arn),
-                None => res,
-            }
+            resource_with(
+                Resource::new(
+                    ResourceKind::LAMBDA_FUNCTION,
+                    l.and_then(|l| l.function_name.clone()).unwrap_or_default(),
+                ),
+                l.and_then(|l| l.function_arn.clone()),
+            )
         }
         "RDSDBInstance" | "RDSLimitlessDB" => {
             let d = r.rds_db_instance_details.as_ref();
@@ -530,14 +534,13 @@ fn resource(r: &GdResource, account: &str) -> (Resource, Vec<(String, String)>) 
             if let Some(u) = &r.rds_db_user_details {
                 push(&mut fields, "Database user", u.get("user").and_then(Value::as_str).map(str::to_string));
             }
-            let res = Resource::new(
-                ResourceKind::RDS_INSTANCE,
-                d.and_then(|d| d.db_instance_identifier.clone()).unwrap_or_default(),
-            );
-            match d.and_then(|d| d.db_instance_arn.clone()) {
-                Some(arn) => res.with_arn(arn),
-                None => res,
-            }
+            resource_with(
+                Resource::new(
+                    ResourceKind::RDS_INSTANCE,
+                    d.and_then(|d| d.db_instance_identifier.clone()).unwrap_or_default(),
+                ),
+                d.and_then(|d| d.db_instance_arn.clone()),
+            )
         }
         _ => {
             // Another type: name what the finding gives, most specific first.

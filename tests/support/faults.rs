@@ -18,6 +18,15 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use trailwarden::notify::ses::SesMailer;
 
+/// The SDK's standard retries (3 attempts) with short backoffs, so retrying tests run in
+/// milliseconds.
+fn quick_retries() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(1))
+        .with_max_backoff(Duration::from_millis(5))
+}
+
 /// What the layer does with one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -108,15 +117,8 @@ impl Faults {
     /// An SES client for `sdk` whose requests go through this layer, with the SDK's standard
     /// retries (3 attempts) and short backoffs so that retrying tests run in milliseconds.
     pub fn ses_client(&self, sdk: &aws_config::SdkConfig) -> aws_sdk_sesv2::Client {
-        let conf = aws_sdk_sesv2::config::Builder::from(sdk)
-            .http_client(self.clone())
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(3)
-                    .with_initial_backoff(Duration::from_millis(1))
-                    .with_max_backoff(Duration::from_millis(5)),
-            )
-            .build();
+        let conf =
+            aws_sdk_sesv2::config::Builder::from(sdk).http_client(self.clone()).retry_config(quick_retries()).build();
         aws_sdk_sesv2::Client::from_conf(conf)
     }
 
@@ -124,12 +126,7 @@ impl Faults {
     pub fn dynamodb_client(&self, sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
         let conf = aws_sdk_dynamodb::config::Builder::from(sdk)
             .http_client(self.clone())
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(3)
-                    .with_initial_backoff(Duration::from_millis(1))
-                    .with_max_backoff(Duration::from_millis(5)),
-            )
+            .retry_config(quick_retries())
             .build();
         aws_sdk_dynamodb::Client::from_conf(conf)
     }

@@ -120,6 +120,30 @@ impl Moto {
             .collect()
     }
 
+    /// Creates the sent-alerts table as the stack does (key `pk`, TTL on `expires`) and returns
+    /// a client for it.
+    pub async fn ledger_table(&self, name: &str) -> aws_sdk_dynamodb::Client {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
+        };
+        let client = aws_sdk_dynamodb::Client::new(&self.sdk().await);
+        let key = KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap();
+        let attr =
+            AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap();
+        client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key)
+            .attribute_definitions(attr)
+            .send()
+            .await
+            .unwrap();
+        let ttl = TimeToLiveSpecification::builder().attribute_name("expires").enabled(true).build().unwrap();
+        client.update_time_to_live().table_name(name).time_to_live_specification(ttl).send().await.unwrap();
+        client
+    }
+
     /// Every message moto's SES has accepted.
     pub fn sent_messages(&self) -> Vec<serde_json::Value> {
         let (status, body) = self.http("GET", "/moto-api/data.json");
