@@ -254,6 +254,10 @@ pub struct FindingOrigin {
     /// ASFF's product ARN (with the id, what Security Hub's `BatchUpdateFindings` takes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_arn: Option<String>,
+    /// The finding's page in the GuardDuty or Security Hub console, built from the checked
+    /// region and ARN (never from the finding's own `SourceUrl`); `None` when they do not check out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console_url: Option<String>,
     /// The Security Hub custom action a person chose, when one brought the finding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_action: Option<String>,

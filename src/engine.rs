@@ -375,6 +375,7 @@ pub fn finding_alert(rule: &'static Rule, f: &Finding, detection: Detection) -> 
             domain: seen.domain.clone(),
             api: seen.api.clone(),
             product_arn: f.product_arn.clone(),
+            console_url: crate::findings::console_url(&f.product_name, &f.id, &f.region),
             custom_action: f.custom_action.clone(),
         })),
     }

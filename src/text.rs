@@ -122,6 +122,16 @@ pub fn bounded(s: &str, max: usize) -> String {
     cut
 }
 
+/// `eu-west-1`, `us-gov-west-1`, `ap-southeast-2`...
+pub fn valid_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].len() <= 2
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::{fill_holes, one_line};

@@ -566,6 +566,10 @@ fn findings_alert_once_per_finding_and_triage_keeps_the_rest_quiet() {
     }
     assert_eq!(alerts[0]["origin"]["seen"], "DNS request for c2.badactor.example");
     assert_eq!(alerts[0]["origin"]["count"], 14);
+    assert_eq!(
+        alerts[0]["origin"]["console_url"],
+        "https://eu-west-1.console.aws.amazon.com/guardduty/home?region=eu-west-1#/findings?macros=current&fId=4ac6b0c2f0a1e1b7d9c3f3e0a2b1c4d5"
+    );
     let summary = text(&out.stderr);
     assert!(
         summary.contains(

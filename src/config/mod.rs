@@ -325,6 +325,16 @@ mod tests {
     }
 
     #[test]
+    fn findings_settings_from_the_file() {
+        let cfg =
+            Config::from_toml("findings_min_severity = \"high\"\nfindings_update_workflow = true\n", "t.toml").unwrap();
+        assert_eq!(cfg.findings_min_severity, Severity::High);
+        assert!(cfg.findings_update_workflow);
+        let e = Config::from_toml("findings_min_severity = \"urgent\"\n", "t.toml").unwrap_err().to_string();
+        assert!(e.starts_with("config file t.toml: `findings_min_severity`: unknown severity `urgent`"), "{e}");
+    }
+
+    #[test]
     fn facts_role_name_from_file_and_environment() {
         assert_eq!(Config::default().facts_role_name, None);
         let cfg = Config::from_toml("facts_role_name = \"trailwarden-facts\"\n", "t.toml").unwrap();

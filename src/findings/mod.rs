@@ -408,6 +408,32 @@ pub fn glob_match(glob: &str, text: &str) -> bool {
     rest.len() >= last.len() && rest.ends_with(last)
 }
 
+/// The finding's page in the GuardDuty console (by its id) or in Security Hub (by its ARN),
+/// when every part checks out.
+pub fn console_url(product: &str, arn: &str, region: &str) -> Option<String> {
+    if !crate::text::valid_region(region) || arn.len() > 512 {
+        return None;
+    }
+    let arn_ok = arn.starts_with("arn:") && arn.bytes().all(|b| b.is_ascii_alphanumeric() || b":/._-".contains(&b));
+    if !arn_ok {
+        return None;
+    }
+    if product == "GuardDuty" {
+        let id = arn.rsplit('/').next().unwrap_or("");
+        let from_guardduty = arn.starts_with("arn:aws:guardduty:") || arn.starts_with("arn:aws-us-gov:guardduty:");
+        if from_guardduty && !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Some(format!(
+                "https://{region}.console.aws.amazon.com/guardduty/home?region={region}#/findings?macros=current&fId={id}"
+            ));
+        }
+    }
+    // Security Hub's findings page filtered on the id (`Id` EQUALS the ARN), URL-encoded.
+    let encoded = arn.replace(':', "%253A").replace('/', "%252F");
+    Some(format!(
+        "https://{region}.console.aws.amazon.com/securityhub/home?region={region}#/findings?search=Id%3D%255Coperator%255C%253AEQUALS%255C%253A{encoded}"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,8 +9,9 @@
 use askama::Template;
 
 use crate::detail::{EventDetail, ResourceKind, Severity};
-use crate::text::bounded;
+pub use crate::findings::console_url as finding_url;
 pub use crate::text::one_line;
+use crate::text::{bounded, valid_region};
 
 /// An email ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,7 +183,7 @@ fn event_view(group: &[&EventDetail], account_label: &str, index: usize, count: 
         .collect();
     if let Some(finding) = first.origin.finding() {
         let heading = if count == 1 { "The finding".to_string() } else { format!("Finding {} of {count}", index + 1) };
-        let link = finding_url(&finding.product, &first.event_id, region).map(|url| {
+        let link = finding.console_url.clone().map(|url| {
             (
                 url,
                 if finding.product == "GuardDuty" {
@@ -271,46 +272,10 @@ fn first_sentence(text: &str) -> Option<String> {
     (!first.is_empty()).then_some(first)
 }
 
-/// The finding's page in the GuardDuty console (by its id) or in Security Hub (by its ARN),
-/// when every part checks out.
-pub fn finding_url(product: &str, arn: &str, region: &str) -> Option<String> {
-    if !valid_region(region) || arn.len() > 512 {
-        return None;
-    }
-    let arn_ok = arn.starts_with("arn:") && arn.bytes().all(|b| b.is_ascii_alphanumeric() || b":/._-".contains(&b));
-    if !arn_ok {
-        return None;
-    }
-    if product == "GuardDuty" {
-        let id = arn.rsplit('/').next().unwrap_or("");
-        let from_guardduty = arn.starts_with("arn:aws:guardduty:") || arn.starts_with("arn:aws-us-gov:guardduty:");
-        if from_guardduty && !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Some(format!(
-                "https://{region}.console.aws.amazon.com/guardduty/home?region={region}#/findings?macros=current&fId={id}"
-            ));
-        }
-    }
-    // Security Hub's findings page filtered on the id (`Id` EQUALS the ARN), URL-encoded.
-    let encoded = arn.replace(':', "%253A").replace('/', "%252F");
-    Some(format!(
-        "https://{region}.console.aws.amazon.com/securityhub/home?region={region}#/findings?search=Id%3D%255Coperator%255C%253AEQUALS%255C%253A{encoded}"
-    ))
-}
-
 fn is_plain_https(url: &str) -> bool {
     url.strip_prefix("https://").is_some_and(|rest| {
         !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~/?#[]@!$&()*+,;=%:".contains(&b))
     })
-}
-
-/// `eu-west-1`, `us-gov-west-1`, `ap-southeast-2`...
-fn valid_region(r: &str) -> bool {
-    let parts: Vec<&str> = r.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].len() <= 2
-        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
 }
 
 fn id_with_prefix(id: &str, prefix: &str) -> bool {
