@@ -2,6 +2,7 @@
 //! with the input it was made from is the engine's job ([`crate::engine`]), so this module
 //! depends on nothing else in the crate.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -187,11 +188,22 @@ pub struct Detection {
     pub fields: Vec<(String, String)>,
     /// Overrides the rule's severity for this finding (e.g. SSH open is worse than a high port).
     pub severity: Option<Severity>,
+    /// Named ids of what was changed (`group-id`, `ip-permissions`, `snapshot-id`, `trail`),
+    /// exactly as the call gave them: they fill the `<name>` holes of the rule's "How to fix"
+    /// commands (after a shell-safety check) and tell the responder what to undo.
+    pub params: Vec<(String, String)>,
 }
 
 impl Detection {
     pub fn new(summary: impl Into<String>, resource: Resource) -> Self {
-        Detection { summary: summary.into(), resource, fields: Vec::new(), severity: None }
+        Detection { summary: summary.into(), resource, fields: Vec::new(), severity: None, params: Vec::new() }
+    }
+
+    /// Names an id of what was changed: `param("snapshot-id", id)` fills `<snapshot-id>` in the
+    /// rule's "How to fix" command.
+    pub fn param(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.params.push((name.to_string(), value.into()));
+        self
     }
 
     pub fn field(mut self, label: impl Into<String>, value: impl Into<String>) -> Self {
@@ -306,4 +318,60 @@ pub struct EventDetail {
     pub references: Vec<String>,
     #[serde(default, skip_serializing_if = "Origin::is_cloudtrail")]
     pub origin: Origin,
+    /// Named ids of what was changed, as the rule read them from the input (see
+    /// [`Detection::params`]): what the responder undoes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
+    /// What the responder did or would do about this alert, one step per action (filled by the
+    /// responder before the alert is sent; empty when no action applies or responding is off).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response: Vec<ResponseStep>,
+}
+
+/// How one response action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    /// Planned, not applied: `respond = "plan"`, the action is not in `respond_actions`, the
+    /// alert is below `respond_min_severity`, or the budget is spent (the note says which).
+    WouldDo,
+    Applied,
+    /// Not needed or not possible, with the reason (already done, resource gone, protected).
+    Skipped,
+    /// AWS refused or failed; the note carries its error.
+    Failed,
+}
+
+impl StepStatus {
+    /// As the email shows it: `would do`, `applied`, `skipped`, `failed`.
+    pub fn label(self) -> &'static str {
+        match self {
+            StepStatus::WouldDo => "would do",
+            StepStatus::Applied => "applied",
+            StepStatus::Skipped => "skipped",
+            StepStatus::Failed => "failed",
+        }
+    }
+}
+
+/// One response action's outcome, with what it changed and how to undo it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseStep {
+    /// The action's id, a contract: `ec2-isolate`, `iam-deactivate-access-key`, ...
+    pub action: String,
+    /// What it acts on: the instance id, the access key id, the role or user name, the bucket,
+    /// the trail, the group, the snapshot or image.
+    pub resource: String,
+    pub status: StepStatus,
+    /// Why it was skipped or not applied, the AWS error of a failure, or what was done.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+    /// The state before and after (an ENI's groups, a key's status), when the action read it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub before: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub after: String,
+    /// The commands that undo it, built from checked ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub undo: Vec<String>,
 }

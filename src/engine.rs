@@ -281,6 +281,7 @@ impl Engine {
 pub fn alert(rule: &'static Rule, ev: &Event, acting: Acting, detection: Detection) -> EventDetail {
     let who = &ev.user_identity;
     let docs = crate::rule::docs(rule);
+    let remediation = fix_text(&docs.remediation, &detection, &ev.aws_region, &ev.account_id);
     EventDetail {
         rule_id: rule.id.to_string(),
         severity: detection.severity.unwrap_or(rule.severity),
@@ -302,17 +303,43 @@ pub fn alert(rule: &'static Rule, ev: &Event, acting: Acting, detection: Detecti
             name: who.name(),
             invoked_by: acting.via().map(str::to_string),
         },
+        remediation,
         fields: shown(detection.fields),
-        remediation: docs.remediation.clone(),
         references: docs.references.clone(),
         origin: Origin::CloudTrail,
+        params: detection.params.into_iter().collect(),
+        response: Vec::new(),
     }
+}
+
+/// The rule's "How to fix" with this alert's ids in its `<name>` holes: the detection's params,
+/// the resource's id under its kind's name (`<security-group>`, `<ebs-snapshot>`, `<trail>`),
+/// `<region>` and `<account-id>`; each value made one inert shell argument or left a hole
+/// ([`crate::text::fill_params`]).
+fn fix_text(text: &str, detection: &Detection, region: &str, account: &str) -> String {
+    if !text.contains('<') {
+        return text.to_string();
+    }
+    crate::text::fill_params(text, |name| {
+        if let Some((_, v)) = detection.params.iter().find(|(n, _)| n == name) {
+            return Some(v.as_str());
+        }
+        match name {
+            "region" => crate::text::valid_region(region).then_some(region),
+            "account-id" => (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account),
+            kind if kind == detection.resource.kind && !detection.resource.id.is_empty() => {
+                Some(detection.resource.id.as_str())
+            }
+            _ => None,
+        }
+    })
 }
 
 /// Joins a finding rule's detection with the finding into the alert record: its id is the
 /// finding's ARN, its actor what the finding saw (remote address, domain, API, process).
 pub fn finding_alert(rule: &'static Rule, f: &Finding, detection: Detection) -> EventDetail {
     let docs = crate::rule::docs(rule);
+    let remediation = fix_text(&docs.remediation, &detection, &f.region, &f.account_id);
     let seen = &f.seen;
     let actor_name = seen
         .remote_ip
@@ -352,9 +379,11 @@ pub fn finding_alert(rule: &'static Rule, f: &Finding, detection: Detection) -> 
             name: actor_name,
             invoked_by: None,
         },
+        remediation,
         fields: shown(detection.fields),
-        remediation: docs.remediation.clone(),
         references: docs.references.clone(),
+        params: detection.params.into_iter().collect(),
+        response: Vec::new(),
         origin: Origin::Finding(Box::new(FindingOrigin {
             product: f.product_name.clone(),
             format: match f.format {

@@ -42,6 +42,7 @@ pub mod findings;
 pub mod lambda;
 pub mod notify;
 pub mod replay;
+pub mod respond;
 pub mod rule;
 pub mod text;
 
@@ -76,6 +77,7 @@ pub mod prelude {
         DbSnapshotAttributeRequest, Grantees, ImagePermissionRequest, SnapshotPermissionRequest,
     };
     pub use crate::facts::{Facts, Question};
+    pub use crate::respond::action::{Action, CREDENTIALS, INSTANCE_COMPROMISE};
     pub use crate::rule::{Context, InputKind};
     pub use serde::Deserialize;
 }

@@ -108,6 +108,9 @@ pub struct Rule {
     /// Finding rules: takes only findings a person sent with a Security Hub custom action, and
     /// then before any other rule (the alert is about the escalation).
     pub custom_action: bool,
+    /// The response actions this rule's alerts call for (see [`crate::respond`]); which of them
+    /// run is the configuration's choice (`respond`, `respond_actions`). Listed in the README.
+    pub respond: &'static [crate::respond::action::Action],
 }
 
 impl Rule {
@@ -133,6 +136,7 @@ impl Rule {
         min_severity: Severity::Info,
         fallback: false,
         custom_action: false,
+        respond: &[],
     };
 
     /// The defaults of a finding rule: input [`InputKind::Finding`], the generic check.

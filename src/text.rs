@@ -132,9 +132,99 @@ pub fn valid_region(r: &str) -> bool {
         && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
 }
 
+/// `value` as one argument of a POSIX shell command line: as it is when every character is one
+/// that no shell treats specially (`sg-0a1b`, `arn:aws:iam::1:role/x`, `my.bucket`), in single
+/// quotes when it is printable ASCII without a quote (JSON, `Key=Name,Value=web`), else `None`:
+/// text that cannot be made one inert argument is never put on a command line.
+pub fn shell_arg(value: &str) -> Option<String> {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"._:/@+=,-%".contains(&b);
+    if value.is_empty() {
+        return None;
+    }
+    if value.bytes().all(plain) {
+        return Some(value.to_string());
+    }
+    (value.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\'') && value.len() <= 4096)
+        .then(|| format!("'{value}'"))
+}
+
+/// Fills the `<name>` holes of a "How to fix" text with `params`' values made shell-safe by
+/// [`shell_arg`]. A hole with no value, or a value that cannot be one inert argument, stays as it
+/// is (`<snapshot-id>`), so the reader sees what goes there.
+pub fn fill_params<'a>(text: &str, params: impl Fn(&str) -> Option<&'a str>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let name_len = after.bytes().take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-').count();
+        let filled = (name_len > 0 && after.as_bytes().get(name_len) == Some(&b'>'))
+            .then(|| params(&after[..name_len]).and_then(shell_arg))
+            .flatten();
+        match filled {
+            Some(arg) => {
+                out.push_str(&arg);
+                rest = &after[name_len + 1..];
+            }
+            None => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// An EC2-style id: `prefix` then 8 or 17 lower-case hex digits (`i-0abc...`, `sg-...`,
+/// `snap-...`, `ami-...`, `vpc-...`, `eni-...`, `vol-...`).
+pub fn aws_id(prefix: &str, s: &str) -> bool {
+    s.strip_prefix(prefix).is_some_and(|hex| {
+        (hex.len() == 8 || hex.len() == 17) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// An S3 bucket name: 3 to 63 of lower-case letters, digits, `.` and `-`, starting and ending
+/// with a letter or digit.
+pub fn bucket_name(s: &str) -> bool {
+    (3..=63).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && s.as_bytes()[0].is_ascii_alphanumeric()
+        && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()
+}
+
+/// An IAM user, role or policy name: 1 to 128 of letters, digits and `+=,.@_-`.
+pub fn iam_name(s: &str) -> bool {
+    (1..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{fill_holes, one_line};
+    use super::{fill_holes, fill_params, one_line, shell_arg};
+
+    #[test]
+    fn shell_args_are_inert() {
+        assert_eq!(shell_arg("sg-0a1b2c").as_deref(), Some("sg-0a1b2c"));
+        assert_eq!(shell_arg("arn:aws:iam::1:role/a+b=c,d@e").as_deref(), Some("arn:aws:iam::1:role/a+b=c,d@e"));
+        assert_eq!(shell_arg(r#"[{"IpProtocol":"tcp"}]"#).as_deref(), Some(r#"'[{"IpProtocol":"tcp"}]'"#));
+        assert_eq!(shell_arg("x; rm -rf /").as_deref(), Some("'x; rm -rf /'"));
+        for bad in ["", "it's", "a\nb", "\u{1b}[2J", "caf\u{e9}", "$(id)'"] {
+            assert_eq!(shell_arg(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn holes_are_filled_only_with_inert_values() {
+        let params = |n: &str| match n {
+            "snapshot-id" => Some("snap-0123"),
+            "trail" => Some("it's"),
+            _ => None,
+        };
+        assert_eq!(
+            fill_params("`aws ec2 x --snapshot-id <snapshot-id> --name <trail> --r <region>` a <b", params),
+            "`aws ec2 x --snapshot-id snap-0123 --name <trail> --r <region>` a <b"
+        );
+    }
 
     macro_rules! s {
         ($t:literal) => {

@@ -11,6 +11,15 @@
 //! facts_role_name = "trailwarden-facts"          # assumed in other accounts for live-state facts
 //! findings_min_severity = "medium"               # GuardDuty/Security Hub findings below stay quiet
 //! findings_update_workflow = false               # set alerted ASFF findings to NOTIFIED
+//! respond = "plan"                               # off | plan | apply (see crate::respond)
+//! respond_actions = ["default", "ec2-terminate"] # the ids that may run; "default" = the usual set
+//! respond_min_severity = "high"
+//! allow_terminate = false
+//! respond_protected = ["i-0123456789abcdef0"]    # never acted on (also: tag trailwarden:protect=true)
+//! quarantine_security_groups = { "vpc-0a1b2c3d" = "sg-0a1b2c3d" }
+//! respond_budget = { instances = 5, keys = 5 }   # destructive actions per hour
+//! evidence_bucket = "acme-ir-evidence"
+//! forensics_document = "Acme-CollectVolatileData"
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,6 +29,7 @@ use serde::Deserialize;
 
 use crate::analysis::network::PortList;
 use crate::detail::Severity;
+use crate::respond::settings::{Budget, Settings as RespondSettings};
 pub mod suppress;
 
 use suppress::{SuppressionError, Suppressions};
@@ -68,6 +78,8 @@ pub struct Config {
     /// After an alert about a Security Hub (ASFF) finding is sent, set the finding's workflow
     /// to `NOTIFIED` with a note naming the alert.
     pub findings_update_workflow: bool,
+    /// The responder's settings (see [`crate::respond`]).
+    pub respond: RespondSettings,
 }
 
 impl Default for Config {
@@ -84,6 +96,7 @@ impl Default for Config {
             facts_role_name: None,
             findings_min_severity: Severity::Medium,
             findings_update_workflow: false,
+            respond: RespondSettings::default(),
         }
     }
 }
@@ -122,10 +135,26 @@ struct FileConfig {
     facts_role_name: Option<String>,
     findings_min_severity: Option<String>,
     findings_update_workflow: Option<bool>,
+    respond: Option<String>,
+    respond_actions: Option<List>,
+    respond_min_severity: Option<String>,
+    allow_terminate: Option<bool>,
+    respond_protected: Option<List>,
+    quarantine_security_groups: Option<BTreeMap<String, String>>,
+    respond_budget: Option<BudgetFile>,
+    evidence_bucket: Option<String>,
+    forensics_document: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BudgetFile {
+    instances: Option<u32>,
+    keys: Option<u32>,
 }
 
 /// The environment variables read by [`Config::apply_env`].
-pub const ENV_VARS: [&str; 11] = [
+pub const ENV_VARS: [&str; 20] = [
     "TRAILWARDEN_INGRESS_ALLOWED_PORTS",
     "TRAILWARDEN_EGRESS_ALLOWED_PORTS",
     "TRAILWARDEN_TRUSTED_ACCOUNTS",
@@ -137,6 +166,15 @@ pub const ENV_VARS: [&str; 11] = [
     "TRAILWARDEN_FACTS_ROLE_NAME",
     "TRAILWARDEN_FINDINGS_MIN_SEVERITY",
     "TRAILWARDEN_FINDINGS_UPDATE_WORKFLOW",
+    "TRAILWARDEN_RESPOND",
+    "TRAILWARDEN_RESPOND_ACTIONS",
+    "TRAILWARDEN_RESPOND_MIN_SEVERITY",
+    "TRAILWARDEN_ALLOW_TERMINATE",
+    "TRAILWARDEN_RESPOND_PROTECTED",
+    "TRAILWARDEN_QUARANTINE_SECURITY_GROUPS",
+    "TRAILWARDEN_RESPOND_BUDGET",
+    "TRAILWARDEN_EVIDENCE_BUCKET",
+    "TRAILWARDEN_FORENSICS_DOCUMENT",
 ];
 
 /// `rule-id=low,other-id=high` or a TOML table's entries into severities.
@@ -200,6 +238,36 @@ impl Config {
         if let Some(on) = file.findings_update_workflow {
             cfg.findings_update_workflow = on;
         }
+        let r = &mut cfg.respond;
+        if let Some(mode) = file.respond {
+            r.mode = mode.parse().map_err(|m| err("respond", m))?;
+        }
+        if let Some(l) = file.respond_actions {
+            r.actions = RespondSettings::parse_actions(&l.items()).map_err(|m| err("respond_actions", m))?;
+        }
+        if let Some(level) = file.respond_min_severity {
+            r.min_severity = level.parse().map_err(|m| err("respond_min_severity", m))?;
+        }
+        if let Some(on) = file.allow_terminate {
+            r.allow_terminate = on;
+        }
+        if let Some(l) = file.respond_protected {
+            r.protected = l.items().into_iter().collect();
+        }
+        if let Some(map) = file.quarantine_security_groups {
+            r.quarantine_security_groups = map;
+        }
+        if let Some(b) = file.respond_budget {
+            let d = Budget::default();
+            r.budget = Budget { instances: b.instances.unwrap_or(d.instances), keys: b.keys.unwrap_or(d.keys) };
+        }
+        if let Some(bucket) = file.evidence_bucket.filter(|b| !b.trim().is_empty()) {
+            r.evidence_bucket = Some(bucket.trim().to_string());
+        }
+        if let Some(doc) = file.forensics_document.filter(|d| !d.trim().is_empty()) {
+            r.forensics_document = Some(doc.trim().to_string());
+        }
+        r.validate().map_err(|m| ConfigError::File { path: origin.to_string(), message: m })?;
         Ok(cfg)
     }
 
@@ -219,7 +287,22 @@ impl Config {
             facts_role,
             findings_min,
             findings_workflow,
+            respond,
+            respond_actions,
+            respond_min,
+            allow_terminate,
+            protected,
+            quarantine,
+            budget,
+            evidence,
+            forensics,
         ] = ENV_VARS;
+        let set = |var: &str| get(var).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let boolean = |var: &str, v: &str| match v.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" => Ok(false),
+            _ => Err(env(var, format!("`{v}` is not true or false"))),
+        };
         if let Some(v) = get(ingress) {
             self.ingress_allowed_ports = PortList::parse_list(&[v]).map_err(|m| env(ingress, m))?;
         }
@@ -257,13 +340,44 @@ impl Config {
         if let Some(v) = get(findings_min).filter(|v| !v.trim().is_empty()) {
             self.findings_min_severity = v.parse().map_err(|m| env(findings_min, m))?;
         }
-        if let Some(v) = get(findings_workflow).filter(|v| !v.trim().is_empty()) {
-            self.findings_update_workflow = match v.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => return Err(env(findings_workflow, format!("`{}` is not true or false", v.trim()))),
-            };
+        if let Some(v) = set(findings_workflow) {
+            self.findings_update_workflow = boolean(findings_workflow, &v)?;
         }
+        let r = &mut self.respond;
+        if let Some(v) = set(respond) {
+            r.mode = v.parse().map_err(|m| env(respond, m))?;
+        }
+        if let Some(v) = set(respond_actions) {
+            r.actions = RespondSettings::parse_actions(&split(&v)).map_err(|m| env(respond_actions, m))?;
+        }
+        if let Some(v) = set(respond_min) {
+            r.min_severity = v.parse().map_err(|m| env(respond_min, m))?;
+        }
+        if let Some(v) = set(allow_terminate) {
+            r.allow_terminate = boolean(allow_terminate, &v)?;
+        }
+        if let Some(v) = get(protected) {
+            r.protected = split(&v).into_iter().collect();
+        }
+        if let Some(v) = get(quarantine) {
+            let mut map = BTreeMap::new();
+            for item in split(&v) {
+                let (vpc, sg) =
+                    item.split_once('=').ok_or_else(|| env(quarantine, format!("`{item}` is not vpc-id=sg-id")))?;
+                map.insert(vpc.trim().to_string(), sg.trim().to_string());
+            }
+            r.quarantine_security_groups = map;
+        }
+        if let Some(v) = set(budget) {
+            r.budget = RespondSettings::parse_budget(&v).map_err(|m| env(budget, m))?;
+        }
+        if let Some(v) = get(evidence) {
+            r.evidence_bucket = Some(v.trim().to_string()).filter(|b| !b.is_empty());
+        }
+        if let Some(v) = get(forensics) {
+            r.forensics_document = Some(v.trim().to_string()).filter(|d| !d.is_empty());
+        }
+        r.validate().map_err(|m| ConfigError::Invalid(format!("respond settings from the environment: {m}")))?;
         Ok(())
     }
 }
@@ -332,6 +446,49 @@ mod tests {
         assert!(cfg.findings_update_workflow);
         let e = Config::from_toml("findings_min_severity = \"urgent\"\n", "t.toml").unwrap_err().to_string();
         assert!(e.starts_with("config file t.toml: `findings_min_severity`: unknown severity `urgent`"), "{e}");
+    }
+
+    #[test]
+    fn respond_settings_from_file_and_environment() {
+        use crate::respond::Action;
+        use crate::respond::settings::Mode;
+        let d = Config::default().respond;
+        assert_eq!(d.mode, Mode::Plan);
+        assert_eq!(d.min_severity, Severity::High);
+        assert!(d.actions.contains(&Action::Ec2Isolate) && !d.actions.contains(&Action::Ec2Terminate));
+        let cfg = Config::from_toml(
+            "respond = \"apply\"\nrespond_actions = [\"default\", \"ec2-terminate\"]\nallow_terminate = true\n\
+             respond_budget = { instances = 2 }\nquarantine_security_groups = { \"vpc-0a1b2c3d\" = \"sg-0a1b2c3d\" }\n\
+             evidence_bucket = \"ir-evidence\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        let r = &cfg.respond;
+        assert_eq!(r.mode, Mode::Apply);
+        assert!(r.actions.contains(&Action::Ec2Terminate) && r.actions.contains(&Action::Ec2Tag));
+        assert!(r.allow_terminate);
+        assert_eq!((r.budget.instances, r.budget.keys), (2, 5));
+        assert_eq!(r.evidence_bucket.as_deref(), Some("ir-evidence"));
+        let e = Config::from_toml("respond_actions = [\"ec2-nuke\"]\n", "t.toml").unwrap_err().to_string();
+        assert!(e.contains("`respond_actions`: unknown response action `ec2-nuke`"), "{e}");
+        let e = Config::from_toml("respond = \"yes\"\n", "t.toml").unwrap_err().to_string();
+        assert!(e.contains("unknown respond mode `yes`"), "{e}");
+        let e = Config::from_toml("quarantine_security_groups = { \"vpc-1\" = \"x\" }\n", "t.toml").unwrap_err();
+        assert!(e.to_string().contains("quarantine_security_groups"), "{e}");
+
+        let mut cfg = Config::default();
+        let vars = |v: &str| match v {
+            "TRAILWARDEN_RESPOND" => Some("off".to_string()),
+            "TRAILWARDEN_RESPOND_BUDGET" => Some("instances=1,keys=0".to_string()),
+            "TRAILWARDEN_QUARANTINE_SECURITY_GROUPS" => Some("vpc-0a1b2c3d=sg-0a1b2c3d".to_string()),
+            _ => None,
+        };
+        cfg.apply_env(vars).unwrap();
+        assert_eq!(cfg.respond.mode, Mode::Off);
+        assert_eq!((cfg.respond.budget.instances, cfg.respond.budget.keys), (1, 0));
+        assert_eq!(cfg.respond.quarantine_security_groups["vpc-0a1b2c3d"], "sg-0a1b2c3d");
+        let e = cfg.apply_env(|v| (v == "TRAILWARDEN_ALLOW_TERMINATE").then(|| "maybe".into())).unwrap_err();
+        assert_eq!(e.to_string(), "environment variable TRAILWARDEN_ALLOW_TERMINATE: `maybe` is not true or false");
     }
 
     #[test]
