@@ -64,6 +64,10 @@ struct Cli {
     /// without it those questions are unknown and each rule does what its docs say.
     #[arg(long, value_name = "FILE")]
     facts: Option<PathBuf>,
+    /// Print the response plan instead of the alerts: one JSON object a line for each action the
+    /// responder would take under the configuration (`respond*` settings), and make no AWS call.
+    #[arg(long)]
+    plan: bool,
     /// Worker threads (default: every core).
     #[arg(long)]
     threads: Option<usize>,
@@ -231,9 +235,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         let result = (|| -> anyhow::Result<()> {
             let mut failure = Ok(());
             // A failed write (a closed output above all) ends the scan: nothing more can be shown.
-            let mut each = |report: replay::FileReport| -> io::Result<()> {
+            let respond = &engine.config().respond;
+            // A finding that comes again at a higher level alerts again, but its resource is
+            // contained once (the tag guards it): plan each action on each resource once.
+            let mut planned_once = std::collections::HashSet::new();
+            let mut each = |mut report: replay::FileReport| -> io::Result<()> {
                 totals.add(&engine, &report);
+                if cli.plan {
+                    for e in &report.errors {
+                        say("error", e);
+                    }
+                    for d in &report.details {
+                        for p in trailwarden::respond::plan::plan(d, respond) {
+                            if planned_once.insert((p.finding_id.clone(), p.action, p.resource.clone())) {
+                                replay::write_plan(&p, &mut out)?;
+                            }
+                        }
+                    }
+                    return Ok(());
+                }
                 if let Some(dir) = &cli.html {
+                    replay::attach_plans(&mut report.details, respond);
                     replay::write_previews(dir, &report.details, &cli.account_name, &mut previews)?;
                 }
                 for e in &report.errors {
@@ -276,7 +298,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         done.store(true, Ordering::Relaxed);
         result
     })?;
-    if format == Format::Table {
+    if format == Format::Table && !cli.plan {
         replay::write_table(&table_rows, &mut out)?;
         if cli.show_suppressed {
             writeln!(out, "suppressed:")?;

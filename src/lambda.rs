@@ -129,6 +129,9 @@ pub struct Summary {
     /// The Security Hub workflow update after the send: what was updated, or why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow: Option<String>,
+    /// The response, one line per action: `ec2-isolate i-0abc: applied`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub response: Vec<String>,
 }
 
 /// Why an invocation failed. Failing is deliberate: EventBridge retries, and the dead-letter
@@ -151,6 +154,8 @@ pub struct Options<'a> {
     pub ledger: Option<&'a dyn crate::dedupe::Ledger>,
     /// Marks alerted Security Hub findings `NOTIFIED`.
     pub workflow: Option<&'a dyn crate::notify::FindingsWorkflow>,
+    /// Applies the response plan when `respond = "apply"`; without one, plans are shown only.
+    pub responder: Option<&'a dyn crate::respond::Responder>,
 }
 
 /// Handles one EventBridge event (its JSON text): evaluate, and send the alerts through the
@@ -284,6 +289,21 @@ async fn send(
     summary.alerts = to_send.iter().map(|d| d.rule_id.clone()).collect();
     if to_send.is_empty() {
         return Ok(());
+    }
+    // The response is planned (and, in apply mode, applied) before the send so that the email
+    // carries its outcome; it never fails the invocation, and never holds the alert back.
+    for alert in &mut to_send {
+        crate::respond::respond(alert, &config.respond, options.responder).await;
+        for step in &alert.response {
+            summary.response.push(format!("{} {}: {}", step.action, step.resource, step.status.label()));
+            tracing::info!(
+                action = %step.action,
+                resource = %crate::text::one_line(&step.resource),
+                status = step.status.label(),
+                note = %crate::text::one_line(&step.note),
+                "response"
+            );
+        }
     }
     let sent = notifier.notify(Batch { alerts: &to_send, account_name }).await;
     let id = match sent {

@@ -60,6 +60,7 @@ pub use rule::{Context, InputKind, Rule, registry};
 pub mod prelude {
     pub use crate::analysis::network::{
         Exposure, Grant, PortList, Proto, SecurityGroupRequest, critical_exposure, describe, exposures,
+        permissions_json,
     };
     pub use crate::cloudtrail::event::{ConsoleLogin, Event, FieldError, Items, Lenient, Scalar};
     pub use crate::config::Config;

@@ -573,6 +573,24 @@ pub fn write_jsonl(detail: &EventDetail, out: &mut dyn Write) -> io::Result<()> 
     out.write_all(b"\n")
 }
 
+/// Writes one planned response action as a JSON line (`replay --plan`): `finding_id`, `action`,
+/// `resource`, `rule_id`, `severity`, `account_id`, `region`.
+pub fn write_plan(planned: &crate::respond::plan::Planned, out: &mut dyn Write) -> io::Result<()> {
+    planned.serialize(&mut serde_json::Serializer::with_formatter(&mut *out, TerminalSafe))?;
+    out.write_all(b"\n")
+}
+
+/// Puts the response plan on each alert as "would do" steps, as the Lambda's email shows it
+/// in plan mode (replay never acts).
+pub fn attach_plans(details: &mut [EventDetail], settings: &crate::respond::settings::Settings) {
+    for d in details {
+        d.response = crate::respond::plan::plan(d, settings)
+            .iter()
+            .map(|p| p.would_do("a rehearsal: replay never acts"))
+            .collect();
+    }
+}
+
 /// Writes a suppressed alert as a JSON line: the alert's fields plus `suppressed_by`.
 pub fn write_suppressed_jsonl(s: &crate::engine::Suppressed, out: &mut dyn Write) -> io::Result<()> {
     #[derive(serde::Serialize)]

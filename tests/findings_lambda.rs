@@ -121,7 +121,7 @@ mod dedupe_table {
         let mailer = mailer(&moto).await;
         let ledger = table(&moto).await;
         let engine = Engine::new(Config::default()).unwrap();
-        let options = Options { ledger: Some(&ledger), workflow: None };
+        let options = Options { ledger: Some(&ledger), ..Options::default() };
         let first = deliver(&engine, &mailer, options, &event(0)).await;
         assert_eq!(first.alerts, ["guardduty-ec2-backdoor"]);
         // Re-published with a higher count, then forwarded by Security Hub: no email.
@@ -143,7 +143,7 @@ mod dedupe_table {
         let mailer = mailer(&moto).await;
         let ledger = table(&moto).await;
         let engine = Engine::new(Config::default()).unwrap();
-        let options = Options { ledger: Some(&ledger), workflow: None };
+        let options = Options { ledger: Some(&ledger), ..Options::default() };
         let (gd, sh) = (event(0), event(2));
         let (a, b) = tokio::join!(deliver(&engine, &mailer, options, &gd), deliver(&engine, &mailer, options, &sh));
         assert_eq!(a.alerts.len() + b.alerts.len(), 1, "{a:?} {b:?}");
@@ -157,7 +157,7 @@ mod dedupe_table {
         let sdk = moto.prepare("alerts@example.com", "trailwarden/sender", Some(SECRET)).await;
         let ledger = table(&moto).await;
         let engine = Engine::new(Config::default()).unwrap();
-        let options = Options { ledger: Some(&ledger), workflow: None };
+        let options = Options { ledger: Some(&ledger), ..Options::default() };
         // SES fails the first delivery's send (every retry of it), then works.
         let faults = Faults::scripted(&[Fault::ServerError; 3]);
         let mailer = faults.mailer(&sdk, "trailwarden/sender");
@@ -186,7 +186,7 @@ mod dedupe_table {
         let config = Config { findings_update_workflow: true, ..Config::default() };
         let engine = Engine::new(config).unwrap();
         let workflow = SecurityHubWorkflow::new(aws_sdk_securityhub::Client::new(&moto.sdk().await));
-        let options = Options { ledger: Some(&ledger), workflow: Some(&workflow) };
+        let options = Options { ledger: Some(&ledger), workflow: Some(&workflow), ..Options::default() };
         // The Access Analyzer finding, NEW: one email, then the update (which moto lacks: the
         // failure is reported, and the alert stands).
         let new = deliver(&engine, &mailer, options, &event(12)).await;

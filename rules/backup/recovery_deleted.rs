@@ -18,7 +18,7 @@ declare_rule! {
     /// unrecoverable; deleting plans and vaults removes the protection for what comes next.
     /// ## How to fix
     /// A deleted recovery point cannot be restored: take a fresh backup of the resource now
-    /// (`aws backup start-backup-job --backup-vault-name … --resource-arn … --iam-role-arn …`),
+    /// (`aws backup start-backup-job --region <region> --backup-vault-name <backup-vault> --resource-arn <resource-arn> --iam-role-arn <role-arn>`),
     /// check the copies in other accounts and Regions, and revoke the credentials that made the
     /// call. Recreate a deleted plan with `aws backup create-backup-plan` and its selections with
     /// `aws backup create-backup-selection`; recreate a vault with `aws backup

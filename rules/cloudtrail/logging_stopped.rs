@@ -7,9 +7,12 @@ declare_rule! {
     /// It is the quiet way to blind an audit trail; the trail looks healthy in a list of trails,
     /// and everything done while it is stopped is missing from the record.
     /// ## How to fix
-    /// `aws cloudtrail start-logging --name …`, then find out who stopped it and what happened
+    /// `aws cloudtrail start-logging --region <region> --name <trail>`, then find out who stopped it and what happened
     /// while it was stopped (EventBridge and the CloudTrail event history still hold management
     /// events for 90 days). Deny `cloudtrail:StopLogging` with an SCP.
+    /// ## Response
+    /// Planned by default (and applied with `respond = "apply"`, at or above
+    /// `respond_min_severity`): `cloudtrail-start-logging`.
     /// ## References
     /// - https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_StopLogging.html
     /// - https://attack.mitre.org/techniques/T1562/008/
@@ -20,6 +23,7 @@ declare_rule! {
         source: "cloudtrail.amazonaws.com",
         events: &["StopLogging"],
         attack: Some("T1562.008"),
+        respond: &[Action::CloudtrailStartLogging],
     }
 }
 

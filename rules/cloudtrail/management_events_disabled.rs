@@ -13,7 +13,7 @@ declare_rule! {
     /// only), which is subtler than stopping it.
     /// ## How to fix
     /// Put back a selector recording all management events
-    /// (`aws cloudtrail put-event-selectors --trail-name … --event-selectors
+    /// (`aws cloudtrail put-event-selectors --region <region> --trail-name <trail> --event-selectors
     /// '[{"ReadWriteType":"All","IncludeManagementEvents":true}]'`) and find out who changed it.
     /// Deny `cloudtrail:PutEventSelectors` with an SCP outside your logging pipeline.
     /// ## References

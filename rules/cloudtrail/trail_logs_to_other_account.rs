@@ -17,7 +17,7 @@ declare_rule! {
     /// ## How to fix
     /// Check the owner: `aws s3api head-bucket --bucket <new bucket> --expected-bucket-owner
     /// <your account id>` fails with 403 when someone else owns it. If the move was not
-    /// planned, point the trail back: `aws cloudtrail update-trail --name … --s3-bucket-name
+    /// planned, point the trail back: `aws cloudtrail update-trail --region <region> --name <trail> --s3-bucket-name
     /// <your bucket>`, and find out who changed it. Deny `cloudtrail:UpdateTrail` with an SCP
     /// outside your logging pipeline, or use an organization trail.
     /// ## References

@@ -14,8 +14,8 @@ declare_rule! {
     /// ## How to fix
     /// Restart recording: `aws configservice start-configuration-recorder
     /// --configuration-recorder-name default`. If the recorder or delivery channel was deleted,
-    /// recreate them first (`aws configservice put-configuration-recorder …`, `aws
-    /// configservice put-delivery-channel …`), then start recording, and find out who stopped it.
+    /// recreate them first (`aws configservice put-configuration-recorder --region <region> --configuration-recorder name=<config-recorder>,roleARN=<role-arn>`, `aws
+    /// configservice put-delivery-channel --delivery-channel file://channel.json`), then start recording, and find out who stopped it.
     /// Deny these actions with an SCP outside your security tooling.
     /// ## References
     /// - https://docs.aws.amazon.com/config/latest/APIReference/API_StopConfigurationRecorder.html

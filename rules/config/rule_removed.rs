@@ -14,7 +14,7 @@ declare_rule! {
     /// ## How to fix
     /// Put the rule back (`aws configservice put-config-rule --config-rule file://rule.json`,
     /// or redeploy the conformance pack or stack that owns it) and re-evaluate it with `aws
-    /// configservice start-config-rules-evaluation --config-rule-names …`. Deny
+    /// configservice start-config-rules-evaluation --config-rule-names <config-rule>`. Deny
     /// `config:DeleteConfigRule` and `config:PutConfigRule` with an SCP outside your security
     /// tooling.
     /// ## References

@@ -8,8 +8,11 @@ declare_rule! {
     /// An AMI carries its snapshots: whoever launches it gets a copy of the disk, with the keys,
     /// credentials and code baked into it. Public AMIs are crawled for secrets.
     /// ## How to fix
-    /// `aws ec2 modify-image-attribute --image-id … --launch-permission "Remove=[{Group=all}]"`;
+    /// `aws ec2 modify-image-attribute --region <region> --image-id <ami> --launch-permission "Remove=[{Group=all}]"`;
     /// rotate any secret the image held. Turn on "block public access for AMIs" for the region.
+    /// ## Response
+    /// Planned by default (and applied with `respond = "apply"`, at or above
+    /// `respond_min_severity`): `ec2-unshare-image`.
     /// ## References
     /// - https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/sharingamis-intro.html
     /// - https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/block-public-access-to-amis.html
@@ -21,6 +24,7 @@ declare_rule! {
         source: "ec2.amazonaws.com",
         events: &["ModifyImageAttribute"],
         attack: Some("T1537"),
+        respond: &[Action::Ec2UnshareImage],
     }
 }
 

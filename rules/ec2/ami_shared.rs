@@ -9,8 +9,8 @@ declare_rule! {
     /// A shared AMI is a copy of its disks in someone else's hands; sharing with an unknown
     /// account is a one-call exfiltration path.
     /// ## How to fix
-    /// If the grantee is not yours: `aws ec2 modify-image-attribute --image-id …
-    /// --launch-permission "Remove=[{UserId=…}]"`. If it is, add the account to `trusted_accounts`.
+    /// If the grantee is not yours: `aws ec2 modify-image-attribute --region <region> --image-id <ami>
+    /// --launch-permission "Remove=[{UserId=<account-ids>}]"`. If it is, add the account to `trusted_accounts`.
     /// ## References
     /// - https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/sharingamis-explicit.html
     /// - https://attack.mitre.org/techniques/T1537/

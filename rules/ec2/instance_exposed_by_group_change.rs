@@ -17,8 +17,8 @@ declare_rule! {
     /// Swapping a public instance onto a permissive group exposes it without touching any
     /// security group: the group-change rules never fire, and the instance is reachable at once.
     /// ## How to fix
-    /// Put the previous groups back (`aws ec2 modify-instance-attribute --instance-id … --groups
-    /// sg-… sg-…`), or narrow the new group's rules; check the instance for signs of access
+    /// Put the previous groups back (`aws ec2 modify-instance-attribute --instance-id <ec2-instance> --groups
+    /// <previous-group-ids>`), or narrow the new group's rules; check the instance for signs of access
     /// since the change.
     /// ## References
     /// - https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/changing-security-group.html

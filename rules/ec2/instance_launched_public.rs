@@ -16,10 +16,10 @@ declare_rule! {
     /// a public subnet it is where attackers look first. Unexpected launches there are also how
     /// stolen credentials become crypto-mining fleets.
     /// ## How to fix
-    /// If it should not be public: `aws ec2 terminate-instances --instance-ids …` or move the
+    /// If it should not be public: `aws ec2 terminate-instances --instance-ids <ec2-instance>` or move the
     /// workload to a private subnet behind a load balancer or NAT, and turn off
     /// `MapPublicIpOnLaunch` on subnets that should not hand out public IPs
-    /// (`aws ec2 modify-subnet-attribute --subnet-id … --no-map-public-ip-on-launch`).
+    /// (`aws ec2 modify-subnet-attribute --region <region> --subnet-id <subnet-id> --no-map-public-ip-on-launch`).
     /// ## References
     /// - https://docs.aws.amazon.com/vpc/latest/userguide/configure-subnets.html
     /// - https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-9

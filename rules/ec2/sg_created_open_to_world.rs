@@ -15,8 +15,8 @@ declare_rule! {
     /// Infrastructure-as-code and console wizards create groups with their rules in one go; a
     /// group born open to the world exposes whatever is attached to it from the first minute.
     /// ## How to fix
-    /// Revoke the world-open rules (`aws ec2 revoke-security-group-ingress --group-id …
-    /// --ip-permissions …`) and grant known ranges only; fix the template that created it.
+    /// Revoke the world-open rules (`aws ec2 revoke-security-group-ingress --region <region> --group-id <security-group>
+    /// --ip-permissions <ip-permissions>`) and grant known ranges only; fix the template that created it.
     /// ## References
     /// - https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html
     /// - https://attack.mitre.org/techniques/T1133/
@@ -62,6 +62,7 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
         Resource::new(ResourceKind::SECURITY_GROUP, &group),
     )
     .field("Security group", &group)
+    .param("ip-permissions", permissions_json(&grants, &open))
     .field("Exposed to the internet", describe(&open))
     .field("Allowlisted ingress ports", cx.config.ingress_allowed_ports.to_string());
     if let Some(name) = req.group_name {

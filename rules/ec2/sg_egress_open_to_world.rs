@@ -11,7 +11,7 @@ declare_rule! {
     /// arbitrary TCP) and how a compromised instance joins attacks on others. Groups that were
     /// locked down and are opened again deserve a look.
     /// ## How to fix
-    /// Revoke the rule (`aws ec2 revoke-security-group-egress --group-id … --ip-permissions …`)
+    /// Revoke the rule (`aws ec2 revoke-security-group-egress --region <region> --group-id <security-group> --ip-permissions <ip-permissions>`)
     /// and allow only the destinations and ports the workload needs, or route egress through a
     /// proxy or AWS Network Firewall.
     /// ## References
@@ -29,7 +29,8 @@ declare_rule! {
 
 fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: SecurityGroupRequest = ev.request()?;
-    let open = exposures(&req.grants()?, &cx.config.egress_allowed_ports);
+    let grants = req.grants()?;
+    let open = exposures(&grants, &cx.config.egress_allowed_ports);
     if open.is_empty() {
         return Ok(Vec::new());
     }
@@ -40,6 +41,8 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
         Resource::new(ResourceKind::SECURITY_GROUP, &group),
     )
     .field("Security group", &group)
+    .param("group-id", &group)
+    .param("ip-permissions", permissions_json(&grants, &open))
     .field("Open to the internet", describe(&open))
     .field("Allowlisted egress ports", cx.config.egress_allowed_ports.to_string());
     Ok(vec![finding])

@@ -15,9 +15,12 @@ declare_rule! {
     /// Internet-wide scanners find an exposed SSH, RDP or database port within minutes; brute
     /// force and exploitation follow. It is the most common way EC2 instances are compromised.
     /// ## How to fix
-    /// Revoke the rule (`aws ec2 revoke-security-group-ingress --group-id … --ip-permissions …`)
+    /// Revoke the rule (`aws ec2 revoke-security-group-ingress --region <region> --group-id <security-group> --ip-permissions <ip-permissions>`)
     /// and grant the port to known ranges only, or reach instances through SSM Session Manager or
     /// EC2 Instance Connect Endpoint instead of opening SSH/RDP.
+    /// ## Response
+    /// Planned by default (and applied with `respond = "apply"`, at or above
+    /// `respond_min_severity`): `ec2-revoke-ingress`.
     /// ## References
     /// - https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html
     /// - https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-19
@@ -29,12 +32,14 @@ declare_rule! {
         source: "ec2.amazonaws.com",
         events: &["AuthorizeSecurityGroupIngress"],
         attack: Some("T1133"),
+        respond: &[Action::Ec2RevokeIngress],
     }
 }
 
 fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: SecurityGroupRequest = ev.request()?;
-    let open = exposures(&req.grants()?, &cx.config.ingress_allowed_ports);
+    let grants = req.grants()?;
+    let open = exposures(&grants, &cx.config.ingress_allowed_ports);
     if open.is_empty() {
         return Ok(Vec::new());
     }
@@ -45,6 +50,8 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
         Resource::new(ResourceKind::SECURITY_GROUP, &group),
     )
     .field("Security group", &group)
+    .param("group-id", &group)
+    .param("ip-permissions", permissions_json(&grants, &open))
     .field("Exposed to the internet", describe(&open))
     .field("Allowlisted ingress ports", cx.config.ingress_allowed_ports.to_string())
     .severity(if critical_exposure(&open) { Severity::Critical } else { Severity::High });

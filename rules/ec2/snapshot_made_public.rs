@@ -9,9 +9,12 @@ declare_rule! {
     /// disk, with every key, password and customer record on it, in their own account. Public
     /// snapshots are searched for continuously.
     /// ## How to fix
-    /// `aws ec2 modify-snapshot-attribute --snapshot-id … --attribute createVolumePermission
+    /// `aws ec2 modify-snapshot-attribute --region <region> --snapshot-id <ebs-snapshot> --attribute createVolumePermission
     /// --operation-type remove --group-names all`, then assume the data was copied: rotate the
     /// secrets on the disk. Turn on EBS "block public access for snapshots" for the region.
+    /// ## Response
+    /// Planned by default (and applied with `respond = "apply"`, at or above
+    /// `respond_min_severity`): `ec2-unshare-snapshot`.
     /// ## References
     /// - https://docs.aws.amazon.com/ebs/latest/userguide/ebs-modifying-snapshot-permissions.html
     /// - https://docs.aws.amazon.com/ebs/latest/userguide/block-public-access-snapshots.html
@@ -23,6 +26,7 @@ declare_rule! {
         source: "ec2.amazonaws.com",
         events: &["ModifySnapshotAttribute"],
         attack: Some("T1537"),
+        respond: &[Action::Ec2UnshareSnapshot],
     }
 }
 

@@ -9,8 +9,8 @@ declare_rule! {
     /// Sharing a snapshot with an account you do not control hands over the disk's contents; it
     /// is a quiet way to exfiltrate a database or a file server in one API call.
     /// ## How to fix
-    /// If the account is not yours: `aws ec2 modify-snapshot-attribute --snapshot-id …
-    /// --attribute createVolumePermission --operation-type remove --user-ids …`. If it is, add it
+    /// If the account is not yours: `aws ec2 modify-snapshot-attribute --region <region> --snapshot-id <ebs-snapshot>
+    /// --attribute createVolumePermission --operation-type remove --user-ids <account-ids>`. If it is, add it
     /// to `trusted_accounts`.
     /// ## References
     /// - https://docs.aws.amazon.com/ebs/latest/userguide/ebs-modifying-snapshot-permissions.html

@@ -15,9 +15,9 @@ declare_rule! {
     /// public push lets anyone replace the images your services run: a supply-chain implant
     /// that runs with your workloads' permissions the next time they deploy.
     /// ## How to fix
-    /// Remove the public statement (`aws ecr set-repository-policy --repository-name …
-    /// --policy-text file://fixed.json`, or `aws ecr delete-repository-policy --repository-name
-    /// …`); share with specific accounts or your organization (`aws:PrincipalOrgID`) instead, and
+    /// Remove the public statement (`aws ecr set-repository-policy --region <region> --repository-name <ecr-repository>
+    /// --policy-text file://fixed.json`, or `aws ecr delete-repository-policy --region <region>
+    /// --repository-name <ecr-repository>`); share with specific accounts or your organization (`aws:PrincipalOrgID`) instead, and
     /// use ECR Public for images meant for everyone. After a public push, check the image
     /// digests against your build system.
     /// ## References

@@ -10,8 +10,8 @@ declare_rule! {
     /// point for a public website, and an exposure for an admin panel, an internal API or a
     /// database proxy. New internet entry points belong in the security team's inventory.
     /// ## How to fix
-    /// If it should not be public, delete it (`aws elbv2 delete-load-balancer --load-balancer-arn …`
-    /// or `aws elb delete-load-balancer --load-balancer-name …`) and recreate it with
+    /// If it should not be public, delete it (`aws elbv2 delete-load-balancer --region <region> --load-balancer-arn <load-balancer>`
+    /// or `aws elb delete-load-balancer --region <region> --load-balancer-name <load-balancer>`) and recreate it with
     /// `--scheme internal`; otherwise make sure its listeners use TLS, its security groups allow
     /// only the intended ports, and a WAF sits in front of HTTP applications. Known public load
     /// balancers can be suppressed by name.

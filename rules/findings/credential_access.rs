@@ -12,6 +12,12 @@ declare_finding_rule! {
     /// Confirm with the principal's owner. If it was not them, contain the principal (deactivate
     /// its keys or revoke its sessions) and rotate every secret and key it read, then check where
     /// those were used.
+    /// ## Response
+    /// Planned by default (and applied with `respond = "apply"`, at or above
+    /// `respond_min_severity`): `iam-deactivate-access-key`, `iam-revoke-sessions`
+    /// (`iam-deactivate-access-key` when the finding names an IAM user's long-term (AKIA) key;
+    /// `iam-revoke-sessions` on the role when the credentials are a role's session (and on the user
+    /// for a user's session credentials)).
     /// ## References
     /// - https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-iam.html
     /// - https://docs.aws.amazon.com/guardduty/latest/ug/compromised-creds.html
@@ -22,5 +28,6 @@ declare_finding_rule! {
         source: "GuardDuty",
         types: &["CredentialAccess:*"],
         attack: Some("T1555"),
+        respond: CREDENTIALS,
     }
 }

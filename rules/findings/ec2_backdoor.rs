@@ -14,6 +14,13 @@ declare_finding_rule! {
     /// snapshot its volumes for forensics before anything else. Revoke the instance profile's
     /// sessions (an inline deny on `aws:TokenIssueTime`). Find how it got in (open ports,
     /// vulnerable software, leaked keys), then rebuild it from a known-good image.
+    /// ## Response
+    /// Planned by default (and applied with `respond = "apply"`, at or above
+    /// `respond_min_severity`): `ec2-tag`, `ec2-protect`, `ec2-snapshot`, `ec2-capture-metadata`,
+    /// `ec2-detach-asg`, `ec2-deregister-targets`, `ec2-isolate` (on the instance the finding
+    /// names). Off unless `respond_actions` names them: `ec2-capture-screenshot`,
+    /// `ec2-collect-forensics`, `ec2-remove-instance-profile`, `ec2-terminate` (`ec2-terminate`
+    /// also needs `allow_terminate = true`).
     /// ## References
     /// - https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-ec2.html
     /// - https://docs.aws.amazon.com/guardduty/latest/ug/compromised-ec2.html
@@ -24,5 +31,6 @@ declare_finding_rule! {
         source: "GuardDuty",
         types: &["Backdoor:EC2/*"],
         attack: Some("T1071"),
+        respond: INSTANCE_COMPROMISE,
     }
 }

@@ -12,6 +12,13 @@ declare_finding_rule! {
     /// Isolate the instance and snapshot its volumes for forensics. Block the domain or address at
     /// the network (DNS Firewall, network ACL), revoke the instance profile's sessions, find what
     /// else it reached, and rebuild from a known-good image.
+    /// ## Response
+    /// Planned by default (and applied with `respond = "apply"`, at or above
+    /// `respond_min_severity`): `ec2-tag`, `ec2-protect`, `ec2-snapshot`, `ec2-capture-metadata`,
+    /// `ec2-detach-asg`, `ec2-deregister-targets`, `ec2-isolate` (on the instance the finding
+    /// names). Off unless `respond_actions` names them: `ec2-capture-screenshot`,
+    /// `ec2-collect-forensics`, `ec2-remove-instance-profile`, `ec2-terminate` (`ec2-terminate`
+    /// also needs `allow_terminate = true`).
     /// ## References
     /// - https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-ec2.html
     /// - https://docs.aws.amazon.com/guardduty/latest/ug/compromised-ec2.html
@@ -22,5 +29,6 @@ declare_finding_rule! {
         source: "GuardDuty",
         types: &["Trojan:EC2/*"],
         attack: Some("T1071"),
+        respond: INSTANCE_COMPROMISE,
     }
 }

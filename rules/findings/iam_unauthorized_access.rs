@@ -11,6 +11,12 @@ declare_finding_rule! {
     /// Ask the principal's owner whether it was them. If not: deactivate the access key (or revoke
     /// the role's sessions, reset the user's password and MFA), review the principal's CloudTrail
     /// activity since the first sighting, and undo what the attacker changed.
+    /// ## Response
+    /// Planned by default (and applied with `respond = "apply"`, at or above
+    /// `respond_min_severity`): `iam-deactivate-access-key`, `iam-revoke-sessions`
+    /// (`iam-deactivate-access-key` when the finding names an IAM user's long-term (AKIA) key;
+    /// `iam-revoke-sessions` on the role when the credentials are a role's session (and on the user
+    /// for a user's session credentials)).
     /// ## References
     /// - https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-iam.html
     /// - https://docs.aws.amazon.com/guardduty/latest/ug/compromised-creds.html
@@ -21,5 +27,6 @@ declare_finding_rule! {
         source: "GuardDuty",
         types: &["UnauthorizedAccess:IAMUser/*"],
         attack: Some("T1078"),
+        respond: CREDENTIALS,
     }
 }

@@ -14,6 +14,9 @@ declare_finding_rule! {
     /// on `aws:TokenIssueTime`), then find how the credentials left the instance: require IMDSv2,
     /// look for SSRF in the application, and treat the instance as compromised. Review what the
     /// credentials were used for in CloudTrail.
+    /// ## Response
+    /// Planned by default (and applied with `respond = "apply"`, at or above
+    /// `respond_min_severity`): `iam-revoke-sessions`.
     /// ## References
     /// - https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-iam.html
     /// - https://docs.aws.amazon.com/guardduty/latest/ug/compromised-creds.html
@@ -26,6 +29,7 @@ declare_finding_rule! {
         types: &["UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.*"],
         attack: Some("T1552.005"),
         finding_check: Some(check),
+        respond: &[Action::IamRevokeSessions],
     }
 }
 

@@ -12,6 +12,13 @@ declare_finding_rule! {
     /// Isolate the host, capture its memory and volumes if you can, and kill the process the
     /// finding names. Find the entry point (the vulnerable service, the stolen key), revoke the
     /// instance role's sessions, and rebuild from a known-good image.
+    /// ## Response
+    /// Planned by default (and applied with `respond = "apply"`, at or above
+    /// `respond_min_severity`): `ec2-tag`, `ec2-protect`, `ec2-snapshot`, `ec2-capture-metadata`,
+    /// `ec2-detach-asg`, `ec2-deregister-targets`, `ec2-isolate` (on the instance the finding
+    /// names). Off unless `respond_actions` names them: `ec2-capture-screenshot`,
+    /// `ec2-collect-forensics`, `ec2-remove-instance-profile`, `ec2-terminate` (`ec2-terminate`
+    /// also needs `allow_terminate = true`).
     /// ## References
     /// - https://docs.aws.amazon.com/guardduty/latest/ug/findings-runtime-monitoring.html
     /// - https://docs.aws.amazon.com/guardduty/latest/ug/compromised-ec2.html
@@ -22,5 +29,6 @@ declare_finding_rule! {
         source: "GuardDuty",
         types: &["*:Runtime/*"],
         attack: Some("T1059"),
+        respond: INSTANCE_COMPROMISE,
     }
 }

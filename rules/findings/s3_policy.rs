@@ -12,6 +12,9 @@ declare_finding_rule! {
     /// Turn Block Public Access back on for the bucket (and the account), remove the public grant
     /// from the ACL or policy, and check the bucket's access logs or CloudTrail data events for
     /// reads since it opened.
+    /// ## Response
+    /// Planned by default (and applied with `respond = "apply"`, at or above
+    /// `respond_min_severity`): `s3-block-public-access`.
     /// ## References
     /// - https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-s3.html
     /// - https://docs.aws.amazon.com/guardduty/latest/ug/compromised-s3.html
@@ -22,5 +25,6 @@ declare_finding_rule! {
         source: "GuardDuty",
         types: &["Policy:S3/*"],
         attack: Some("T1530"),
+        respond: &[Action::S3BlockPublicAccess],
     }
 }

@@ -17,7 +17,7 @@ declare_rule! {
     /// and data exfiltration. Turning it off, or cutting a member account loose from the
     /// security account, is a classic first move of an intruder who expects to be noticed.
     /// ## How to fix
-    /// Re-enable detection: `aws guardduty update-detector --detector-id … --enable`, or `aws
+    /// Re-enable detection: `aws guardduty update-detector --region <region> --detector-id <guardduty-detector> --enable`, or `aws
     /// guardduty create-detector --enable` if it was deleted (the old findings are lost). For a
     /// member that left, re-add it from the administrator account (`aws guardduty
     /// create-members` and `aws guardduty invite-members`, or let the organization's delegated

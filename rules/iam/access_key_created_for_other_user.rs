@@ -15,8 +15,8 @@ declare_rule! {
     /// keys for service users), hence high, not critical.
     /// ## How to fix
     /// If nobody expected it, deactivate and delete the key
-    /// (`aws iam update-access-key --user-name … --access-key-id … --status Inactive`, then
-    /// `aws iam delete-access-key --user-name … --access-key-id …`), review what the key did in
+    /// (`aws iam update-access-key --user-name <iam-user> --access-key-id <access-key-id> --status Inactive`, then
+    /// `aws iam delete-access-key --user-name <iam-user> --access-key-id <access-key-id>`), review what the key did in
     /// CloudTrail, and investigate the caller's credentials.
     /// ## References
     /// - https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html

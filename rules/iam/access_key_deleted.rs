@@ -10,7 +10,7 @@ declare_rule! {
     /// owner's keys to lock them out or clean up a key they created.
     /// ## How to fix
     /// A deleted key cannot be restored. If the deletion was not planned, find who made the call,
-    /// and give the key's owner a new key (`aws iam create-access-key --user-name …`) once the
+    /// and give the key's owner a new key (`aws iam create-access-key --user-name <user-name>`) once the
     /// caller is trusted again.
     /// ## References
     /// - https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html

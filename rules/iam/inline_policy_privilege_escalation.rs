@@ -18,8 +18,8 @@ declare_rule! {
     /// reviews that only look at managed policies, which makes them a favourite hiding place.
     /// Users get critical because they carry long-lived credentials.
     /// ## How to fix
-    /// Delete the inline policy (`aws iam delete-user-policy --user-name … --policy-name …`;
-    /// `delete-role-policy --role-name …`, `delete-group-policy --group-name …`), grant what is
+    /// Delete the inline policy (`aws iam delete-user-policy --user-name <iam-user> --policy-name <policy-name>`;
+    /// `delete-role-policy --role-name <iam-role>`, `delete-group-policy --group-name <iam-group>`), grant what is
     /// really needed through a reviewed managed policy, and find out who wrote it.
     /// ## References
     /// - https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html

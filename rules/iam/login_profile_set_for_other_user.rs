@@ -15,7 +15,7 @@ declare_rule! {
     /// `iam:UpdateLoginProfile`). Admins onboarding users do it too, hence high, not critical.
     /// ## How to fix
     /// If it was not an expected onboarding or reset: remove the password
-    /// (`aws iam delete-login-profile --user-name …`) or reset it yourself, check the user's MFA
+    /// (`aws iam delete-login-profile --user-name <iam-user>`) or reset it yourself, check the user's MFA
     /// devices and console sign-ins since the change, and investigate the caller.
     /// ## References
     /// - https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_admin-change-user.html

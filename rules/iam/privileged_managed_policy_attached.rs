@@ -14,8 +14,8 @@ declare_rule! {
     /// control of a compromised account (Stratus Red Team's "create admin user" and "create
     /// backdoor role"). Users are worse than roles because their keys never expire.
     /// ## How to fix
-    /// Detach the policy (`aws iam detach-user-policy --user-name … --policy-arn …`;
-    /// `detach-role-policy --role-name …`, `detach-group-policy --group-name …`), then check what
+    /// Detach the policy (`aws iam detach-user-policy --user-name <iam-user> --policy-arn <policy-arn>`;
+    /// `detach-role-policy --role-name <iam-role>`, `detach-group-policy --group-name <iam-group>`), then check what
     /// the principal did with it and who attached it.
     /// ## References
     /// - https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_job-functions.html

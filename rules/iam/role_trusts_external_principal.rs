@@ -19,7 +19,7 @@ declare_rule! {
     /// AWS account in the world assume it.
     /// ## How to fix
     /// Put back the previous trust policy
-    /// (`aws iam update-assume-role-policy --role-name … --policy-document file://trust.json`),
+    /// (`aws iam update-assume-role-policy --role-name <iam-role> --policy-document file://trust.json`),
     /// revoke the role's active sessions (IAM console, Roles, the role, Revoke sessions), and
     /// review what the outside principal did. If the account is a partner you trust, add it to
     /// `trusted_accounts`.

@@ -11,7 +11,7 @@ declare_rule! {
     /// serious mistake or an attacker who holds the root password making sure to keep access.
     /// ## How to fix
     /// Sign in as the root user, open Security credentials, and delete the key under Access keys
-    /// (or `aws iam delete-access-key --access-key-id …` with the root credentials). Then rotate
+    /// (or `aws iam delete-access-key --access-key-id <access-key-id>` with the root credentials). Then rotate
     /// the root password, check the root MFA device, and review what the key did in CloudTrail.
     /// ## References
     /// - https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html

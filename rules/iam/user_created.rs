@@ -11,7 +11,7 @@ declare_rule! {
     /// rarely, so each one is worth knowing about: low.
     /// ## How to fix
     /// If it is not expected, remove the user's keys, password, MFA devices and policies, then
-    /// `aws iam delete-user --user-name …`; find out who created it.
+    /// `aws iam delete-user --user-name <iam-user>`; find out who created it.
     /// ## References
     /// - https://docs.aws.amazon.com/IAM/latest/UserGuide/id_users_create.html
     /// - https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html

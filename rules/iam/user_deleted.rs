@@ -9,7 +9,7 @@ declare_rule! {
     /// go with it.
     /// ## How to fix
     /// A deleted user cannot be restored: if the deletion was not planned, recreate the user
-    /// (`aws iam create-user --user-name …`) with its groups, policies and credentials, and find
+    /// (`aws iam create-user --user-name <iam-user>`) with its groups, policies and credentials, and find
     /// out who made the call.
     /// ## References
     /// - https://docs.aws.amazon.com/IAM/latest/UserGuide/id_users_remove.html

@@ -17,10 +17,10 @@ declare_rule! {
     /// them. Disabling a key is the same outage, reversible. Attackers use both for
     /// destruction and extortion.
     /// ## How to fix
-    /// Within the waiting period: `aws kms cancel-key-deletion --key-id …`, then `aws kms
-    /// enable-key --key-id …` (a cancelled key comes back disabled). A disabled key: `aws kms
-    /// enable-key --key-id …`. A deleted alias: `aws kms create-alias --alias-name …
-    /// --target-key-id …`. Then find out who made the call. Deny `kms:ScheduleKeyDeletion` and
+    /// Within the waiting period: `aws kms cancel-key-deletion --region <region> --key-id <kms-key>`, then `aws kms
+    /// enable-key --key-id <kms-key>` (a cancelled key comes back disabled). A disabled key: `aws kms
+    /// enable-key --key-id <kms-key>`. A deleted alias: `aws kms create-alias --region <region> --alias-name <kms-alias>
+    /// --target-key-id <target-key-id>`. Then find out who made the call. Deny `kms:ScheduleKeyDeletion` and
     /// `kms:DisableKey` in key policies or an SCP to all but key administrators, and alarm on
     /// use of keys pending deletion.
     /// ## References

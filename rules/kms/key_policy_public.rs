@@ -24,8 +24,8 @@ declare_rule! {
     /// secret) or, with `kms:*`, schedule the key's deletion. Critical: it exposes every piece
     /// of data encrypted under the key.
     /// ## How to fix
-    /// Put back the previous policy (`aws kms get-key-policy --key-id … --policy-name default`
-    /// shows the current one; restore yours with `aws kms put-key-policy --key-id …
+    /// Put back the previous policy (`aws kms get-key-policy --region <region> --key-id <kms-key> --policy-name default`
+    /// shows the current one; restore yours with `aws kms put-key-policy --region <region> --key-id <kms-key>
     /// --policy-name default --policy file://policy.json`), or add a condition such as
     /// `kms:CallerAccount` or `aws:PrincipalOrgID` to the public statement. Then review the
     /// key's `Decrypt` and `CreateGrant` calls from other accounts since the change.

@@ -16,8 +16,8 @@ declare_rule! {
     /// Lambda function"). An open function URL also invites abuse of the function's cost and of
     /// whatever it reaches.
     /// ## How to fix
-    /// Remove the statement: `aws lambda remove-permission --function-name … --statement-id …`
-    /// (see `aws lambda get-policy --function-name …`). If the function must be reachable by a
+    /// Remove the statement: `aws lambda remove-permission --region <region> --function-name <lambda-function> --statement-id <statement-id>`
+    /// (see `aws lambda get-policy --region <region> --function-name <lambda-function>`). If the function must be reachable by a
     /// service, add the permission again with `--source-arn` / `--source-account`; if a URL must
     /// be public, put authentication in the function or use `AWS_IAM` auth behind CloudFront.
     /// ## References

@@ -14,7 +14,7 @@ declare_rule! {
     /// ## How to fix
     /// The events cannot be recovered from CloudWatch Logs; look for copies (the trail's S3
     /// bucket, subscriptions to Kinesis or OpenSearch, exports). Recreate the group (`aws logs
-    /// create-log-group --log-group-name …`, then `aws logs put-retention-policy`) and its
+    /// create-log-group --log-group-name <log-group>`, then `aws logs put-retention-policy`) and its
     /// metric filters, subscriptions and alarms, and check that its producer still writes to
     /// it. Deny `logs:DeleteLogGroup` on audit groups with an SCP.
     /// ## References

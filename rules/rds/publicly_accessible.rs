@@ -25,8 +25,8 @@ declare_rule! {
     /// security-group rule away from the internet's password sprayers, and a frequent source of
     /// data breaches.
     /// ## How to fix
-    /// `aws rds modify-db-instance --db-instance-identifier … --no-publicly-accessible --apply-immediately`
-    /// (or `modify-db-cluster --db-cluster-identifier …`), and reach the database through private
+    /// `aws rds modify-db-instance --region <region> --db-instance-identifier <rds-instance> --no-publicly-accessible --apply-immediately`
+    /// (or `modify-db-cluster --db-cluster-identifier <rds-cluster>`), and reach the database through private
     /// networking (VPN, bastion, SSM port forwarding or RDS Proxy). For a restore nobody expected,
     /// find out who restored which snapshot and delete the copy.
     /// ## References

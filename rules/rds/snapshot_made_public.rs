@@ -8,11 +8,14 @@ declare_rule! {
     /// Anyone with an AWS account can restore a public DB snapshot and read the whole database.
     /// ## How to fix
     /// For a DB instance snapshot: `aws rds modify-db-snapshot-attribute
-    /// --db-snapshot-identifier … --attribute-name restore --values-to-remove all`; for a DB
+    /// --db-snapshot-identifier <rds-snapshot> --attribute-name restore --values-to-remove all`; for a DB
     /// cluster snapshot (Aurora, Multi-AZ clusters): `aws rds modify-db-cluster-snapshot-attribute
-    /// --db-cluster-snapshot-identifier … --attribute-name restore --values-to-remove all`. The
+    /// --db-cluster-snapshot-identifier <rds-cluster-snapshot> --attribute-name restore --values-to-remove all`. The
     /// alert says which kind it is and gives the matching command. Then treat the data as
     /// disclosed. Encrypted snapshots cannot be made public: encrypt with a customer-managed key.
+    /// ## Response
+    /// Planned by default (and applied with `respond = "apply"`, at or above
+    /// `respond_min_severity`): `rds-unshare-snapshot`.
     /// ## References
     /// - https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ShareSnapshot.html
     /// - https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-1
@@ -24,6 +27,7 @@ declare_rule! {
         source: "rds.amazonaws.com",
         events: &["ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute"],
         attack: Some("T1537"),
+        respond: &[Action::RdsUnshareSnapshot],
     }
 }
 

@@ -10,10 +10,10 @@ declare_rule! {
     /// in one call, without a byte crossing your network.
     /// ## How to fix
     /// If the account is not yours, take it out of the restore attribute. For a DB instance
-    /// snapshot: `aws rds modify-db-snapshot-attribute --db-snapshot-identifier …
+    /// snapshot: `aws rds modify-db-snapshot-attribute --region <region> --db-snapshot-identifier <rds-snapshot>
     /// --attribute-name restore --values-to-remove ACCOUNT`; for a DB cluster snapshot (Aurora,
     /// Multi-AZ clusters): `aws rds modify-db-cluster-snapshot-attribute
-    /// --db-cluster-snapshot-identifier … --attribute-name restore --values-to-remove ACCOUNT`.
+    /// --db-cluster-snapshot-identifier <rds-cluster-snapshot> --attribute-name restore --values-to-remove ACCOUNT`.
     /// The alert says which kind it is and gives the matching command. If the account is yours,
     /// add it to `trusted_accounts`.
     /// ## References

@@ -17,7 +17,7 @@ declare_rule! {
     /// A deleted zone cannot be restored. If the deletion was not intended, recreate it
     /// (`aws route53 create-hosted-zone --name example.com --caller-reference "$(date +%s)"`),
     /// restore its records from your infrastructure-as-code or a zone export
-    /// (`aws route53 change-resource-record-sets --hosted-zone-id … --change-batch file://records.json`),
+    /// (`aws route53 change-resource-record-sets --hosted-zone-id <new-zone-id> --change-batch file://records.json`),
     /// and update the NS records at the registrar or parent zone to the new zone's four name
     /// servers. If the deletion was intended, remove the delegation (the NS records pointing to
     /// the old name servers) from the parent zone or registrar now.

@@ -21,10 +21,10 @@ declare_rule! {
     /// record that a takeover-prone target still relies on can also leave dangling delegation.
     /// ## How to fix
     /// If a change was not intended, put the previous values back with
-    /// `aws route53 change-resource-record-sets --hosted-zone-id … --change-batch file://revert.json`
+    /// `aws route53 change-resource-record-sets --hosted-zone-id <route53-hosted-zone> --change-batch file://revert.json`
     /// (an `UPSERT` with the old values; a `DELETE` change in this alert shows exactly what was
     /// removed, while for an `UPSERT` take the old values from your infrastructure-as-code).
-    /// Check the zone with `aws route53 list-resource-record-sets --hosted-zone-id …` and find
+    /// Check the zone with `aws route53 list-resource-record-sets --hosted-zone-id <route53-hosted-zone>` and find
     /// out who holds `route53:ChangeResourceRecordSets`.
     /// ## References
     /// - https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html

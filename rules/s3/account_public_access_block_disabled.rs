@@ -16,7 +16,7 @@ declare_rule! {
     /// off removes that floor for every bucket at once, the usual first step before exposing
     /// data, so it is high (the bucket-level rule is medium).
     /// ## How to fix
-    /// Turn the settings back on: `aws s3control put-public-access-block --account-id …
+    /// Turn the settings back on: `aws s3control put-public-access-block --account-id <account-id>
     /// --public-access-block-configuration
     /// BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true`,
     /// look for buckets made public meanwhile (IAM Access Analyzer, or the S3 console's

@@ -17,11 +17,14 @@ declare_rule! {
     /// lets them take the bucket's permissions over. Buckets with public ACLs are found by
     /// scanners within hours.
     /// ## How to fix
-    /// Put the ACL back to private: `aws s3api put-bucket-acl --bucket … --acl private`. Better,
-    /// disable ACLs altogether (`aws s3api put-bucket-ownership-controls --bucket …
+    /// Put the ACL back to private: `aws s3api put-bucket-acl --bucket <s3-bucket> --acl private`. Better,
+    /// disable ACLs altogether (`aws s3api put-bucket-ownership-controls --bucket <s3-bucket>
     /// --ownership-controls 'Rules=[{ObjectOwnership=BucketOwnerEnforced}]'`) and keep Block
     /// Public Access on for the account. Review the bucket's access logs for what was read or
     /// written while it was open.
+    /// ## Response
+    /// Planned by default (and applied with `respond = "apply"`, at or above
+    /// `respond_min_severity`): `s3-block-public-access`.
     /// ## References
     /// - https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html
     /// - https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
@@ -33,6 +36,7 @@ declare_rule! {
         source: "s3.amazonaws.com",
         events: &["PutBucketAcl"],
         attack: Some("T1530"),
+        respond: &[Action::S3BlockPublicAccess],
     }
 }
 

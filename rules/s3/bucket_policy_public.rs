@@ -24,13 +24,16 @@ declare_rule! {
     /// It only takes effect when Block Public Access allows it, so a public policy right after
     /// Block Public Access was turned off is a strong signal.
     /// ## How to fix
-    /// Remove the public statement (`aws s3api put-bucket-policy --bucket … --policy
-    /// file://fixed.json`, or `aws s3api delete-bucket-policy --bucket …`), turn Block Public
-    /// Access back on (`aws s3api put-public-access-block --bucket …
+    /// Remove the public statement (`aws s3api put-bucket-policy --bucket <s3-bucket> --policy
+    /// file://fixed.json`, or `aws s3api delete-bucket-policy --bucket <s3-bucket>`), turn Block Public
+    /// Access back on (`aws s3api put-public-access-block --bucket <s3-bucket>
     /// --public-access-block-configuration
     /// BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true`),
     /// and review the access logs for what was read. Serve public content through CloudFront
     /// with origin access control instead.
+    /// ## Response
+    /// Planned by default (and applied with `respond = "apply"`, at or above
+    /// `respond_min_severity`): `s3-block-public-access`.
     /// ## References
     /// - https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-policy-status
     /// - https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-policies.html
@@ -43,6 +46,7 @@ declare_rule! {
         events: &["PutBucketPolicy"],
         attack: Some("T1530"),
         needs: Some(needs),
+        respond: &[Action::S3BlockPublicAccess],
     }
 }
 

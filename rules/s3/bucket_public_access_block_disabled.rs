@@ -17,10 +17,13 @@ declare_rule! {
     /// by mistake or by an attacker preparing to exfiltrate through it.
     /// ## How to fix
     /// Unless the bucket is meant to be public (a website bucket, better served through
-    /// CloudFront), turn the settings back on: `aws s3api put-public-access-block --bucket …
+    /// CloudFront), turn the settings back on: `aws s3api put-public-access-block --bucket <s3-bucket>
     /// --public-access-block-configuration
     /// BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true`,
     /// then check the bucket's ACL and policy for public grants made meanwhile.
+    /// ## Response
+    /// Planned by default (and applied with `respond = "apply"`, at or above
+    /// `respond_min_severity`): `s3-block-public-access`.
     /// ## References
     /// - https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html
     /// - https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutPublicAccessBlock.html
@@ -32,6 +35,7 @@ declare_rule! {
         source: "s3.amazonaws.com",
         events: &["PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock"],
         attack: Some("T1562.007"),
+        respond: &[Action::S3BlockPublicAccess],
     }
 }
 

@@ -14,7 +14,7 @@ declare_rule! {
     /// credential: a quick way for an intruder to cause an outage or cover the use of a secret
     /// they have already read.
     /// ## How to fix
-    /// Within the recovery window: `aws secretsmanager restore-secret --secret-id …`, then find
+    /// Within the recovery window: `aws secretsmanager restore-secret --region <region> --secret-id <secret>`, then find
     /// out who deleted it. A force-deleted secret cannot be restored: rotate the credential at
     /// its source (database, third-party service) and store it again with `aws secretsmanager
     /// create-secret`. Deny `secretsmanager:DeleteSecret` on important secrets in their resource

@@ -16,10 +16,10 @@ declare_rule! {
     /// behind the topic.
     /// ## How to fix
     /// Put a policy back that names the accounts or services that need the topic
-    /// (`aws sns set-topic-attributes --topic-arn … --attribute-name Policy --attribute-value
+    /// (`aws sns set-topic-attributes --region <region> --topic-arn <sns-topic> --attribute-name Policy --attribute-value
     /// file://policy.json`, starting from the default policy with its `AWS:SourceOwner`
     /// condition), then list the subscriptions (`aws sns list-subscriptions-by-topic
-    /// --topic-arn …`) and remove any you do not recognise.
+    /// --topic-arn <sns-topic>`) and remove any you do not recognise.
     /// ## References
     /// - https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html
     /// - https://docs.aws.amazon.com/sns/latest/dg/sns-security-best-practices.html

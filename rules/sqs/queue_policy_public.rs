@@ -15,7 +15,7 @@ declare_rule! {
     /// consumers will trust and process.
     /// ## How to fix
     /// Set a policy that names the accounts or the source ARN that need the queue
-    /// (`aws sqs set-queue-attributes --queue-url … --attributes file://attributes.json`), or
+    /// (`aws sqs set-queue-attributes --region <region> --queue-url <queue-url> --attributes file://attributes.json`), or
     /// remove it (`--attributes Policy=""`). Check the queue's consumers for messages they did
     /// not expect while it was open.
     /// ## References

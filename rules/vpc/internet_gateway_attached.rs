@@ -13,9 +13,9 @@ declare_rule! {
     /// database or a build network, it deserves a question.
     /// ## How to fix
     /// If the VPC must stay private, detach the gateway
-    /// (`aws ec2 detach-internet-gateway --internet-gateway-id igw-… --vpc-id vpc-…`) after
+    /// (`aws ec2 detach-internet-gateway --region <region> --internet-gateway-id <internet-gateway> --vpc-id <vpc-id>`) after
     /// removing any routes to it, then delete it (`aws ec2 delete-internet-gateway
-    /// --internet-gateway-id igw-…`).
+    /// --internet-gateway-id <internet-gateway>`).
     /// ## References
     /// - https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Internet_Gateway.html
     /// - https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AttachInternetGateway.html

@@ -20,8 +20,8 @@ declare_rule! {
     /// new opening in a restrictive ACL is worth knowing about.
     /// ## How to fix
     /// If the opening is not intended, delete the entry
-    /// (`aws ec2 delete-network-acl-entry --network-acl-id acl-… --ingress --rule-number N`) or
-    /// narrow it (`aws ec2 replace-network-acl-entry --network-acl-id acl-… --ingress
+    /// (`aws ec2 delete-network-acl-entry --region <region> --network-acl-id <network-acl> --ingress --rule-number N`) or
+    /// narrow it (`aws ec2 replace-network-acl-entry --region <region> --network-acl-id <network-acl> --ingress
     /// --rule-number N --protocol tcp --port-range From=443,To=443 --cidr-block 10.0.0.0/8
     /// --rule-action allow`).
     /// ## References

@@ -26,10 +26,10 @@ declare_rule! {
     /// info. Matching these alerts against your change calendar or infrastructure-as-code runs is
     /// the point.
     /// ## How to fix
-    /// Nothing, if the change was planned. Otherwise undo it: `aws ec2 delete-vpc --vpc-id …`,
-    /// `aws ec2 delete-subnet --subnet-id …`, `aws ec2 delete-nat-gateway --nat-gateway-id …`,
-    /// `aws ec2 delete-route-table --route-table-id …`, `aws ec2 delete-network-acl
-    /// --network-acl-id …`, `aws ec2 release-address --allocation-id …` for unexpected
+    /// Nothing, if the change was planned. Otherwise undo it: `aws ec2 delete-vpc --region <region> --vpc-id <vpc>`,
+    /// `aws ec2 delete-subnet --region <region> --subnet-id <subnet>`, `aws ec2 delete-nat-gateway --nat-gateway-id <nat-gateway>`,
+    /// `aws ec2 delete-route-table --region <region> --route-table-id <route-table>`, `aws ec2 delete-network-acl
+    /// --network-acl-id <network-acl>`, `aws ec2 release-address --region <region> --allocation-id <elastic-ip>` for unexpected
     /// creations. Deletions cannot be reversed in place: recreate the resource from your
     /// infrastructure-as-code (for example `terraform apply`), then re-associate route tables and
     /// NACLs with their subnets and restore endpoint policies. Ask the caller why.

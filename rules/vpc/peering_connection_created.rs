@@ -21,8 +21,8 @@ declare_rule! {
     /// ## How to fix
     /// If the peer account is not yours, delete the request before it is accepted (or the
     /// connection after): `aws ec2 delete-vpc-peering-connection --vpc-peering-connection-id
-    /// pcx-…`, and remove any routes to it (`aws ec2 delete-route --route-table-id rtb-…
-    /// --destination-cidr-block …`). If the account is a partner you trust, add it to
+    /// <vpc-peering-connection>`, and remove any routes to it (`aws ec2 delete-route --region <region> --route-table-id <route-table-id>
+    /// --destination-cidr-block <cidr>`). If the account is a partner you trust, add it to
     /// `trusted_accounts`.
     /// ## References
     /// - https://docs.aws.amazon.com/vpc/latest/peering/what-is-vpc-peering.html

@@ -21,11 +21,11 @@ declare_rule! {
     /// addresses and open security groups to become an exposure.
     /// ## How to fix
     /// If the subnets behind this route table must stay private, remove the route
-    /// (`aws ec2 delete-route --route-table-id rtb-… --destination-cidr-block 0.0.0.0/0`, or
+    /// (`aws ec2 delete-route --region <region> --route-table-id <route-table> --destination-cidr-block 0.0.0.0/0`, or
     /// `--destination-ipv6-cidr-block ::/0`) or point it back at the NAT gateway
-    /// (`aws ec2 replace-route --route-table-id rtb-… --destination-cidr-block 0.0.0.0/0
-    /// --nat-gateway-id nat-…`). Check which subnets use the table with
-    /// `aws ec2 describe-route-tables --route-table-ids rtb-…`.
+    /// (`aws ec2 replace-route --region <region> --route-table-id <route-table> --destination-cidr-block 0.0.0.0/0
+    /// --nat-gateway-id <nat-gateway-id>`). Check which subnets use the table with
+    /// `aws ec2 describe-route-tables --region <region> --route-table-ids <route-table>`.
     /// ## References
     /// - https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html
     /// - https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Internet_Gateway.html

@@ -230,6 +230,72 @@ impl Exposure {
     }
 }
 
+/// The permissions of the call that opened `open` to the internet, as the EC2 API's JSON
+/// (`[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]`,
+/// what `--ip-permissions` and the responder's `ec2-revoke-ingress` take): each grant that
+/// overlaps an exposure, with its ranges outside private address space (those never reach the
+/// internet, and revoking them would take more than the call added). Built from parsed values
+/// only, so it holds no quote.
+pub fn permissions_json(grants: &[Grant], open: &[Exposure]) -> String {
+    let private_v4: [Ipv4Net; 6] =
+        ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16"]
+            .map(|n| n.parse().unwrap_or_default());
+    let private_v6: [Ipv6Net; 2] = ["fc00::/7", "fe80::/10"].map(|n| n.parse().unwrap_or_default());
+    let overlaps = |g: &Grant, e: &Exposure| match (g.proto, e.proto) {
+        (None, _) | (_, None) => true,
+        (Some(a), Some(b)) if a != b => false,
+        (Some(p), Some(_)) => match e.ports {
+            Some((lo, hi)) if p.has_ports() => g.from <= hi && lo <= g.to,
+            _ => true,
+        },
+    };
+    let mut out = Vec::new();
+    for g in grants.iter().filter(|g| open.iter().any(|e| overlaps(g, e))) {
+        let v4: Vec<String> =
+            g.v4.iter()
+                .filter(|n| !private_v4.iter().any(|p| p.contains(*n)))
+                .map(|n| format!(r#"{{"CidrIp":"{n}"}}"#))
+                .collect();
+        let v6: Vec<String> =
+            g.v6.iter()
+                .filter(|n| !private_v6.iter().any(|p| p.contains(*n)))
+                .map(|n| format!(r#"{{"CidrIpv6":"{n}"}}"#))
+                .collect();
+        if v4.is_empty() && v6.is_empty() {
+            continue;
+        }
+        let mut item = match g.proto {
+            None => r#"{"IpProtocol":"-1""#.to_string(),
+            Some(p) => {
+                let name = match p {
+                    Proto::Number(n) => n.to_string(),
+                    other => other.to_string(),
+                };
+                let ports = match p {
+                    Proto::Tcp | Proto::Udp => Some((i64::from(g.from), i64::from(g.to))),
+                    // ICMP type and code; "all" was -1 in the call.
+                    Proto::Icmp | Proto::Icmpv6 if (g.from, g.to) == (0, u16::MAX) => Some((-1, -1)),
+                    Proto::Icmp | Proto::Icmpv6 => Some((i64::from(g.from), i64::from(g.to))),
+                    Proto::Number(_) => None,
+                };
+                match ports {
+                    Some((f, t)) => format!(r#"{{"IpProtocol":"{name}","FromPort":{f},"ToPort":{t}"#),
+                    None => format!(r#"{{"IpProtocol":"{name}""#),
+                }
+            }
+        };
+        if !v4.is_empty() {
+            item.push_str(&format!(r#","IpRanges":[{}]"#, v4.join(",")));
+        }
+        if !v6.is_empty() {
+            item.push_str(&format!(r#","Ipv6Ranges":[{}]"#, v6.join(",")));
+        }
+        item.push('}');
+        out.push(item);
+    }
+    format!("[{}]", out.join(","))
+}
+
 /// Remote administration, databases, caches and control planes: never meant for the internet.
 pub const SENSITIVE_PORTS: &[(Proto, u16)] = &[
     (Proto::Tcp, 20),

@@ -10,6 +10,11 @@ use trailwarden::notify::securityhub::SecurityHubWorkflow;
 use trailwarden::notify::ses::SesMailer;
 use trailwarden::notify::sns::SnsNotifier;
 use trailwarden::notify::{Fanout, FindingsWorkflow, Notifier};
+use trailwarden::respond::aws::{AwsResponder, DynamoBudget};
+use trailwarden::respond::settings::Mode;
+use trailwarden::respond::{Budget, InMemoryBudget, Responder};
+
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -59,14 +64,37 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Box::new(SecurityHubWorkflow::new(aws_sdk_securityhub::Client::new(&sdk))) as Box<dyn FindingsWorkflow>
     });
     let facts = AwsFacts::new(&sdk, cfg.rules.facts_role_name.as_deref());
+    // The responder acts only in apply mode; in plan mode the email shows the plan.
+    let responder: Option<Box<dyn Responder>> = match cfg.rules.respond.mode {
+        Mode::Apply => {
+            let budget: Arc<dyn Budget> = match &cfg.dedupe_table {
+                Some(table) => Arc::new(DynamoBudget::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone())),
+                None => Arc::new(InMemoryBudget::default()),
+            };
+            match facts.own_account().await {
+                Ok(account) => Some(Box::new(AwsResponder::new(&sdk, account, cfg.rules.respond.clone(), budget))),
+                Err(e) => {
+                    tracing::error!(error = %e, "respond = apply, but the function's own account is unknown: plans only");
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
     for warning in engine.warnings() {
         tracing::warn!(%warning, "configuration");
     }
-    tracing::info!(rules = engine.rules().len(), ledger = ledger.name(), "trailwarden ready");
+    tracing::info!(
+        rules = engine.rules().len(),
+        ledger = ledger.name(),
+        respond = cfg.rules.respond.mode.name(),
+        "trailwarden ready"
+    );
 
     lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
         let (engine, notifier, facts, account) = (&engine, notifier.as_ref(), &facts, cfg.account_name.as_str());
-        let options = Options { ledger: Some(ledger.as_ref()), workflow: workflow.as_deref() };
+        let options =
+            Options { ledger: Some(ledger.as_ref()), workflow: workflow.as_deref(), responder: responder.as_deref() };
         async move {
             handle_with(engine, notifier, facts, account, event.payload.get(), options).await.map_err(|e| {
                 // Failing the invocation makes EventBridge retry it; the DLQ keeps it after that.

@@ -43,6 +43,53 @@ struct AlertView {
     fields: Vec<(String, String)>,
     remediation: String,
     references: Vec<String>,
+    /// The response heading (`Response: planned, nothing was changed`) and its steps.
+    response_heading: String,
+    response: Vec<StepView>,
+}
+
+/// One response action as the email shows it, every value one safe line.
+struct StepView {
+    action: String,
+    resource: String,
+    status: &'static str,
+    color: &'static str,
+    note: String,
+    before: String,
+    after: String,
+    undo: Vec<String>,
+}
+
+/// The steps of an alert's response, and its heading: whether anything was changed.
+fn response_view(d: &EventDetail) -> (String, Vec<StepView>) {
+    use crate::detail::StepStatus;
+    let steps: Vec<StepView> = d
+        .response
+        .iter()
+        .map(|s| StepView {
+            action: one_line(&s.action),
+            resource: one_line(&s.resource),
+            status: s.status.label(),
+            color: match s.status {
+                StepStatus::Applied => "#15803d",
+                StepStatus::WouldDo => "#1d4ed8",
+                StepStatus::Skipped => "#6b7280",
+                StepStatus::Failed => "#b91c1c",
+            },
+            note: one_line(&s.note),
+            before: one_line(&s.before),
+            after: one_line(&s.after),
+            undo: s.undo.iter().map(|u| one_line(u)).collect(),
+        })
+        .collect();
+    let applied = d.response.iter().any(|s| s.status == StepStatus::Applied);
+    let failed = d.response.iter().filter(|s| s.status == StepStatus::Failed).count();
+    let heading = match (applied, failed) {
+        (_, 0) if !applied => "Response: planned, nothing was changed".to_string(),
+        (_, 0) => "Response: contained".to_string(),
+        (_, n) => format!("Response: {n} action(s) failed, see below"),
+    };
+    (heading, steps)
 }
 
 /// One event (or finding) of the batch: its table, its console link and its alerts.
@@ -168,7 +215,8 @@ fn event_view(group: &[&EventDetail], account_label: &str, index: usize, count: 
     let region = &first.region;
     let alerts = group
         .iter()
-        .map(|d| AlertView {
+        .map(|d| (d, response_view(d)))
+        .map(|(d, (response_heading, response))| AlertView {
             severity: d.severity.label(),
             color: color(d.severity),
             title: one_line(&d.title),
@@ -179,6 +227,8 @@ fn event_view(group: &[&EventDetail], account_label: &str, index: usize, count: 
             fields: d.fields.iter().map(|(k, v)| (one_line(k), one_line(v))).collect(),
             remediation: d.remediation.clone(),
             references: d.references.iter().filter(|r| is_plain_https(r)).cloned().collect(),
+            response_heading,
+            response,
         })
         .collect();
     if let Some(finding) = first.origin.finding() {
@@ -341,9 +391,9 @@ pub fn per_event(details: &[EventDetail]) -> impl Iterator<Item = &[EventDetail]
 pub fn check_email(email: &Email) -> Result<(), String> {
     const TAGS: &[&str] = &[
         "html", "head", "meta", "title", "body", "table", "tr", "td", "p", "span", "strong", "h2", "h3", "a", "ul",
-        "li",
+        "br", "li",
     ];
-    const VOID: &[&str] = &["meta"];
+    const VOID: &[&str] = &["meta", "br"];
     if email.subject.contains(['\r', '\n']) {
         return Err(format!("subject has a line break: {:?}", email.subject));
     }
