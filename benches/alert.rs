@@ -1,4 +1,5 @@
-//! The Lambda's per-event cost: evaluating and rendering one alerting event, and turning away an
+//! The Lambda's per-event cost: evaluating and rendering one alerting event (and a finding with its
+//! response plan), and turning away an
 //! event no rule wants; and (with the `aws` feature) the function binary's cold start to its first
 //! poll of the Runtime API, network excluded.
 
@@ -60,6 +61,20 @@ fn main() {
         b.iter(|| {
             let reads = trailwarden::findings::read::document(black_box(LOW_FINDING));
             reads.into_iter().flatten().all(|f| engine.evaluate_finding(&f).quiet.is_some())
+        });
+    });
+    // The response plan beside the evaluation it follows (same finding, same run): planning adds
+    // a rule lookup and id checks per alert, and renders the email with its plan.
+    let settings = trailwarden::respond::settings::Settings::default();
+    c.bench_function("alert/findings/evaluate_plan_and_render_one_alerting_finding", |b| {
+        b.iter(|| {
+            let mut details = Vec::new();
+            for finding in trailwarden::findings::read::document(black_box(FINDING)).into_iter().flatten() {
+                details.extend(engine.evaluate_finding(&finding).evaluation.details);
+            }
+            trailwarden::replay::attach_plans(&mut details, &settings);
+            assert_eq!(details[0].response.len(), 7);
+            render(&details, "prod").unwrap()
         });
     });
     #[cfg(feature = "aws")]

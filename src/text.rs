@@ -148,9 +148,19 @@ pub fn shell_arg(value: &str) -> Option<String> {
         .then(|| format!("'{value}'"))
 }
 
-/// Fills the `<name>` holes of a "How to fix" text with `params`' values made shell-safe by
-/// [`shell_arg`]. A hole with no value, or a value that cannot be one inert argument, stays as it
-/// is (`<snapshot-id>`), so the reader sees what goes there.
+/// A value as a command-line argument in a fix text: plain ids as they are, JSON quoted.
+fn command_arg(value: &str) -> Option<String> {
+    let arg = shell_arg(value)?;
+    let json =
+        (value.starts_with('[') || value.starts_with('{')) && serde_json::from_str::<serde_json::Value>(value).is_ok();
+    (arg == value || json).then_some(arg)
+}
+
+/// Fills the `<name>` holes of a "How to fix" text with `params`' values: an id goes in only as
+/// plain text (every character one no shell treats specially: `sg-0a1b`, `my.bucket`); a JSON
+/// value a rule built from parsed parts (`--ip-permissions`) goes in single-quoted. Anything else
+/// (an id with a quote, a space or markup in it) leaves the hole as it is (`<snapshot-id>`), so
+/// the reader sees what goes there and no raw field text reaches a command line.
 pub fn fill_params<'a>(text: &str, params: impl Fn(&str) -> Option<&'a str>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -159,7 +169,7 @@ pub fn fill_params<'a>(text: &str, params: impl Fn(&str) -> Option<&'a str>) -> 
         let after = &rest[open + 1..];
         let name_len = after.bytes().take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-').count();
         let filled = (name_len > 0 && after.as_bytes().get(name_len) == Some(&b'>'))
-            .then(|| params(&after[..name_len]).and_then(shell_arg))
+            .then(|| params(&after[..name_len]).and_then(command_arg))
             .flatten();
         match filled {
             Some(arg) => {
@@ -218,11 +228,16 @@ mod tests {
         let params = |n: &str| match n {
             "snapshot-id" => Some("snap-0123"),
             "trail" => Some("it's"),
+            "group" => Some("sg-1\"><img src=x>"),
+            "perms" => Some(r#"[{"IpProtocol":"tcp"}]"#),
             _ => None,
         };
         assert_eq!(
-            fill_params("`aws ec2 x --snapshot-id <snapshot-id> --name <trail> --r <region>` a <b", params),
-            "`aws ec2 x --snapshot-id snap-0123 --name <trail> --r <region>` a <b"
+            fill_params(
+                "`aws ec2 x --snapshot-id <snapshot-id> --name <trail> --r <region> <group> <perms>` a <b",
+                params
+            ),
+            "`aws ec2 x --snapshot-id snap-0123 --name <trail> --r <region> <group> '[{\"IpProtocol\":\"tcp\"}]'` a <b"
         );
     }
 

@@ -226,3 +226,51 @@ fn the_role_grants_the_ledger_topic_and_workflow_narrowly() {
     );
     assert_eq!(t["Resources"]["Dashboard"]["Type"], "AWS::CloudWatch::Dashboard");
 }
+
+#[test]
+fn the_response_policy_grants_exactly_what_the_actions_need() {
+    use std::collections::BTreeSet;
+    let t = template();
+    let policy = &t["Resources"]["ResponsePolicy"];
+    assert_eq!(policy["Condition"], "Responds");
+    let mut granted = BTreeSet::new();
+    for statement in policy["Properties"]["PolicyDocument"]["Statement"].as_array().unwrap() {
+        // A conditional statement is `Fn::If: [condition, statement, AWS::NoValue]`.
+        let statement = statement.get("Fn::If").map(|f| &f[1]).unwrap_or(statement);
+        if statement["Effect"] != "Allow" {
+            continue;
+        }
+        match &statement["Action"] {
+            Value::String(a) => {
+                granted.insert(a.clone());
+            }
+            Value::Array(list) => granted.extend(list.iter().map(|a| a.as_str().unwrap().to_string())),
+            other => panic!("{other}"),
+        }
+    }
+    let needed: BTreeSet<String> = trailwarden::respond::Action::ALL
+        .iter()
+        .flat_map(|a| a.iam().iter().map(|p| p.to_string()))
+        // The evidence bucket's PutObject and the table's UpdateItem are granted on their own.
+        .collect();
+    assert_eq!(
+        granted,
+        needed,
+        "granted but unused: {:?}; needed but not granted: {:?}",
+        granted.difference(&needed).collect::<Vec<_>>(),
+        needed.difference(&granted).collect::<Vec<_>>()
+    );
+    let env = &t["Resources"]["Function"]["Properties"]["Environment"]["Variables"];
+    for var in [
+        "TRAILWARDEN_RESPOND",
+        "TRAILWARDEN_RESPOND_ACTIONS",
+        "TRAILWARDEN_RESPOND_MIN_SEVERITY",
+        "TRAILWARDEN_ALLOW_TERMINATE",
+        "TRAILWARDEN_EVIDENCE_BUCKET",
+    ] {
+        assert!(!env[var].is_null(), "{var} is not passed to the function");
+    }
+    let bucket = &t["Resources"]["EvidenceBucket"]["Properties"];
+    assert_eq!(bucket["VersioningConfiguration"]["Status"], "Enabled");
+    assert_eq!(bucket["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"], true);
+}

@@ -27,6 +27,24 @@ fn table() -> String {
         let only = if r.resource_types.is_empty() { String::new() } else { format!(" on {}", r.resource_types[0]) };
         out.push_str(&format!("| `{}` | {product} | {types}{only} | {} |\n", r.id, r.title));
     }
+    out.push_str("\nResponse actions (see [Response](#response)); a rule's own are in its doc:\n\n");
+    out.push_str("| action | what it does | default | budget | IAM |\n|---|---|---|---|---|\n");
+    for a in trailwarden::respond::Action::ALL {
+        let iam: Vec<String> = a.iam().iter().map(|p| format!("`{p}`")).collect();
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            a.id(),
+            a.what(),
+            if a.on_by_default() { "on" } else { "off" },
+            a.budget().map(|b| b.name()).unwrap_or("-"),
+            iam.join(", ")
+        ));
+    }
+    out.push_str("\n| rule | its actions |\n|---|---|\n");
+    for r in registry().iter().filter(|r| !r.respond.is_empty()) {
+        let ids: Vec<String> = r.respond.iter().map(|a| format!("`{a}`")).collect();
+        out.push_str(&format!("| `{}` | {} |\n", r.id, ids.join(", ")));
+    }
     out
 }
 

@@ -51,6 +51,8 @@ struct AlertView {
 /// One response action as the email shows it, every value one safe line.
 struct StepView {
     action: String,
+    /// What the action does, in a line.
+    what: &'static str,
     resource: String,
     status: &'static str,
     color: &'static str,
@@ -68,6 +70,7 @@ fn response_view(d: &EventDetail) -> (String, Vec<StepView>) {
         .iter()
         .map(|s| StepView {
             action: one_line(&s.action),
+            what: crate::respond::Action::parse(&s.action).map(|a| a.what()).unwrap_or(""),
             resource: one_line(&s.resource),
             status: s.status.label(),
             color: match s.status {

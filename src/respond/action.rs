@@ -198,7 +198,7 @@ impl Action {
     pub const fn iam(self) -> &'static [&'static str] {
         match self {
             Ec2Tag => &["ec2:DescribeInstances", "ec2:CreateTags"],
-            Ec2Protect => &["ec2:DescribeInstances", "ec2:ModifyInstanceAttribute"],
+            Ec2Protect => &["ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:ModifyInstanceAttribute"],
             Ec2Snapshot => &["ec2:DescribeInstances", "ec2:DescribeSnapshots", "ec2:CreateSnapshot", "ec2:CreateTags"],
             Ec2CaptureMetadata => {
                 &["ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces", "ec2:DescribeVolumes", "s3:PutObject"]
@@ -225,14 +225,20 @@ impl Action {
                 "ec2:AuthorizeSecurityGroupEgress",
                 "ec2:RevokeSecurityGroupEgress",
                 "ec2:ModifyNetworkInterfaceAttribute",
-                "ec2:CreateTags",
             ],
             Ec2Terminate => &["ec2:DescribeInstances", "ec2:ModifyInstanceAttribute", "ec2:TerminateInstances"],
             S3BlockPublicAccess => {
                 &["s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:GetBucketTagging"]
             }
             IamDeactivateAccessKey => &["iam:ListAccessKeys", "iam:UpdateAccessKey", "iam:ListUserTags"],
-            IamRevokeSessions => &["iam:GetRole", "iam:GetUser", "iam:PutRolePolicy", "iam:PutUserPolicy"],
+            IamRevokeSessions => &[
+                "iam:GetRole",
+                "iam:GetUser",
+                "iam:PutRolePolicy",
+                "iam:PutUserPolicy",
+                "iam:ListRoleTags",
+                "iam:ListUserTags",
+            ],
             CloudtrailStartLogging => &["cloudtrail:GetTrailStatus", "cloudtrail:StartLogging"],
             Ec2RevokeIngress => &["ec2:DescribeSecurityGroups", "ec2:RevokeSecurityGroupIngress"],
             Ec2UnshareSnapshot => &["ec2:DescribeSnapshotAttribute", "ec2:ModifySnapshotAttribute"],
