@@ -129,6 +129,14 @@ fn metadata_is_complete() {
             }
             other => panic!("{id}: input {other:?} is not covered here"),
         }
+        // A rule that calls for response actions says which in its doc, as the README promises.
+        if !rule.respond.is_empty() {
+            let text =
+                rule.section("Response").unwrap_or_else(|| panic!("{id}: declares actions but has no `## Response`"));
+            for a in rule.respond {
+                assert!(text.contains(&format!("`{a}`")), "{id}: `## Response` does not name {a}");
+            }
+        }
         for section in ["What it detects", "Why it matters", "How to fix", "References"] {
             assert!(rule.section(section).is_some(), "{id} ({}): doc comment lacks `## {section}`", rule.file);
         }

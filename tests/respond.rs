@@ -462,6 +462,36 @@ async fn keys_roles_buckets_trails_and_cloudtrail_undos() {
     assert!(attr.create_volume_permissions().is_empty(), "{attr:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_action_is_reported_and_the_others_still_run() {
+    let moto = Moto::start();
+    let world = World::new(&moto).await;
+    let (instance, _) = world.instance(&[]).await;
+    // The role may not snapshot: EC2 refuses CreateSnapshot.
+    let deny = support::faults::DenyOne::ec2_action("CreateSnapshot");
+    let sdk = world.sdk.to_builder().http_client(deny.clone()).build();
+    let settings = apply_settings();
+    let r = AwsResponder::new(&sdk, MOTO_ACCOUNT, settings.clone(), Arc::new(InMemoryBudget::default())).at_time(NOW);
+    let finding = "arn:aws:guardduty:us-east-1:123456789012:detector/d/finding/denied";
+    let mut a = alert("guardduty-ec2-backdoor", finding, Resource::new(ResourceKind::EC2_INSTANCE, &instance));
+    respond(&mut a, &settings, Some(&r)).await;
+    let snap = status_of(&a.response, "ec2-snapshot");
+    assert_eq!(snap.status, StepStatus::Failed, "{snap:#?}");
+    assert!(snap.note.starts_with("CreateSnapshot: UnauthorizedOperation"), "{snap:#?}");
+    assert!(deny.denied.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+    for other in ["ec2-tag", "ec2-protect", "ec2-capture-metadata", "ec2-isolate"] {
+        assert_eq!(status_of(&a.response, other).status, StepStatus::Applied, "{other}: {:#?}", a.response);
+    }
+    assert_eq!(world.eni_groups(&instance).await[0].len(), 1, "isolated despite the failed snapshot");
+
+    // The failure is in the email (and its heading says so).
+    let email = trailwarden::notify::render::render(std::slice::from_ref(&a), "prod").unwrap();
+    assert!(email.text.contains("Response: 1 action(s) failed"), "{}", email.text);
+    assert!(email.text.contains("[failed] ec2-snapshot"), "{}", email.text);
+    assert!(email.html.contains("CreateSnapshot: UnauthorizedOperation"));
+    trailwarden::notify::render::check_email(&email).unwrap();
+}
+
 #[test]
 fn screenshot_request_is_built() {
     // moto has no GetConsoleScreenshot: check the request the action sends.

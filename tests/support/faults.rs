@@ -182,3 +182,52 @@ impl HttpConnector for FaultyConnector {
         }
     }
 }
+
+/// An SDK HTTP client that answers one EC2 Query operation (by its `Action=` in the body) with
+/// 403 `UnauthorizedOperation`, as EC2 does for a call the role may not make, and passes every
+/// other request to the server.
+#[derive(Clone, Debug)]
+pub struct DenyOne {
+    inner: SharedHttpClient,
+    action: &'static str,
+    pub denied: Arc<AtomicU64>,
+}
+
+impl DenyOne {
+    pub fn ec2_action(action: &'static str) -> DenyOne {
+        DenyOne { inner: aws_smithy_http_client::Builder::new().build_http(), action, denied: Arc::default() }
+    }
+}
+
+#[derive(Debug)]
+struct DenyOneConnector {
+    inner: SharedHttpConnector,
+    deny: DenyOne,
+}
+
+impl HttpClient for DenyOne {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        SharedHttpConnector::new(DenyOneConnector {
+            inner: self.inner.http_connector(settings, components),
+            deny: self.clone(),
+        })
+    }
+}
+
+impl HttpConnector for DenyOneConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let body = request.body().bytes().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+        if body.split('&').any(|kv| kv == format!("Action={}", self.deny.action)) {
+            self.deny.denied.fetch_add(1, Ordering::Relaxed);
+            let xml = format!(
+                "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform \
+                 this operation ({}).</Message></Error></Errors><RequestID>r</RequestID></Response>",
+                self.deny.action
+            );
+            let mut response = HttpResponse::new(403u16.try_into().unwrap(), SdkBody::from(xml));
+            response.headers_mut().insert("content-type", "text/xml");
+            return HttpConnectorFuture::ready(Ok(response));
+        }
+        self.inner.call(request)
+    }
+}
