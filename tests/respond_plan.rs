@@ -47,7 +47,6 @@ fn every_rule_with_actions_plans_them_from_its_fixtures() {
         ..Settings::default()
     };
     let mut rules = 0;
-    let mut unplanned: Vec<String> = Vec::new();
     for rule in registry().iter().filter(|r| !r.respond.is_empty()) {
         rules += 1;
         let alerts = alerts(rule.id);
