@@ -605,3 +605,56 @@ fn a_malformed_finding_is_named_and_the_rest_is_read() {
     );
     assert!(stderr.contains("findings.jsonl: record 3 (line 3): field `detail.arn`: missing"), "{stderr}");
 }
+
+#[test]
+fn plan_rehearses_the_response_without_aws() {
+    let backdoor = "arn:aws:guardduty:eu-west-1:111122223333:detector/52c1b5a8e8a2f4d6c7b9e0f1a2b3c4d5/finding/4ac6b0c2f0a1e1b7d9c3f3e0a2b1c4d5";
+    let plan = |extra: &[&str]| -> Vec<serde_json::Value> {
+        let mut args = vec!["--plan"];
+        args.extend_from_slice(extra);
+        args.push("testdata/findings/eventbridge-findings.jsonl");
+        let out = replay(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    // The default configuration: the instance-compromise actions for the High (then Critical)
+    // backdoor finding, once each, and nothing for the sample, archived, suppressed, resolved,
+    // Medium and Low findings of the file (nor for the Low custom action: below High).
+    let lines = plan(&[]);
+    let got: Vec<(&str, &str, &str)> = lines
+        .iter()
+        .map(|l| (l["finding_id"].as_str().unwrap(), l["action"].as_str().unwrap(), l["resource"].as_str().unwrap()))
+        .collect();
+    let want: Vec<(&str, &str, &str)> = [
+        "ec2-tag",
+        "ec2-protect",
+        "ec2-snapshot",
+        "ec2-capture-metadata",
+        "ec2-detach-asg",
+        "ec2-deregister-targets",
+        "ec2-isolate",
+    ]
+    .into_iter()
+    .map(|a| (backdoor, a, "i-0a1b2c3d4e5f60718"))
+    .collect();
+    assert_eq!(got, want);
+    assert!(lines.iter().all(|l| l["rule_id"] == "guardduty-ec2-backdoor" && l["region"] == "eu-west-1"));
+
+    // Termination is planned only when named and allowed; off plans nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let config = |name: &str, toml: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, toml).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let named = config("named.toml", "respond_actions = [\"default\", \"ec2-terminate\"]\n");
+    assert!(!plan(&["--config", &named]).iter().any(|l| l["action"] == "ec2-terminate"));
+    let allowed =
+        config("allowed.toml", "respond_actions = [\"default\", \"ec2-terminate\"]\nallow_terminate = true\n");
+    assert_eq!(plan(&["--config", &allowed]).last().unwrap()["action"], "ec2-terminate");
+    let off = config("off.toml", "respond = \"off\"\n");
+    assert!(plan(&["--config", &off]).is_empty());
+    let critical = config("critical.toml", "respond_min_severity = \"critical\"\n");
+    // Only the re-published (Critical) delivery is planned, still once per action.
+    assert_eq!(plan(&["--config", &critical]).len(), 7);
+}
