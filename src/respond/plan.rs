@@ -183,9 +183,12 @@ fn target(action: Action, alert: &EventDetail) -> Option<Target> {
     }
 }
 
-/// An IAM user's long-term access key id: `AKIA` and 16 upper-case letters or digits.
+/// An IAM user's long-term access key id: `AKIA` then upper-case letters or digits, 16 to 128 in
+/// all (the IAM API's bounds; today's keys are 20).
 fn long_term_key(id: &str) -> bool {
-    id.len() == 20 && id.starts_with("AKIA") && id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    (16..=128).contains(&id.len())
+        && id.starts_with("AKIA")
+        && id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// A trail name (3-128 of letters, digits, `._-`) or a trail ARN.
