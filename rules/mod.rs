@@ -1,22 +1,36 @@
 //! The rule library: one folder per AWS service, one file per rule.
 
+pub mod accessanalyzer;
 pub mod backup;
+pub mod bedrock;
 pub mod cloudtrail;
+pub mod cloudwatch;
+pub mod codebuild;
 pub mod config;
+pub mod ebs;
 pub mod ec2;
 pub mod ecr;
 pub mod elb;
+pub mod events;
 pub mod findings;
 pub mod guardduty;
 pub mod iam;
 pub mod kms;
 pub mod lambda;
 pub mod logs;
+pub mod macie;
+pub mod organizations;
 pub mod rds;
+pub mod rolesanywhere;
 pub mod route53;
+pub mod route53resolver;
 pub mod s3;
 pub mod secretsmanager;
+pub mod securityhub;
 pub mod signin;
 pub mod sns;
 pub mod sqs;
+pub mod ssm;
+pub mod sts;
 pub mod vpc;
+pub mod wafv2;

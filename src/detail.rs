@@ -69,6 +69,7 @@ impl FromStr for Severity {
 pub struct ResourceKind(pub &'static str);
 
 impl ResourceKind {
+    pub const ACCESS_ANALYZER: ResourceKind = ResourceKind("access-analyzer");
     pub const ACCOUNT: ResourceKind = ResourceKind("account");
     pub const AMI: ResourceKind = ResourceKind("ami");
     /// A resource a finding names by a type trailwarden has no kind for (its id is the ARN).
@@ -76,16 +77,22 @@ impl ResourceKind {
     pub const BACKUP_PLAN: ResourceKind = ResourceKind("backup-plan");
     pub const BACKUP_RECOVERY_POINT: ResourceKind = ResourceKind("backup-recovery-point");
     pub const BACKUP_VAULT: ResourceKind = ResourceKind("backup-vault");
+    pub const BEDROCK_GUARDRAIL: ResourceKind = ResourceKind("bedrock-guardrail");
+    pub const BEDROCK_MODEL: ResourceKind = ResourceKind("bedrock-model");
+    pub const CLOUDWATCH_ALARM: ResourceKind = ResourceKind("cloudwatch-alarm");
+    pub const CODEBUILD_PROJECT: ResourceKind = ResourceKind("codebuild-project");
     pub const CONFIG_DELIVERY_CHANNEL: ResourceKind = ResourceKind("config-delivery-channel");
     pub const CONFIG_RECORDER: ResourceKind = ResourceKind("config-recorder");
     pub const CONFIG_RULE: ResourceKind = ResourceKind("config-rule");
     pub const EBS_SNAPSHOT: ResourceKind = ResourceKind("ebs-snapshot");
     pub const EC2_INSTANCE: ResourceKind = ResourceKind("ec2-instance");
     pub const ECR_IMAGE: ResourceKind = ResourceKind("ecr-image");
+    pub const ECR_REPOSITORY: ResourceKind = ResourceKind("ecr-repository");
     pub const ECS_CLUSTER: ResourceKind = ResourceKind("ecs-cluster");
     pub const EKS_CLUSTER: ResourceKind = ResourceKind("eks-cluster");
-    pub const ECR_REPOSITORY: ResourceKind = ResourceKind("ecr-repository");
     pub const ELASTIC_IP: ResourceKind = ResourceKind("elastic-ip");
+    pub const EVENTBRIDGE_RULE: ResourceKind = ResourceKind("eventbridge-rule");
+    pub const FLOW_LOG: ResourceKind = ResourceKind("flow-log");
     pub const GUARDDUTY_DETECTOR: ResourceKind = ResourceKind("guardduty-detector");
     pub const IAM_ACCESS_KEY: ResourceKind = ResourceKind("iam-access-key");
     pub const IAM_GROUP: ResourceKind = ResourceKind("iam-group");
@@ -99,19 +106,28 @@ impl ResourceKind {
     pub const LOG_GROUP: ResourceKind = ResourceKind("log-group");
     pub const NAT_GATEWAY: ResourceKind = ResourceKind("nat-gateway");
     pub const NETWORK_ACL: ResourceKind = ResourceKind("network-acl");
+    pub const NETWORK_INTERFACE: ResourceKind = ResourceKind("network-interface");
+    pub const ORGANIZATION_POLICY: ResourceKind = ResourceKind("organization-policy");
     pub const RDS_CLUSTER: ResourceKind = ResourceKind("rds-cluster");
     pub const RDS_CLUSTER_SNAPSHOT: ResourceKind = ResourceKind("rds-cluster-snapshot");
     pub const RDS_INSTANCE: ResourceKind = ResourceKind("rds-instance");
     pub const RDS_SNAPSHOT: ResourceKind = ResourceKind("rds-snapshot");
+    pub const RESOLVER_QUERY_LOG_CONFIG: ResourceKind = ResourceKind("resolver-query-log-config");
+    pub const ROLES_ANYWHERE_PROFILE: ResourceKind = ResourceKind("roles-anywhere-profile");
+    pub const ROLES_ANYWHERE_TRUST_ANCHOR: ResourceKind = ResourceKind("roles-anywhere-trust-anchor");
     pub const ROOT_USER: ResourceKind = ResourceKind("root-user");
     pub const ROUTE53_HOSTED_ZONE: ResourceKind = ResourceKind("route53-hosted-zone");
     pub const ROUTE_TABLE: ResourceKind = ResourceKind("route-table");
     pub const S3_BUCKET: ResourceKind = ResourceKind("s3-bucket");
     pub const SECRET: ResourceKind = ResourceKind("secret");
+    pub const SECURITYHUB_FINDING: ResourceKind = ResourceKind("securityhub-finding");
+    pub const SECURITYHUB_INSIGHT: ResourceKind = ResourceKind("securityhub-insight");
     pub const SECURITY_GROUP: ResourceKind = ResourceKind("security-group");
     pub const SNS_TOPIC: ResourceKind = ResourceKind("sns-topic");
     pub const SQS_QUEUE: ResourceKind = ResourceKind("sqs-queue");
+    pub const SSM_COMMAND: ResourceKind = ResourceKind("ssm-command");
     pub const SUBNET: ResourceKind = ResourceKind("subnet");
+    pub const TRAFFIC_MIRROR: ResourceKind = ResourceKind("traffic-mirror");
     pub const TRAIL: ResourceKind = ResourceKind("trail");
     pub const VPC: ResourceKind = ResourceKind("vpc");
     pub const VPC_ENDPOINT: ResourceKind = ResourceKind("vpc-endpoint");

@@ -70,8 +70,10 @@ pub mod prelude {
     pub use crate::findings::check::detect as detect_finding;
     pub use crate::findings::{Finding, Product};
     // Shared policy-document helpers for the IAM and resource-policy rules.
+    pub use crate::analysis::cross_account::{ForeignGrant, foreign_grant_alert, foreign_grants};
     #[allow(unused_imports)]
     pub use crate::analysis::iam_actions::*;
+    pub use crate::analysis::names::function_name;
     #[allow(unused_imports)]
     pub use crate::analysis::policy::*;
     pub use crate::analysis::share::{

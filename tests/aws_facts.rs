@@ -225,7 +225,8 @@ async fn the_handler_asks_the_facts_and_mails_what_they_reveal() {
     let launch = fixture("ec2-instance-launched-public/quiet_subnet_unknown.json")
         .replace("subnet-0a1b2c3d4e5f60004", &lab.private);
     let summary = handle(&engine, &mailer, &facts, "prod", &launch).await.unwrap();
-    assert_eq!(summary.rules_matched, ["ec2-instance-launched-public"]);
+    // Both RunInstances rules look at it (a t3.micro is no accelerated type); neither alerts.
+    assert_eq!(summary.rules_matched, ["ec2-accelerated-instances-launched", "ec2-instance-launched-public"]);
     assert!(summary.alerts.is_empty());
     // The same launch into the public subnet alerts.
     let launch = launch.replace(&lab.private, &lab.public_by_main_table);

@@ -1,11 +1,19 @@
-//! EC2: security groups, EBS snapshots, AMIs.
+//! ec2 rules.
 
+pub mod accelerated_instances_launched;
 pub mod ami_made_public;
 pub mod ami_shared;
+pub mod ebs_default_encryption_disabled;
+pub mod flow_logs_deleted;
+pub mod instance_connect_key_sent;
+pub mod instance_exported;
 pub mod instance_exposed_by_group_change;
 pub mod instance_launched_public;
+pub mod instance_user_data_modified;
+pub mod serial_console_access;
 pub mod sg_created_open_to_world;
 pub mod sg_egress_open_to_world;
 pub mod sg_ingress_open_to_world;
 pub mod snapshot_made_public;
 pub mod snapshot_shared;
+pub mod traffic_mirroring_set_up;

@@ -10,6 +10,9 @@ declare_rule! {
     /// - `DisassociateFromMasterAccount` / `DisassociateFromAdministratorAccount`: a member
     ///   account leaves its GuardDuty administrator, so its findings no longer reach the
     ///   security team's account.
+    /// - From the administrator's side, `DeleteMembers`, `DisassociateMembers` and
+    ///   `StopMonitoringMembers`: member accounts dropped from central monitoring (the alert
+    ///   lists them).
     ///
     /// Failed calls stay quiet.
     /// ## Why it matters
@@ -19,7 +22,7 @@ declare_rule! {
     /// ## How to fix
     /// Re-enable detection: `aws guardduty update-detector --region <region> --detector-id <guardduty-detector> --enable`, or `aws
     /// guardduty create-detector --enable` if it was deleted (the old findings are lost). For a
-    /// member that left, re-add it from the administrator account (`aws guardduty
+    /// member that left or was dropped, re-add it from the administrator account (`aws guardduty
     /// create-members` and `aws guardduty invite-members`, or let the organization's delegated
     /// administrator auto-enable it). Then find out who made the call, and deny
     /// `guardduty:DeleteDetector`, `guardduty:UpdateDetector` and the disassociate actions with
@@ -39,6 +42,9 @@ declare_rule! {
             "UpdateDetector",
             "DisassociateFromMasterAccount",
             "DisassociateFromAdministratorAccount",
+            "DeleteMembers",
+            "DisassociateMembers",
+            "StopMonitoringMembers",
         ],
         attack: Some("T1562.001"),
     }
@@ -49,6 +55,8 @@ declare_rule! {
 struct Request {
     detector_id: Option<String>,
     enable: Option<bool>,
+    #[serde(default)]
+    account_ids: OneOrMany<String>,
 }
 
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
@@ -58,6 +66,27 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
         "DeleteDetector" => "was deleted",
         "UpdateDetector" if req.enable == Some(false) => "was suspended",
         "UpdateDetector" => return Ok(Vec::new()),
+        "DeleteMembers" | "DisassociateMembers" | "StopMonitoringMembers" => {
+            let members: Vec<&str> = req.account_ids.iter().map(String::as_str).collect();
+            let verb = match ev.event_name.as_ref() {
+                "DeleteMembers" => "deleted",
+                "DisassociateMembers" => "disassociated",
+                _ => "no longer monitored",
+            };
+            let detector = req.detector_id.unwrap_or_default();
+            return Ok(vec![
+                Detection::new(
+                    format!(
+                        "GuardDuty member accounts {} {verb} by detector {detector} in {region}",
+                        members.join(", ")
+                    ),
+                    Resource::new(ResourceKind::GUARDDUTY_DETECTOR, &detector),
+                )
+                .field("Detector", &detector)
+                .field("Member accounts", members.join(", "))
+                .field("Region", region),
+            ]);
+        }
         _ => "left its GuardDuty administrator account: its findings no longer reach it",
     };
     let detector = req.detector_id.unwrap_or_default();

@@ -66,8 +66,7 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     }
 
     let function = req.function_name.unwrap_or_default();
-    // functionName may be a name, a partial ARN (`123456789012:function:name`) or a full ARN.
-    let name = function.rsplit_once(":function:").map_or(function.as_str(), |(_, n)| n.split(':').next().unwrap_or(n));
+    let name = function_name(&function);
     let action = req.action.unwrap_or_default();
     let open_url = req.function_url_auth_type.as_deref().is_some_and(|t| t.trim().eq_ignore_ascii_case("NONE"));
     let summary = if open_url {
@@ -75,7 +74,7 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     } else {
         format!("Lambda function {name} policy grants {action} to everyone")
     };
-    let mut resource = Resource::new(ResourceKind::LAMBDA_FUNCTION, name);
+    let mut resource = Resource::new(ResourceKind::LAMBDA_FUNCTION, &name);
     if function.starts_with("arn:") {
         resource = resource.with_arn(&function);
     } else if !name.contains(':') && !ev.aws_region.is_empty() && !ev.account_id.is_empty() {

@@ -1,3 +1,5 @@
 //! lambda rules.
 
+pub mod code_updated;
 pub mod function_policy_public;
+pub mod layer_added;

@@ -20,6 +20,8 @@
 //! respond_budget = { instances = 5, keys = 5 }   # destructive actions per hour
 //! evidence_bucket = "acme-ir-evidence"
 //! forensics_document = "Acme-CollectVolatileData"
+//! lifecycle_expiration_days = 7                  # S3 lifecycle rules expiring sooner alert
+//! bulk_suppression_findings = 5                  # suppressing this many findings at once alerts
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -80,6 +82,12 @@ pub struct Config {
     pub findings_update_workflow: bool,
     /// The responder's settings (see [`crate::respond`]).
     pub respond: RespondSettings,
+    /// An S3 lifecycle rule that expires objects within this many days alerts
+    /// (`s3-bucket-lifecycle-expires-data`). 7 by default.
+    pub lifecycle_expiration_days: u32,
+    /// Suppressing at least this many Security Hub findings in one call alerts
+    /// (`securityhub-findings-suppressed`). 5 by default.
+    pub bulk_suppression_findings: usize,
 }
 
 impl Default for Config {
@@ -97,6 +105,8 @@ impl Default for Config {
             findings_min_severity: Severity::Medium,
             findings_update_workflow: false,
             respond: RespondSettings::default(),
+            lifecycle_expiration_days: 7,
+            bulk_suppression_findings: 5,
         }
     }
 }
@@ -144,6 +154,8 @@ struct FileConfig {
     respond_budget: Option<BudgetFile>,
     evidence_bucket: Option<String>,
     forensics_document: Option<String>,
+    lifecycle_expiration_days: Option<u32>,
+    bulk_suppression_findings: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -154,7 +166,7 @@ struct BudgetFile {
 }
 
 /// The environment variables read by [`Config::apply_env`].
-pub const ENV_VARS: [&str; 20] = [
+pub const ENV_VARS: [&str; 22] = [
     "TRAILWARDEN_INGRESS_ALLOWED_PORTS",
     "TRAILWARDEN_EGRESS_ALLOWED_PORTS",
     "TRAILWARDEN_TRUSTED_ACCOUNTS",
@@ -175,6 +187,8 @@ pub const ENV_VARS: [&str; 20] = [
     "TRAILWARDEN_RESPOND_BUDGET",
     "TRAILWARDEN_EVIDENCE_BUCKET",
     "TRAILWARDEN_FORENSICS_DOCUMENT",
+    "TRAILWARDEN_LIFECYCLE_EXPIRATION_DAYS",
+    "TRAILWARDEN_BULK_SUPPRESSION_FINDINGS",
 ];
 
 /// `rule-id=low,other-id=high` or a TOML table's entries into severities.
@@ -268,6 +282,12 @@ impl Config {
             r.forensics_document = Some(doc.trim().to_string());
         }
         r.validate().map_err(|m| ConfigError::File { path: origin.to_string(), message: m })?;
+        if let Some(days) = file.lifecycle_expiration_days {
+            cfg.lifecycle_expiration_days = days;
+        }
+        if let Some(n) = file.bulk_suppression_findings {
+            cfg.bulk_suppression_findings = n.max(1);
+        }
         Ok(cfg)
     }
 
@@ -296,6 +316,8 @@ impl Config {
             budget,
             evidence,
             forensics,
+            lifecycle_days,
+            bulk_suppression,
         ] = ENV_VARS;
         let set = |var: &str| get(var).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let boolean = |var: &str, v: &str| match v.to_ascii_lowercase().as_str() {
@@ -378,6 +400,14 @@ impl Config {
             r.forensics_document = Some(v.trim().to_string()).filter(|d| !d.is_empty());
         }
         r.validate().map_err(|m| ConfigError::Invalid(format!("respond settings from the environment: {m}")))?;
+        let number =
+            |var: &str, v: &str| v.parse::<u32>().map_err(|_| env(var, format!("`{v}` is not a whole number")));
+        if let Some(v) = set(lifecycle_days) {
+            self.lifecycle_expiration_days = number(lifecycle_days, &v)?;
+        }
+        if let Some(v) = set(bulk_suppression) {
+            self.bulk_suppression_findings = number(bulk_suppression, &v)?.max(1) as usize;
+        }
         Ok(())
     }
 }

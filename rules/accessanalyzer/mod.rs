@@ -1,0 +1,3 @@
+//! accessanalyzer rules.
+
+pub mod analyzer_deleted;

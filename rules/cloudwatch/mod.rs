@@ -1,0 +1,3 @@
+//! cloudwatch rules.
+
+pub mod alarms_silenced;

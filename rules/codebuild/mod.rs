@@ -1,0 +1,3 @@
+//! codebuild rules.
+
+pub mod project_made_public;

@@ -1,0 +1,3 @@
+//! ebs (EBS direct APIs) rules.
+
+pub mod snapshot_read_directly;

@@ -1,0 +1,3 @@
+//! events (EventBridge) rules.
+
+pub mod rule_disabled;

@@ -1,0 +1,3 @@
+//! macie rules.
+
+pub mod disabled;

@@ -1,0 +1,4 @@
+//! organizations rules.
+
+pub mod account_left;
+pub mod scp_removed;

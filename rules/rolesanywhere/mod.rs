@@ -1,0 +1,3 @@
+//! rolesanywhere rules.
+
+pub mod trust_changed;

@@ -1,0 +1,3 @@
+//! route53resolver rules.
+
+pub mod query_logging_removed;

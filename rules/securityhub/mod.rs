@@ -1,0 +1,4 @@
+//! securityhub rules.
+
+pub mod disabled;
+pub mod findings_suppressed;

@@ -1,0 +1,3 @@
+//! ssm rules.
+
+pub mod command_or_session;

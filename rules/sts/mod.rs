@@ -1,0 +1,3 @@
+//! sts rules.
+
+pub mod federation_token;

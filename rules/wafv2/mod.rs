@@ -1,0 +1,3 @@
+//! wafv2 rules.
+
+pub mod web_acl_disassociated;
