@@ -89,15 +89,20 @@ impl ResourceKind {
     pub const ECR_IMAGE: ResourceKind = ResourceKind("ecr-image");
     pub const ECR_REPOSITORY: ResourceKind = ResourceKind("ecr-repository");
     pub const ECS_CLUSTER: ResourceKind = ResourceKind("ecs-cluster");
+    pub const EFS_FILE_SYSTEM: ResourceKind = ResourceKind("efs-file-system");
     pub const EKS_CLUSTER: ResourceKind = ResourceKind("eks-cluster");
     pub const ELASTIC_IP: ResourceKind = ResourceKind("elastic-ip");
     pub const EVENTBRIDGE_RULE: ResourceKind = ResourceKind("eventbridge-rule");
     pub const FLOW_LOG: ResourceKind = ResourceKind("flow-log");
+    pub const GLACIER_VAULT: ResourceKind = ResourceKind("glacier-vault");
     pub const GUARDDUTY_DETECTOR: ResourceKind = ResourceKind("guardduty-detector");
     pub const IAM_ACCESS_KEY: ResourceKind = ResourceKind("iam-access-key");
     pub const IAM_GROUP: ResourceKind = ResourceKind("iam-group");
+    pub const IAM_POLICY: ResourceKind = ResourceKind("iam-policy");
     pub const IAM_ROLE: ResourceKind = ResourceKind("iam-role");
     pub const IAM_USER: ResourceKind = ResourceKind("iam-user");
+    pub const IDENTITY_PROVIDER: ResourceKind = ResourceKind("identity-provider");
+    pub const INSTANCE_PROFILE_ASSOCIATION: ResourceKind = ResourceKind("instance-profile-association");
     pub const INTERNET_GATEWAY: ResourceKind = ResourceKind("internet-gateway");
     pub const KMS_ALIAS: ResourceKind = ResourceKind("kms-alias");
     pub const KMS_KEY: ResourceKind = ResourceKind("kms-key");
@@ -107,6 +112,7 @@ impl ResourceKind {
     pub const NAT_GATEWAY: ResourceKind = ResourceKind("nat-gateway");
     pub const NETWORK_ACL: ResourceKind = ResourceKind("network-acl");
     pub const NETWORK_INTERFACE: ResourceKind = ResourceKind("network-interface");
+    pub const OPENSEARCH_DOMAIN: ResourceKind = ResourceKind("opensearch-domain");
     pub const ORGANIZATION_POLICY: ResourceKind = ResourceKind("organization-policy");
     pub const RDS_CLUSTER: ResourceKind = ResourceKind("rds-cluster");
     pub const RDS_CLUSTER_SNAPSHOT: ResourceKind = ResourceKind("rds-cluster-snapshot");
@@ -119,6 +125,7 @@ impl ResourceKind {
     pub const ROUTE53_HOSTED_ZONE: ResourceKind = ResourceKind("route53-hosted-zone");
     pub const ROUTE_TABLE: ResourceKind = ResourceKind("route-table");
     pub const S3_BUCKET: ResourceKind = ResourceKind("s3-bucket");
+    pub const SAGEMAKER_LIFECYCLE_CONFIG: ResourceKind = ResourceKind("sagemaker-lifecycle-config");
     pub const SECRET: ResourceKind = ResourceKind("secret");
     pub const SECURITYHUB_FINDING: ResourceKind = ResourceKind("securityhub-finding");
     pub const SECURITYHUB_INSIGHT: ResourceKind = ResourceKind("securityhub-insight");

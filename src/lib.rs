@@ -70,7 +70,7 @@ pub mod prelude {
     pub use crate::findings::check::detect as detect_finding;
     pub use crate::findings::{Finding, Product};
     // Shared policy-document helpers for the IAM and resource-policy rules.
-    pub use crate::analysis::cross_account::{ForeignGrant, foreign_grant_alert, foreign_grants};
+    pub use crate::analysis::cross_account::{ForeignGrant, foreign_grant_alert, foreign_grants, policy_grant_alert};
     #[allow(unused_imports)]
     pub use crate::analysis::iam_actions::*;
     pub use crate::analysis::names::function_name;

@@ -9,6 +9,7 @@ pub mod instance_connect_key_sent;
 pub mod instance_exported;
 pub mod instance_exposed_by_group_change;
 pub mod instance_launched_public;
+pub mod instance_profile_changed;
 pub mod instance_user_data_modified;
 pub mod serial_console_access;
 pub mod sg_created_open_to_world;

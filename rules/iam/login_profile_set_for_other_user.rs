@@ -8,6 +8,11 @@ declare_rule! {
     /// assumed roles and root included. Setting one's own password (no `userName`, or one's own)
     /// stays quiet. `passwordResetRequired` does not lower the alert: whoever knows the
     /// temporary password signs in first and picks the new one.
+    ///
+    /// A `CreateLoginProfile` by the root user without `userName` gives the root user itself a
+    /// console password: critical. Accounts created by AWS Organizations have no root password,
+    /// and a root session obtained with `sts:AssumeRoot` (centralised root access) that creates
+    /// one turns a short task session into a lasting root sign-in.
     /// ## Why it matters
     /// Whoever sets a user's password can sign in to the console as that user: giving a
     /// console password to a user that had none, or resetting someone else's, is a direct
@@ -41,6 +46,18 @@ struct Request {
 
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
+    let no_user = req.user_name.as_deref().is_none_or(|n| n.trim().is_empty());
+    if ev.user_identity.kind() == "Root" && no_user && ev.event_name == "CreateLoginProfile" {
+        let account = ev.account_id.to_string();
+        return Ok(vec![
+            Detection::new(
+                format!("The root user of account {account} was given a console password"),
+                Resource::new(ResourceKind::ROOT_USER, &account),
+            )
+            .severity(Severity::Critical)
+            .field("Set by", ev.user_identity.arn.as_deref().unwrap_or("root").to_string()),
+        ]);
+    }
     if targets_caller(ev, req.user_name.as_deref()) {
         return Ok(Vec::new());
     }

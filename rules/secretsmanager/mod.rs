@@ -1,3 +1,4 @@
 //! secretsmanager rules.
 
 pub mod secret_deleted;
+pub mod secret_policy_other_account;

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use crate::analysis::iam_actions::principal_account;
-use crate::analysis::policy::{PolicyDocument, Principal, Statement};
-use crate::cloudtrail::event::Event;
+use crate::analysis::policy::{PolicyDocument, PolicyText, Principal, Statement, parse_policy};
+use crate::cloudtrail::event::{Event, FieldError};
 use crate::detail::{Detection, Resource, ResourceKind};
 
 /// An `Allow` statement that opens the resource to accounts other than the owner's.
@@ -90,10 +90,26 @@ pub fn foreign_grant_alert(
     ]
 }
 
+/// [`foreign_grant_alert`] for a policy a request carries as text (`field` names it in errors);
+/// nothing when the request sets no policy or an empty one (which removes it).
+pub fn policy_grant_alert(
+    ev: &Event,
+    trusted: &BTreeSet<String>,
+    policy: Option<&PolicyText>,
+    field: &str,
+    what: &str,
+    kind: ResourceKind,
+    id: &str,
+) -> Result<Vec<Detection>, FieldError> {
+    match policy.map(PolicyText::as_str).filter(|t| !t.trim().is_empty()) {
+        None => Ok(Vec::new()),
+        Some(text) => Ok(foreign_grant_alert(ev, trusted, &parse_policy(text, field)?, what, kind, id)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::policy::parse_policy;
 
     fn grants(policy: &str) -> Vec<ForeignGrant> {
         let trusted: BTreeSet<String> = ["444455556666".to_string()].into();

@@ -1,0 +1,3 @@
+//! efs rules.
+
+pub mod file_system_policy_other_account;

@@ -1,0 +1,3 @@
+//! glacier rules.
+
+pub mod vault_policy_other_account;

@@ -1,0 +1,71 @@
+use crate::prelude::*;
+
+declare_rule! {
+    /// ## What it detects
+    /// An `AddPermission` (`AddPermission20150331v2`) that lets an AWS principal of another
+    /// account use a Lambda function: `principal` is an account id or a principal ARN of an
+    /// account other than the event's and not in `trusted_accounts`, and neither `sourceAccount`
+    /// nor `sourceArn` pins it to your own account, nor `principalOrgID` to an organisation.
+    /// Service principals (`s3.amazonaws.com`, ...) and grants to everyone
+    /// (`lambda-function-policy-public`'s case) are not this rule's.
+    /// ## Why it matters
+    /// Another account that can invoke the function runs it with its execution role's
+    /// permissions whenever it likes: a cross-account backdoor (Stratus Red Team's "backdoor
+    /// Lambda function" with an account principal).
+    /// ## How to fix
+    /// Remove the statement: `aws lambda remove-permission --region <region> --function-name <lambda-function> --statement-id <statement-id>`,
+    /// and find out who added it. Add accounts you do share with to `trusted_accounts`.
+    /// ## References
+    /// - https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-cross-account.html
+    /// - https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html
+    /// - https://attack.mitre.org/techniques/T1546/
+    FUNCTION_POLICY_OTHER_ACCOUNT {
+        id: "lambda-function-policy-other-account",
+        title: "Lambda function policy grants another account",
+        severity: Severity::Medium,
+        source: "lambda.amazonaws.com",
+        events: &["AddPermission"],
+        attack: Some("T1546"),
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Request {
+    function_name: Option<String>,
+    statement_id: Option<String>,
+    action: Option<String>,
+    principal: Option<String>,
+    source_arn: Option<String>,
+    source_account: Option<Scalar>,
+    #[serde(rename = "principalOrgID")]
+    principal_org_id: Option<String>,
+}
+
+fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
+    let req: Request = ev.request()?;
+    let mine = |a: &str| a == ev.account_id || cx.config.trusted_accounts.contains(a);
+    let Some(account) = req.principal.as_deref().and_then(principal_account).filter(|a| !mine(a)) else {
+        return Ok(Vec::new());
+    };
+    let pinned = req.principal_org_id.is_some()
+        || req.source_account.as_ref().is_some_and(|s| mine(s.0.trim()))
+        || req.source_arn.as_deref().and_then(|a| a.split(':').nth(4)).is_some_and(mine);
+    if pinned {
+        return Ok(Vec::new());
+    }
+    let function = function_name(req.function_name.as_deref().unwrap_or_default());
+    let statement = req.statement_id.unwrap_or_default();
+    Ok(vec![
+        Detection::new(
+            format!(
+                "Lambda function {function} policy lets account {account} call {}",
+                req.action.as_deref().unwrap_or("it")
+            ),
+            Resource::new(ResourceKind::LAMBDA_FUNCTION, &function),
+        )
+        .field("Other account", account)
+        .field("Statement", &statement)
+        .param("statement-id", statement),
+    ])
+}

@@ -1,0 +1,3 @@
+//! opensearch rules.
+
+pub mod domain_policy_other_account;

@@ -1,0 +1,3 @@
+//! sagemaker rules.
+
+pub mod lifecycle_config_changed;
