@@ -23,6 +23,9 @@ use trailwarden::{Config, Engine};
 #[allow(dead_code)] // its `main`: this bench calls `generate` directly, with no cargo run inside cargo bench
 mod make_corpus;
 
+/// The rule library before issue #14 grew it (78 rules, one id a line): "before" in the same run.
+const RULES_BEFORE_14: &str = include_str!("rules-before-14.txt");
+
 fn corpus(events: usize) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
@@ -61,6 +64,19 @@ fn main() {
     let plain: Vec<Vec<u8>> = gz.iter().map(|b| gunzip(b)).collect();
     let engine = Engine::new(Config::default()).unwrap();
     let scan = Replay::new(&engine);
+    // The same engine with only the rules the library had before #14: the "before" of this run.
+    let earlier = Config {
+        disabled_rules: trailwarden::registry()
+            .iter()
+            .map(|r| r.id)
+            .filter(|id| !RULES_BEFORE_14.lines().any(|l| l == *id))
+            .map(str::to_string)
+            .collect(),
+        ..Config::default()
+    };
+    let engine_before = Engine::new(earlier).unwrap();
+    assert_eq!(engine_before.rules().len(), RULES_BEFORE_14.lines().count());
+    let scan_before = Replay::new(&engine_before);
     let records: u64 = plain.iter().map(|b| scan.scan_bytes(Path::new("x"), b).records).sum();
     assert_eq!(records, events as u64);
     let alerts: usize = plain.iter().map(|b| scan.scan_bytes(Path::new("x"), b).details.len()).sum();
@@ -108,6 +124,15 @@ fn main() {
         })
     };
     g.bench_function("replay_gzip_1core", |b| b.iter(|| gz.iter().map(replay_gz).sum::<usize>()));
+    let replay_gz_before = |f: &Vec<u8>| {
+        BUF.with_borrow_mut(|buf| {
+            input::read_stream_into(&f[..], Path::new("x"), buf, input::MAX_FILE_BYTES).unwrap();
+            scan_before.scan_bytes(Path::new("x"), buf).details.len()
+        })
+    };
+    g.bench_function("replay_gzip_1core_rules_before_14", |b| {
+        b.iter(|| gz.iter().map(replay_gz_before).sum::<usize>())
+    });
     g.bench_function("replay_gzip_all_cores", |b| b.iter(|| gz.par_iter().map(replay_gz).sum::<usize>()));
     g.bench_function("replay_plain_1core", |b| {
         b.iter(|| plain.iter().map(|f| scan.scan_bytes(Path::new("x"), f).details.len()).sum::<usize>());
@@ -125,13 +150,15 @@ fn main() {
         t.elapsed().as_secs_f64()
     };
     let rounds: usize = std::env::var("TRAILWARDEN_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(15);
-    let (mut one, mut all) = (Vec::new(), Vec::new());
+    let (mut one, mut all, mut before) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         let g = time(&gunzip_pass);
         let r1 = time(&|| gz.iter().map(replay_gz).sum::<usize>());
         let rn = time(&|| gz.par_iter().map(replay_gz).sum::<usize>());
+        let rb = time(&|| gz.iter().map(replay_gz_before).sum::<usize>());
         one.push(g / r1);
         all.push(r1 / rn);
+        before.push(g / rb);
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
@@ -140,7 +167,17 @@ fn main() {
     println!("paired rounds ({rounds}, median; min..max)");
     let (lo1, hi1) = (one.iter().copied().fold(f64::MAX, f64::min), one.iter().copied().fold(0.0, f64::max));
     let (lon, hin) = (all.iter().copied().fold(f64::MAX, f64::min), all.iter().copied().fold(0.0, f64::max));
-    println!("  replay gzip 1 core / gunzip alone   {:.2}x  ({lo1:.2}..{hi1:.2})", median(&mut one));
+    let (lob, hib) = (before.iter().copied().fold(f64::MAX, f64::min), before.iter().copied().fold(0.0, f64::max));
+    println!(
+        "  before #14 ({} rules): replay gzip 1 core / gunzip alone   {:.2}x  ({lob:.2}..{hib:.2})",
+        RULES_BEFORE_14.lines().count(),
+        median(&mut before)
+    );
+    println!(
+        "  now ({} rules): replay gzip 1 core / gunzip alone   {:.2}x  ({lo1:.2}..{hi1:.2})",
+        engine.rules().len(),
+        median(&mut one)
+    );
     println!("  replay gzip all cores / 1 core      {:.2}x  ({lon:.2}..{hin:.2})", median(&mut all));
 }
 

@@ -7,10 +7,22 @@ const END: &str = "<!-- rules:end -->";
 
 fn table() -> String {
     use trailwarden::InputKind;
-    let mut out = String::from("| id | severity | events | title |\n|---|---|---|---|\n");
-    for r in registry().iter().filter(|r| r.input == InputKind::CloudTrail) {
+    let cloudtrail: Vec<_> = registry().iter().filter(|r| r.input == InputKind::CloudTrail).collect();
+    let names: std::collections::BTreeSet<(&str, &str)> =
+        cloudtrail.iter().flat_map(|r| r.events.iter().map(|e| (r.source, *e))).collect();
+    let sources: std::collections::BTreeSet<&str> = cloudtrail.iter().map(|r| r.source).collect();
+    let findings = registry().iter().filter(|r| r.input == InputKind::Finding).count();
+    let mut out = format!(
+        "{} CloudTrail rules over {} event names of {} services, and {findings} finding rules.\n\n",
+        cloudtrail.len(),
+        names.len(),
+        sources.len()
+    );
+    out.push_str("| id | severity | events | ATT&CK | title |\n|---|---|---|---|---|\n");
+    for r in &cloudtrail {
         let events: Vec<String> = r.events.iter().map(|e| format!("`{e}`")).collect();
-        out.push_str(&format!("| `{}` | {} | {} | {} |\n", r.id, r.severity, events.join(", "), r.title));
+        let attack = r.attack.unwrap_or("-");
+        out.push_str(&format!("| `{}` | {} | {} | {attack} | {} |\n", r.id, r.severity, events.join(", "), r.title));
     }
     out.push_str(
         "\nFinding rules (GuardDuty and Security Hub findings; an alert takes the finding's own severity):\n\n",

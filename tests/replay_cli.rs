@@ -190,11 +190,13 @@ fn a_missing_path_is_an_input_error() {
 fn list_rules_prints_the_registry() {
     let out = replay(&["--list-rules"]);
     assert_eq!(out.status.code(), Some(0));
-    let first = text(&out.stdout).lines().next().unwrap().to_string();
-    assert_eq!(
-        first,
-        "backup-recovery-deleted\thigh\tDeleteRecoveryPoint,DeleteBackupVault,DeleteBackupPlan\tAWS Backup recovery point, vault or plan deleted"
-    );
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "accessanalyzer-analyzer-deleted\tmedium\tDeleteAnalyzer\tIAM Access Analyzer deleted");
+    assert!(lines.contains(
+        &"backup-recovery-deleted\thigh\tDeleteRecoveryPoint,DeleteBackupVault,DeleteBackupPlan\tAWS Backup recovery point, vault or plan deleted"
+    ));
+    assert_eq!(lines.len(), trailwarden::registry().len());
 }
 
 #[test]

@@ -4,7 +4,7 @@ declare_rule! {
     /// ## What it detects
     /// `PutBucketLifecycle` (CloudTrail's name for `PutBucketLifecycleConfiguration` too) with an
     /// enabled rule that expires current objects (`Expiration.Days`, or an `Expiration.Date`
-    /// already past or within the window) or noncurrent versions
+    /// already reached on the day of the call) or noncurrent versions
     /// (`NoncurrentVersionExpiration.NoncurrentDays`) within `lifecycle_expiration_days` (7 by
     /// default). The rules come as one object or a list; each is read. A configuration of
     /// transitions only, disabled rules, longer expirations, and the clean-up of incomplete
@@ -87,10 +87,10 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
         if let Some(exp) = &rule.expiration {
             if let Some(d) = days(&exp.days).filter(|&d| d <= limit) {
                 found.push(format!("{name}: objects expire after {d} day(s)"));
-            } else if let Some(date) = exp.date.as_deref().filter(|d| d.len() >= 10 && !today.is_empty()) {
-                if date[..10] <= *today.as_str() {
-                    found.push(format!("{name}: objects expire on {} (already due)", &date[..10]));
-                }
+            } else if let Some(date) =
+                exp.date.as_deref().and_then(|d| d.get(..10)).filter(|d| !today.is_empty() && *d <= today.as_str())
+            {
+                found.push(format!("{name}: objects expire on {date} (already due)"));
             }
         }
         if let Some(d) =

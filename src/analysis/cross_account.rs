@@ -33,7 +33,7 @@ fn limited_to_us(s: &Statement, mine: &dyn Fn(&str) -> bool) -> bool {
         match key.as_str() {
             "aws:principalorgid" | "aws:principalorgpaths" | "aws:sourceorgid" | "aws:sourceorgpaths" => true,
             "aws:sourceaccount" | "aws:sourceowner" => values.iter().all(|v| mine(v.0.trim())),
-            "aws:sourcearn" => values.iter().all(|v| v.0.split(':').nth(4).is_some_and(|a| mine(a))),
+            "aws:sourcearn" => values.iter().all(|v| v.0.split(':').nth(4).is_some_and(mine)),
             _ => false,
         }
     })
