@@ -76,6 +76,7 @@ pub mod prelude {
     pub use crate::analysis::names::function_name;
     #[allow(unused_imports)]
     pub use crate::analysis::policy::*;
+    pub use crate::analysis::requests::{AddPermissionRequest, QueueAttributesRequest, TopicAttributesRequest};
     pub use crate::analysis::share::{
         DbSnapshotAttributeRequest, Grantees, ImagePermissionRequest, SnapshotPermissionRequest,
     };

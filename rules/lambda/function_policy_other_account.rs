@@ -29,21 +29,8 @@ declare_rule! {
     }
 }
 
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Request {
-    function_name: Option<String>,
-    statement_id: Option<String>,
-    action: Option<String>,
-    principal: Option<String>,
-    source_arn: Option<String>,
-    source_account: Option<Scalar>,
-    #[serde(rename = "principalOrgID")]
-    principal_org_id: Option<String>,
-}
-
 fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
-    let req: Request = ev.request()?;
+    let req: AddPermissionRequest = ev.request()?;
     let mine = |a: &str| a == ev.account_id || cx.config.trusted_accounts.contains(a);
     let Some(account) = req.principal.as_deref().and_then(principal_account).filter(|a| !mine(a)) else {
         return Ok(Vec::new());

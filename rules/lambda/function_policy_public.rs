@@ -33,23 +33,8 @@ declare_rule! {
     }
 }
 
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Request {
-    function_name: Option<String>,
-    statement_id: Option<String>,
-    action: Option<String>,
-    principal: Option<String>,
-    source_arn: Option<String>,
-    source_account: Option<Scalar>,
-    #[serde(rename = "principalOrgID")]
-    principal_org_id: Option<String>,
-    function_url_auth_type: Option<String>,
-    qualifier: Option<String>,
-}
-
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
-    let req: Request = ev.request()?;
+    let req: AddPermissionRequest = ev.request()?;
     let principal = req.principal.as_deref().unwrap_or_default();
     if !principal_is_everyone(principal) {
         return Ok(Vec::new());

@@ -33,17 +33,9 @@ declare_rule! {
     }
 }
 
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Request {
-    topic_arn: Option<String>,
-    attribute_name: Option<String>,
-    attribute_value: Option<PolicyText>,
-}
-
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
-    let req: Request = ev.request()?;
-    if !req.attribute_name.as_deref().is_some_and(|n| n.trim().eq_ignore_ascii_case("Policy")) {
+    let req: TopicAttributesRequest = ev.request()?;
+    if !req.sets_policy() {
         return Ok(Vec::new());
     }
     let policy =

@@ -27,24 +27,9 @@ declare_rule! {
     }
 }
 
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Request {
-    queue_url: Option<String>,
-    #[serde(default)]
-    attributes: Attributes,
-}
-
-#[derive(Default, Deserialize)]
-struct Attributes {
-    #[serde(rename = "Policy")]
-    policy: Option<PolicyText>,
-}
-
 fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
-    let req: Request = ev.request()?;
-    let queue =
-        req.queue_url.unwrap_or_default().trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
+    let req: QueueAttributesRequest = ev.request()?;
+    let queue = req.queue_name();
     policy_grant_alert(
         ev,
         &cx.config.trusted_accounts,

@@ -31,22 +31,9 @@ declare_rule! {
     }
 }
 
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Request {
-    queue_url: Option<String>,
-    #[serde(default)]
-    attributes: Attributes,
-}
-
-#[derive(Default, Deserialize)]
-struct Attributes {
-    #[serde(rename = "Policy")]
-    policy: Option<PolicyText>,
-}
-
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
-    let req: Request = ev.request()?;
+    let req: QueueAttributesRequest = ev.request()?;
+    let queue = req.queue_name();
     let Some(text) = req.attributes.policy else {
         return Ok(Vec::new());
     };
@@ -56,7 +43,6 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
         return Ok(Vec::new());
     }
     let url = req.queue_url.unwrap_or_default();
-    let queue = url.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
     let actions = actions_of(&open);
     let statements: Vec<String> = open.iter().map(|s| s.name()).collect();
     Ok(vec![

@@ -7,4 +7,5 @@ pub mod iam_actions;
 pub mod names;
 pub mod network;
 pub mod policy;
+pub mod requests;
 pub mod share;
