@@ -91,11 +91,8 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     };
     let count: String =
         req.instances_set.items.first().and_then(|i| i.max_count.clone()).map(|c| c.0).unwrap_or_default();
-    let launched: Vec<String> = ev
-        .response::<Lenient<Response>>()?
-        .into_inner()
-        .map(|r| r.instances_set.items.into_iter().filter_map(|i| i.instance_id).collect())
-        .unwrap_or_default();
+    let launched: Vec<String> =
+        ev.response_or_default::<Response>().instances_set.items.into_iter().filter_map(|i| i.instance_id).collect();
     let ids = launched.join(", ");
     let first = launched.first().cloned().unwrap_or_default();
     let mut detection = match &ev.error_code {

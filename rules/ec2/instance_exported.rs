@@ -65,7 +65,7 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     if let Some(f) = to.disk_image_format {
         detection = detection.field("Format", f);
     }
-    let resp = ev.response::<Lenient<Response>>()?.into_inner().unwrap_or_default();
+    let resp = ev.response_or_default::<Response>();
     if let Some(id) = resp.export_task.and_then(|t| t.export_task_id) {
         detection = detection.field("Export task", &id).param("export-task", id);
     }

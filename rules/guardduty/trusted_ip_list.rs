@@ -50,7 +50,7 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     if ev.event_name == "UpdateIPSet" && req.activate == Some(false) && req.location.is_none() {
         return Ok(Vec::new());
     }
-    let resp = ev.response::<Lenient<Response>>()?.into_inner().unwrap_or_default();
+    let resp = ev.response_or_default::<Response>();
     let id = req.ip_set_id.or(resp.ip_set_id).unwrap_or_default();
     let name = req.name.unwrap_or_default();
     let detector = req.detector_id.unwrap_or_default();

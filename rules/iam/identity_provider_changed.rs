@@ -60,7 +60,7 @@ struct Response {
 
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
-    let resp = ev.response::<Lenient<Response>>()?.into_inner().unwrap_or_default();
+    let resp = ev.response_or_default::<Response>();
     let saml = ev.event_name.contains("SAML");
     let arn = req
         .saml_provider_arn

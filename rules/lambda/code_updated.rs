@@ -52,7 +52,7 @@ struct Response {
 
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
-    let resp = ev.response::<Lenient<Response>>()?.into_inner().unwrap_or_default();
+    let resp = ev.response_or_default::<Response>();
     let function = function_name(req.function_name.as_deref().unwrap_or_default());
     let from = match (req.s3_bucket, req.s3_key, req.image_uri) {
         (Some(b), Some(k), _) => format!("s3://{b}/{k}"),

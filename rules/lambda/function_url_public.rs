@@ -54,7 +54,7 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     )
     .field("Function", &function)
     .field("Auth type", "NONE");
-    if let Some(url) = ev.response::<Lenient<Response>>()?.into_inner().and_then(|r| r.function_url) {
+    if let Some(url) = ev.response_or_default::<Response>().function_url {
         detection = detection.field("URL", url);
     }
     if let Some(q) = req.qualifier {

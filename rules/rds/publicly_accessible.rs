@@ -98,7 +98,7 @@ enum Endpoint {
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
     // The response only describes the database; whatever its shape, it never fails the rule.
-    let resp = ev.response::<Lenient<Response>>()?.0.unwrap_or_default();
+    let resp = ev.response_or_default::<Response>();
     let public = if ev.event_name.starts_with("Modify") {
         req.publicly_accessible
     } else {

@@ -63,7 +63,7 @@ fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     if req.enabled == Some(false) {
         return Ok(Vec::new());
     }
-    let resp = ev.response::<Lenient<Response>>()?.into_inner().unwrap_or_default();
+    let resp = ev.response_or_default::<Response>();
     let anchor = ev.event_name.ends_with("TrustAnchor");
     let created = if anchor { resp.trust_anchor } else { resp.profile }.unwrap_or_default();
     let id =

@@ -73,7 +73,7 @@ const SHELLS: [&str; 3] = ["AWS-RunShellScript", "AWS-RunPowerShellScript", "AWS
 
 fn check(ev: &Event, _cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: Request = ev.request()?;
-    let resp = ev.response::<Lenient<Response>>()?.into_inner().unwrap_or_default();
+    let resp = ev.response_or_default::<Response>();
     if ev.event_name == "StartSession" {
         let instance = req.target.unwrap_or_default();
         let mut detection = Detection::new(

@@ -420,6 +420,16 @@ impl<'a> Event<'a> {
         parse_opt(self.response_elements, "responseElements")
     }
 
+    /// `responseElements` read into `T` for what a rule shows but does not decide on: `T`'s
+    /// default when absent, null or of another shape. Unlike a whole `Lenient<T>`, nothing is
+    /// buffered: fields `T` does not name are skipped unread, as in [`Event::response`].
+    pub fn response_or_default<T: DeserializeOwned + Default>(&self) -> T {
+        match self.response_elements {
+            Some(r) if r.get() != "null" => serde_json::from_str(r.get()).unwrap_or_default(),
+            _ => T::default(),
+        }
+    }
+
     /// `additionalEventData` read into `T` (its default when absent or null).
     pub fn additional<T: DeserializeOwned + Default>(&self) -> Result<T, FieldError> {
         parse_opt(self.additional_event_data, "additionalEventData")
