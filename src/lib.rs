@@ -70,7 +70,9 @@ pub mod prelude {
     pub use crate::findings::check::detect as detect_finding;
     pub use crate::findings::{Finding, Product};
     // Shared policy-document helpers for the IAM and resource-policy rules.
-    pub use crate::analysis::cross_account::{ForeignGrant, foreign_grant_alert, foreign_grants, policy_grant_alert};
+    pub use crate::analysis::cross_account::{
+        ForeignGrant, foreign_grant_alert, foreign_grants, limits_to_us, policy_grant_alert,
+    };
     #[allow(unused_imports)]
     pub use crate::analysis::iam_actions::*;
     pub use crate::analysis::names::function_name;
@@ -78,7 +80,7 @@ pub mod prelude {
     pub use crate::analysis::policy::*;
     pub use crate::analysis::requests::{AddPermissionRequest, QueueAttributesRequest, TopicAttributesRequest};
     pub use crate::analysis::share::{
-        DbSnapshotAttributeRequest, Grantees, ImagePermissionRequest, SnapshotPermissionRequest,
+        DbSnapshotAttributeRequest, Grantees, ImagePermissionRequest, SnapshotPermissionRequest, other_account,
     };
     pub use crate::facts::{Facts, Question};
     pub use crate::respond::action::{Action, CREDENTIALS, INSTANCE_COMPROMISE};

@@ -63,21 +63,25 @@ struct Launched {
     instance_id: Option<String>,
 }
 
-/// Why an instance type is unusual, or `None` for an everyday type.
+/// Why an instance type is unusual, or `None` for an everyday type (case-insensitive, without
+/// copying the text: this runs on every `RunInstances`).
 fn unusual(instance_type: &str) -> Option<&'static str> {
-    let t = instance_type.trim().to_ascii_lowercase();
-    let (family, size) = t.split_once('.').unwrap_or((&t, ""));
-    let letters: String = family.chars().take_while(char::is_ascii_alphabetic).collect();
-    if matches!(letters.as_str(), "p" | "g" | "dl" | "inf" | "trn" | "vt") || matches!(family, "f1" | "f2") {
+    let is = |text: &str, any: &[&str]| any.iter().any(|x| text.eq_ignore_ascii_case(x));
+    let starts = |text: &str, prefix: &str| text.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix));
+    let t = instance_type.trim();
+    let (family, size) = t.split_once('.').unwrap_or((t, ""));
+    let letters = &family[..family.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(family.len())];
+    if is(letters, &["p", "g", "dl", "inf", "trn", "vt"]) || is(family, &["f1", "f2"]) {
         return Some("GPU or accelerator");
     }
-    if letters == "u" || family.starts_with("x1") || family.starts_with("x2") {
+    if is(letters, &["u"]) || starts(family, "x1") || starts(family, "x2") {
         return Some("high memory");
     }
-    if size.starts_with("metal") {
+    if starts(size, "metal") {
         return Some("bare metal");
     }
-    let xlarge = size.strip_suffix("xlarge").and_then(|n| n.parse::<u32>().ok());
+    let count = size.len().checked_sub(6).filter(|&n| size.get(n..).is_some_and(|x| x.eq_ignore_ascii_case("xlarge")));
+    let xlarge = count.and_then(|n| size.get(..n)?.parse::<u32>().ok());
     xlarge.filter(|&n| n >= 24).map(|_| "24xlarge or larger")
 }
 
@@ -138,7 +142,7 @@ mod tests {
         ] {
             assert!(unusual(t).is_some(), "{t}");
         }
-        for t in ["t3.micro", "m7g.large", "c6i.4xlarge", "r5.12xlarge", "gp3", ""] {
+        for t in ["t3.micro", "m7g.large", "c6i.4xlarge", "r5.12xlarge", "gp3", "", "m5.é24xlarge", "é"] {
             assert!(unusual(t).is_none(), "{t}");
         }
     }

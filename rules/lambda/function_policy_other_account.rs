@@ -31,13 +31,17 @@ declare_rule! {
 
 fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let req: AddPermissionRequest = ev.request()?;
-    let mine = |a: &str| a == ev.account_id || cx.config.trusted_accounts.contains(a);
+    let mine = |a: &str| !other_account(a, &ev.account_id, &cx.config.trusted_accounts);
     let Some(account) = req.principal.as_deref().and_then(principal_account).filter(|a| !mine(a)) else {
         return Ok(Vec::new());
     };
-    let pinned = req.principal_org_id.is_some()
-        || req.source_account.as_ref().is_some_and(|s| mine(s.0.trim()))
-        || req.source_arn.as_deref().and_then(|a| a.split(':').nth(4)).is_some_and(mine);
+    let pinned = [
+        ("aws:PrincipalOrgID", req.principal_org_id.as_deref()),
+        ("aws:SourceAccount", req.source_account.as_ref().map(|s| s.0.as_str())),
+        ("aws:SourceArn", req.source_arn.as_deref()),
+    ]
+    .into_iter()
+    .any(|(key, value)| value.is_some_and(|v| limits_to_us(key, v, &mine)));
     if pinned {
         return Ok(Vec::new());
     }

@@ -51,7 +51,7 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
     let function = function_name(req.function_name.as_deref().unwrap_or_default());
     let foreign: Vec<&String> = layers
         .iter()
-        .filter(|l| principal_account(l).is_some_and(|a| a != ev.account_id && !cx.config.trusted_accounts.contains(a)))
+        .filter(|l| principal_account(l).is_some_and(|a| other_account(a, &ev.account_id, &cx.config.trusted_accounts)))
         .collect();
     let mut detection = Detection::new(
         format!("Lambda function {function} now runs layers {}", layers.join(", ")),

@@ -46,7 +46,7 @@ fn check(ev: &Event, cx: &Context) -> Result<Vec<Detection>, FieldError> {
         arn.as_deref()
             .filter(|a| a.starts_with("arn:"))
             .and_then(principal_account)
-            .filter(|a| *a != ev.account_id && !cx.config.trusted_accounts.contains(*a))
+            .filter(|a| other_account(a, &ev.account_id, &cx.config.trusted_accounts))
             .map(str::to_string)
     };
     let (to_target, to_key) = (foreign(&req.target), foreign(&req.kms_key_id));

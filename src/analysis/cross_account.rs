@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::analysis::iam_actions::principal_account;
 use crate::analysis::policy::{PolicyDocument, PolicyText, Principal, Statement, parse_policy};
+use crate::analysis::share::other_account;
 use crate::cloudtrail::event::{Event, FieldError};
 use crate::detail::{Detection, Resource, ResourceKind};
 
@@ -25,25 +26,30 @@ pub struct ForeignGrant {
 /// / `aws:SourceArn` / `aws:SourceOwner` naming only `own` or trusted accounts.
 fn limited_to_us(s: &Statement, mine: &dyn Fn(&str) -> bool) -> bool {
     s.condition.entries().any(|(op, key, values)| {
-        let op = op.to_ascii_lowercase();
-        if op.ends_with("ifexists") || values.is_empty() {
-            return false;
-        }
-        let key = key.to_ascii_lowercase();
-        match key.as_str() {
-            "aws:principalorgid" | "aws:principalorgpaths" | "aws:sourceorgid" | "aws:sourceorgpaths" => true,
-            "aws:sourceaccount" | "aws:sourceowner" => values.iter().all(|v| mine(v.0.trim())),
-            "aws:sourcearn" => values.iter().all(|v| v.0.split(':').nth(4).is_some_and(mine)),
-            _ => false,
-        }
+        !op.to_ascii_lowercase().ends_with("ifexists")
+            && !values.is_empty()
+            && values.iter().all(|v| limits_to_us(key, &v.0, mine))
     })
+}
+
+/// Whether one condition value (a policy's, or the same key given as a request parameter, as
+/// Lambda's `AddPermission` takes them) limits a grant to the owner's account or organisation:
+/// an organisation key with any value, or `aws:SourceAccount` / `aws:SourceOwner` /
+/// `aws:SourceArn` naming an account `mine` accepts.
+pub fn limits_to_us(key: &str, value: &str, mine: &dyn Fn(&str) -> bool) -> bool {
+    match key.to_ascii_lowercase().as_str() {
+        "aws:principalorgid" | "aws:principalorgpaths" | "aws:sourceorgid" | "aws:sourceorgpaths" => true,
+        "aws:sourceaccount" | "aws:sourceowner" => mine(value.trim()),
+        "aws:sourcearn" => value.split(':').nth(4).is_some_and(mine),
+        _ => false,
+    }
 }
 
 /// The `Allow` statements of `doc` that grant an AWS principal of an account other than `own`
 /// and `trusted`, and that no condition limits to them. Service principals, everyone (`*`, the
 /// public rules' case), unique ids and `Deny` statements never count.
 pub fn foreign_grants(doc: &PolicyDocument, own: &str, trusted: &BTreeSet<String>) -> Vec<ForeignGrant> {
-    let mine = |a: &str| a == own || trusted.contains(a);
+    let mine = |a: &str| !other_account(a, own, trusted);
     doc.statement
         .iter()
         .filter(|s| s.is_allow() && !limited_to_us(s, &mine))

@@ -55,8 +55,13 @@ impl Grantees {
     }
 }
 
+/// Whether `account` is another account: neither the one the event belongs to nor a trusted one.
+pub fn other_account(account: &str, own: &str, trusted: &std::collections::BTreeSet<String>) -> bool {
+    account != own && !trusted.contains(account)
+}
+
 fn outside(mut accounts: Vec<String>, ev: &Event, trusted: &std::collections::BTreeSet<String>) -> Vec<String> {
-    accounts.retain(|a| a.as_str() != ev.account_id && !trusted.contains(a));
+    accounts.retain(|a| other_account(a, &ev.account_id, trusted));
     accounts.sort();
     accounts.dedup();
     accounts
