@@ -240,8 +240,8 @@ impl<'e> Replay<'e> {
                 }
                 return;
             }
-            if let Item::Text(text) = &item
-                && input::event_name_hint(text).is_some_and(|name| !engine.wants(name))
+            if let Item::Text(text, name) = &item
+                && name.or_else(|| input::event_name_hint(text)).is_some_and(|name| !engine.wants(name))
             {
                 return;
             }

@@ -51,22 +51,22 @@ pub fn operation(name: &str) -> &str {
 /// Top-level fields kept by the one-pass scan. Everything else is skipped unread.
 #[derive(Default, Clone, Copy)]
 pub struct RawRecord<'a> {
-    event_name: Option<&'a RawValue>,
-    event_source: Option<&'a RawValue>,
-    event_time: Option<&'a RawValue>,
-    event_id: Option<&'a RawValue>,
-    event_type: Option<&'a RawValue>,
-    aws_region: Option<&'a RawValue>,
-    recipient_account_id: Option<&'a RawValue>,
-    source_ip: Option<&'a RawValue>,
-    user_agent: Option<&'a RawValue>,
-    user_identity: Option<&'a RawValue>,
-    error_code: Option<&'a RawValue>,
-    error_message: Option<&'a RawValue>,
-    session_credential_from_console: Option<&'a RawValue>,
-    request_parameters: Option<&'a RawValue>,
-    response_elements: Option<&'a RawValue>,
-    additional_event_data: Option<&'a RawValue>,
+    event_name: Option<&'a str>,
+    event_source: Option<&'a str>,
+    event_time: Option<&'a str>,
+    event_id: Option<&'a str>,
+    event_type: Option<&'a str>,
+    aws_region: Option<&'a str>,
+    recipient_account_id: Option<&'a str>,
+    source_ip: Option<&'a str>,
+    user_agent: Option<&'a str>,
+    user_identity: Option<&'a str>,
+    error_code: Option<&'a str>,
+    error_message: Option<&'a str>,
+    session_credential_from_console: Option<&'a str>,
+    request_parameters: Option<&'a str>,
+    response_elements: Option<&'a str>,
+    additional_event_data: Option<&'a str>,
     /// Addresses of the first byte of the record's first value and one past its last value's end.
     span: (usize, usize),
 }
@@ -95,6 +95,34 @@ pub(crate) enum Field {
     Other,
 }
 
+impl Field {
+    /// The field a top-level key names.
+    fn named(key: &str) -> Field {
+        match key {
+            "eventName" => Field::EventName,
+            "eventSource" => Field::EventSource,
+            "eventTime" => Field::EventTime,
+            "eventID" => Field::EventId,
+            "eventType" => Field::EventType,
+            "awsRegion" => Field::AwsRegion,
+            "recipientAccountId" => Field::RecipientAccountId,
+            "sourceIPAddress" => Field::SourceIp,
+            "userAgent" => Field::UserAgent,
+            "userIdentity" => Field::UserIdentity,
+            "errorCode" => Field::ErrorCode,
+            "errorMessage" => Field::ErrorMessage,
+            "sessionCredentialFromConsole" => Field::SessionCredentialFromConsole,
+            "requestParameters" => Field::RequestParameters,
+            "responseElements" => Field::ResponseElements,
+            "additionalEventData" => Field::AdditionalEventData,
+            "Records" => Field::Records,
+            "detail" => Field::Detail,
+            "detail-type" => Field::DetailType,
+            _ => Field::Other,
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Field {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -104,28 +132,7 @@ impl<'de> Deserialize<'de> for Field {
                 f.write_str("a field name")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Field, E> {
-                Ok(match s {
-                    "eventName" => Field::EventName,
-                    "eventSource" => Field::EventSource,
-                    "eventTime" => Field::EventTime,
-                    "eventID" => Field::EventId,
-                    "eventType" => Field::EventType,
-                    "awsRegion" => Field::AwsRegion,
-                    "recipientAccountId" => Field::RecipientAccountId,
-                    "sourceIPAddress" => Field::SourceIp,
-                    "userAgent" => Field::UserAgent,
-                    "userIdentity" => Field::UserIdentity,
-                    "errorCode" => Field::ErrorCode,
-                    "errorMessage" => Field::ErrorMessage,
-                    "sessionCredentialFromConsole" => Field::SessionCredentialFromConsole,
-                    "requestParameters" => Field::RequestParameters,
-                    "responseElements" => Field::ResponseElements,
-                    "additionalEventData" => Field::AdditionalEventData,
-                    "Records" => Field::Records,
-                    "detail" => Field::Detail,
-                    "detail-type" => Field::DetailType,
-                    _ => Field::Other,
-                })
+                Ok(Field::named(s))
             }
         }
         d.deserialize_identifier(V)
@@ -135,6 +142,14 @@ impl<'de> Deserialize<'de> for Field {
 impl<'a> RawRecord<'a> {
     /// Fills the record from an object's entries; the caller has already seen the `{`.
     pub(crate) fn fill<A: MapAccess<'a>>(&mut self, key: Field, map: &mut A) -> Result<(), A::Error> {
+        let value: &'a RawValue = map.next_value()?;
+        self.keep(key, value.get());
+        Ok(())
+    }
+
+    /// Keeps `value` (a field's JSON text) under `key`; any value's extent counts towards the
+    /// record's size, kept or skipped.
+    fn keep(&mut self, key: Field, value: &'a str) {
         let slot = match key {
             Field::EventName => &mut self.event_name,
             Field::EventSource => &mut self.event_source,
@@ -152,21 +167,27 @@ impl<'a> RawRecord<'a> {
             Field::RequestParameters => &mut self.request_parameters,
             Field::ResponseElements => &mut self.response_elements,
             Field::AdditionalEventData => &mut self.additional_event_data,
+            // Skipped unread.
             Field::Records | Field::Detail | Field::DetailType | Field::Other => {
-                // Skipped unread, but its extent counts towards the record's size.
-                let value: &'a RawValue = map.next_value()?;
                 self.extend(value);
-                return Ok(());
+                return;
             }
         };
-        let value: &'a RawValue = map.next_value()?;
         *slot = Some(value);
         self.extend(value);
-        Ok(())
     }
 
-    fn extend(&mut self, value: &RawValue) {
-        let text = value.get();
+    /// The record's top-level fields from the text of a log file's record (as the splitter cut
+    /// it) without a parse: one structural pass ([`crate::cloudtrail::split::object_entries`]).
+    /// The values are checked when a rule reads them, as any kept field is. `None` when the text
+    /// is not plainly an object (an escaped key, a stray token): parse it to learn why.
+    pub(crate) fn from_text(text: &'a str) -> Option<RawRecord<'a>> {
+        let mut rec = RawRecord::default();
+        crate::cloudtrail::split::object_entries(text, |key, value| rec.keep(Field::named(key), value))?;
+        Some(rec)
+    }
+
+    fn extend(&mut self, text: &str) {
         let (start, end) = (text.as_ptr() as usize, text.as_ptr() as usize + text.len());
         self.span = if self.span == (0, 0) { (start, end) } else { (self.span.0.min(start), self.span.1.max(end)) };
     }
@@ -205,7 +226,7 @@ impl<'a> RawRecord<'a> {
         ]
         .into_iter()
         .flatten()
-        .map(|r| r.get().as_ptr() as usize)
+        .map(|r| r.as_ptr() as usize)
         .min()
     }
 
@@ -236,8 +257,7 @@ impl<'de> Deserialize<'de> for RawRecord<'de> {
 }
 
 /// Reads a JSON string without serde when it holds no escapes (nearly always), borrowing it.
-fn decode_str<'a>(raw: &'a RawValue, field: &str) -> Result<Cow<'a, str>, FieldError> {
-    let text = raw.get();
+fn decode_str<'a>(text: &'a str, field: &str) -> Result<Cow<'a, str>, FieldError> {
     if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
         if !inner.contains('\\') {
             return Ok(Cow::Borrowed(inner));
@@ -249,16 +269,16 @@ fn decode_str<'a>(raw: &'a RawValue, field: &str) -> Result<Cow<'a, str>, FieldE
     Err(FieldError::new(field, format!("expected a string, found {}", kind_of(text))))
 }
 
-fn required_str<'a>(raw: Option<&'a RawValue>, field: &str) -> Result<Cow<'a, str>, FieldError> {
+fn required_str<'a>(raw: Option<&'a str>, field: &str) -> Result<Cow<'a, str>, FieldError> {
     match raw {
-        Some(r) if r.get() != "null" => decode_str(r, field),
+        Some(r) if r != "null" => decode_str(r, field),
         _ => Err(FieldError::missing(field)),
     }
 }
 
-fn optional_str<'a>(raw: Option<&'a RawValue>, field: &str) -> Result<Option<Cow<'a, str>>, FieldError> {
+fn optional_str<'a>(raw: Option<&'a str>, field: &str) -> Result<Option<Cow<'a, str>>, FieldError> {
     match raw {
-        Some(r) if r.get() != "null" => decode_str(r, field).map(Some),
+        Some(r) if r != "null" => decode_str(r, field).map(Some),
         _ => Ok(None),
     }
 }
@@ -362,9 +382,9 @@ pub struct Event<'a> {
     pub error_message: Option<Cow<'a, str>>,
     /// `sessionCredentialFromConsole`: the caller's credentials came from a console sign-in.
     pub console_session: bool,
-    request_parameters: Option<&'a RawValue>,
-    response_elements: Option<&'a RawValue>,
-    additional_event_data: Option<&'a RawValue>,
+    request_parameters: Option<&'a str>,
+    response_elements: Option<&'a str>,
+    additional_event_data: Option<&'a str>,
 }
 
 impl<'a> Event<'a> {
@@ -373,7 +393,7 @@ impl<'a> Event<'a> {
     pub fn from_raw(raw: &RawRecord<'a>) -> Result<Self, FieldError> {
         let text = |r, f| optional_str(r, f).map(Option::unwrap_or_default);
         let user_identity = match raw.user_identity {
-            Some(r) if r.get() != "null" => parse_at(r, "userIdentity")?,
+            Some(r) if r != "null" => parse_at(r, "userIdentity")?,
             _ => UserIdentity::default(),
         };
         // recipientAccountId is the account the event belongs to; older and some global
@@ -396,9 +416,7 @@ impl<'a> Event<'a> {
             error_code: optional_str(raw.error_code, "errorCode")?,
             error_message: optional_str(raw.error_message, "errorMessage")?,
             // AWS writes the string "true"; a boolean is taken too. Anything else is not a console session.
-            console_session: raw
-                .session_credential_from_console
-                .is_some_and(|r| matches!(r.get(), "\"true\"" | "true")),
+            console_session: raw.session_credential_from_console.is_some_and(|r| matches!(r, "\"true\"" | "true")),
             request_parameters: raw.request_parameters,
             response_elements: raw.response_elements,
             additional_event_data: raw.additional_event_data,
@@ -425,7 +443,7 @@ impl<'a> Event<'a> {
     /// buffered: fields `T` does not name are skipped unread, as in [`Event::response`].
     pub fn response_or_default<T: DeserializeOwned + Default>(&self) -> T {
         match self.response_elements {
-            Some(r) if r.get() != "null" => serde_json::from_str(r.get()).unwrap_or_default(),
+            Some(r) if r != "null" => serde_json::from_str(r).unwrap_or_default(),
             _ => T::default(),
         }
     }
@@ -437,24 +455,24 @@ impl<'a> Event<'a> {
 
     /// The raw `requestParameters` text, for rules that walk it themselves.
     pub fn request_raw(&self) -> Option<&'a str> {
-        self.request_parameters.map(RawValue::get)
+        self.request_parameters
     }
 }
 
-fn parse_opt<T: DeserializeOwned + Default>(raw: Option<&RawValue>, root: &str) -> Result<T, FieldError> {
+fn parse_opt<T: DeserializeOwned + Default>(raw: Option<&str>, root: &str) -> Result<T, FieldError> {
     match raw {
-        Some(r) if r.get() != "null" => parse_at(r, root),
+        Some(r) if r != "null" => parse_at(r, root),
         _ => Ok(T::default()),
     }
 }
 
 /// Deserializes a raw value, naming the exact field (`root.a.items[2].b`) on failure.
-fn parse_at<'a, T: Deserialize<'a>>(raw: &'a RawValue, root: &str) -> Result<T, FieldError> {
+fn parse_at<'a, T: Deserialize<'a>>(raw: &'a str, root: &str) -> Result<T, FieldError> {
     // The plain parse is the fast path; only a failure is parsed again to learn the field's path.
-    if let Ok(value) = serde_json::from_str(raw.get()) {
+    if let Ok(value) = serde_json::from_str(raw) {
         return Ok(value);
     }
-    let mut de = serde_json::Deserializer::from_str(raw.get());
+    let mut de = serde_json::Deserializer::from_str(raw);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." { root.to_string() } else { format!("{root}.{path}") };

@@ -30,9 +30,10 @@ pub const MAX_RECORD_BYTES: usize = 1 << 20;
 #[allow(clippy::large_enum_variant)]
 pub enum Item<'a> {
     Record(RawRecord<'a>),
-    /// A record of a CloudTrail log file, validated JSON but not yet scanned: most records no
-    /// rule wants, and [`event_name_hint`] can tell without scanning them.
-    Text(&'a str),
+    /// A record of a CloudTrail log file, not yet scanned: most records no rule wants, and their
+    /// `eventName` tells without scanning them. The second field is that name when the splitter
+    /// found it (see [`crate::cloudtrail::split::Logged`]); otherwise [`event_name_hint`] looks.
+    Text(&'a str, Option<&'a str>),
     /// Something that cannot be a record (a number, a string, a nested array...), named.
     NotARecord(&'static str),
     /// A whole document holding GuardDuty or Security Hub findings (an EventBridge event, a
@@ -81,7 +82,7 @@ impl<'a> Item<'a> {
     pub fn len(&self) -> usize {
         match self {
             Item::Record(r) => r.len(),
-            Item::Text(t) | Item::Findings(t) => t.len(),
+            Item::Text(t, _) | Item::Findings(t) => t.len(),
             Item::NotARecord(_) => 0,
         }
     }
@@ -95,7 +96,7 @@ impl<'a> Item<'a> {
     pub fn start_address(&self) -> Option<usize> {
         match self {
             Item::Record(r) => r.start_address(),
-            Item::Text(t) | Item::Findings(t) => Some(t.as_ptr() as usize),
+            Item::Text(t, _) | Item::Findings(t) => Some(t.as_ptr() as usize),
             Item::NotARecord(_) => None,
         }
     }
@@ -105,7 +106,11 @@ impl<'a> Item<'a> {
     pub fn scan(self) -> Result<RawRecord<'a>, String> {
         match self {
             Item::Record(r) => Ok(r),
-            Item::Text(text) => serde_json::from_str(text).map_err(|e| e.to_string()),
+            // The structural pass, else serde_json, which names what is wrong.
+            Item::Text(text, _) => match RawRecord::from_text(text) {
+                Some(raw) => Ok(raw),
+                None => serde_json::from_str(text).map_err(|e| e.to_string()),
+            },
             Item::NotARecord(kind) => Err(format!("expected a CloudTrail record (a JSON object), found {kind}")),
             Item::Findings(_) => Err("expected a CloudTrail record, found findings".to_string()),
         }
@@ -156,7 +161,7 @@ pub fn parse_single(text: &str) -> Result<RawRecord<'_>, ParseError> {
     DocSeed { sink: &mut |item| items.push(item), nested: false }.deserialize(&mut de)?;
     de.end()?;
     match (items.pop(), items.is_empty()) {
-        (Some(item @ (Item::Record(_) | Item::Text(_))), true) => item.scan().map_err(ParseError::Shape),
+        (Some(item @ (Item::Record(_) | Item::Text(..))), true) => item.scan().map_err(ParseError::Shape),
         (Some(Item::NotARecord(kind)), true) => Err(ParseError::Shape(kind.to_string())),
         (Some(Item::Findings(_)), true) => Err(ParseError::Shape("findings".into())),
         (None, _) => Err(ParseError::Shape("no record".into())),
@@ -175,13 +180,15 @@ pub fn for_each_item<'a>(buf: &'a [u8], mut sink: impl FnMut(Item<'a>)) -> Vec<(
     // Valid UTF-8 (the norm) is checked once here, so spans kept from it are not re-validated.
     let text = simdutf8::basic::from_utf8(buf).ok();
     // Findings are told apart from CloudTrail document by document, which costs a second look
-    // at each; a buffer without any key findings have (one memchr pass) never pays it.
-    let findings = may_hold_findings(buf);
+    // at each; a buffer without any key findings have (one memchr pass) never pays it, and a
+    // buffer of log files (split without a parse) never pays even that pass.
+    let mut findings_seen = None;
+    let mut findings = || *findings_seen.get_or_insert_with(|| may_hold_findings(buf));
     while let Some(skip) = buf[start..].iter().position(|b| !b.is_ascii_whitespace()) {
         let at = start + skip;
         let slice = &buf[at..];
         let (line0, col0) = advance(buf, start, at, base_line, base_col);
-        let result = parse_document(slice, text.and_then(|t| t.get(at..)), findings, &mut sink);
+        let result = parse_document(slice, text.and_then(|t| t.get(at..)), &mut findings, &mut sink);
         documents += 1;
         let e = match result {
             // A log file that another document follows (a stream of them): go on after it.
@@ -207,7 +214,7 @@ pub fn for_each_item<'a>(buf: &'a [u8], mut sink: impl FnMut(Item<'a>)) -> Vec<(
             let jsonl = first_nl.is_some_and(|nl| documents > 1 || next_line_is_a_value(&slice[nl + 1..]));
             match first_nl.filter(|_| jsonl) {
                 Some(nl) => {
-                    let own = parse_document(&slice[..nl], None, false, &mut |_| {}).err().unwrap_or(e);
+                    let own = parse_document(&slice[..nl], None, &mut || false, &mut |_| {}).err().unwrap_or(e);
                     let (line, column) = absolute(line0, col0, own.line(), own.column());
                     errors.push((line, column, strip(&own.to_string())));
                     start = start + skip + nl + 1;
@@ -234,22 +241,23 @@ fn may_hold_findings(buf: &[u8]) -> bool {
 
 /// Parses one document (and nothing after it, which is a "trailing characters" error), from
 /// `text` when the bytes are known UTF-8. `Ok(Some(end))`: a log file that ends at `end`, with
-/// more after it. With `findings`, a document that holds findings is handed over whole as
+/// more after it. When `findings` (asked only for a document that is not a plain log file) says
+/// the buffer may hold findings, a document that holds findings is handed over whole as
 /// [`Item::Findings`].
 fn parse_document<'a>(
     bytes: &'a [u8],
     text: Option<&'a str>,
-    findings: bool,
+    findings: &mut impl FnMut() -> bool,
     sink: &mut impl FnMut(Item<'a>),
 ) -> Result<Option<usize>, serde_json::Error> {
     if let Some(t) = text
         && let Some((records, end)) = crate::cloudtrail::split::split_log_file(t)
     {
-        records.into_iter().for_each(|r| sink(Item::Text(r)));
+        records.into_iter().for_each(|r| sink(Item::Text(r.text, r.name)));
         let more = !t.as_bytes()[end..].iter().all(u8::is_ascii_whitespace);
         return Ok(more.then_some(end));
     }
-    if findings {
+    if findings() {
         // Findings are read as text: a document that is not UTF-8 is read as CloudTrail.
         let Some(t) = text else { return parse_records(bytes, None, sink) };
         let mut one = serde_json::Deserializer::from_str(t);
@@ -424,7 +432,7 @@ impl<'de, F: FnMut(Item<'de>)> Visitor<'de> for RecordsSeed<'_, F> {
         while let Some(raw) = seq.next_element::<&'de RawValue>()? {
             let text = raw.get();
             (self.sink)(if text.starts_with('{') {
-                Item::Text(text)
+                Item::Text(text, None)
             } else {
                 Item::NotARecord(crate::cloudtrail::event::kind_of(text))
             });

@@ -1,7 +1,9 @@
 //! Splits a CloudTrail log file (`{"Records":[{...},{...}]}`) into its records' texts without
 //! parsing them: a SIMD pass (32 bytes per instruction with AVX2, chosen at run time; 16 with
 //! `wide`'s portable lanes otherwise) finds the quotes, backslashes and
-//! brackets, and records end where the bracket depth returns to the array's.
+//! brackets, and records end where the bracket depth returns to the array's. The same pass finds
+//! each record's top-level `eventName` (the first key-position string at the record's own depth),
+//! so a record no rule wants is never looked at again.
 //!
 //! This is what lets replay keep up with decompression: most records are wanted by no rule, and
 //! for those only their extent and their `eventName` are needed. Records some rule wants are
@@ -14,15 +16,29 @@ use wide::u8x16;
 
 const BLOCK: usize = 64;
 
+/// One record of a log file: its text, and its top-level `eventName` when that is a plain string
+/// (no escapes). `None`: the record has no such key at its top level, or its value is something
+/// else; parse the record to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Logged<'a> {
+    pub text: &'a str,
+    pub name: Option<&'a str>,
+}
+
 /// The texts of the records of a log file, or `None` when `text` is not exactly one well-formed
 /// `{"Records": [ {...}, ... ]}` document (then read it with serde_json).
 pub fn split_records(text: &str) -> Option<Vec<&str>> {
+    split_named(text).map(|records| records.into_iter().map(|r| r.text).collect())
+}
+
+/// [`split_records`] with each record's `eventName` (see [`Logged`]).
+pub fn split_named(text: &str) -> Option<Vec<Logged<'_>>> {
     split_log_file(text).filter(|&(_, end)| text.as_bytes()[end..].iter().all(u8::is_ascii_whitespace)).map(|(r, _)| r)
 }
 
-/// Like [`split_records`] for a log file that may be followed by more documents (a stream of
+/// Like [`split_named`] for a log file that may be followed by more documents (a stream of
 /// them, as `zcat` gives): the records and the length of the log file in `text`.
-pub fn split_log_file(text: &str) -> Option<(Vec<&str>, usize)> {
+pub fn split_log_file(text: &str) -> Option<(Vec<Logged<'_>>, usize)> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2")
         && std::arch::is_x86_feature_detected!("popcnt")
@@ -44,8 +60,13 @@ mod avx2 {
 
     // Every AVX2 CPU also has POPCNT and BMI1, which the depth counting and bit walks use.
     #[target_feature(enable = "avx2,popcnt,bmi1")]
-    pub(super) fn split_log_file(text: &str) -> Option<(Vec<&str>, usize)> {
+    pub(super) fn split_log_file(text: &str) -> Option<(Vec<super::Logged<'_>>, usize)> {
         super::split_with(text, |block| masks(block))
+    }
+
+    #[target_feature(enable = "avx2,popcnt,bmi1")]
+    pub(super) fn bracket_end(b: &[u8], start: usize) -> Option<usize> {
+        super::bracket_end_with(b, start, |block| masks(block))
     }
 
     #[target_feature(enable = "avx2")]
@@ -74,44 +95,47 @@ mod avx2 {
 use avx2::masks as avx2_masks;
 
 #[inline(always)]
-fn split_with(text: &str, classify: impl Fn(&[u8]) -> Masks) -> Option<(Vec<&str>, usize)> {
+fn split_with(text: &str, classify: impl Fn(&[u8]) -> Masks) -> Option<(Vec<Logged<'_>>, usize)> {
     let b = text.as_bytes();
     let start = records_array_start(b)?;
     let mut out = Vec::new();
     let mut depth = 1u32; // inside the Records array
-    let mut in_string = false;
-    let mut escape_carry = false;
+    let mut carry = Carry::default();
     let mut element_start = 0usize;
     let mut gap_start = start;
     let mut base = start;
+    // Inside a record whose top-level `eventName` is not settled yet, and what was found.
+    let mut looking = false;
+    let mut name = None;
     while base < b.len() {
         let end = (base + BLOCK).min(b.len());
-        let m = match b.get(base..base + BLOCK) {
-            Some(block) => classify(block),
-            None => {
-                // The last, partial block, padded with white space.
-                let mut padded = [b' '; BLOCK];
-                padded[..end - base].copy_from_slice(&b[base..end]);
-                classify(&padded)
-            }
-        };
-        let escaped = escaped_mask(m.backslash, &mut escape_carry);
-        let mut strings = prefix_xor(m.quote & !escaped);
-        if in_string {
-            strings = !strings;
-        }
-        in_string = strings >> 63 == 1;
-        let (open, close) = (m.open & !strings, m.close & !strings);
+        let Block { quotes, strings, open, close } = carry.block(b, base, &classify);
         // Inside a record, deeper than any of this block's closing brackets could take it back
-        // out: only the depth changes (most blocks of a record).
-        if depth >= 2 + close.count_ones() {
+        // out (or, while its name is sought, back to its top level): only the depth changes
+        // (most blocks of a record).
+        if depth >= 2 + u32::from(looking) + close.count_ones() {
             depth = depth.checked_add(open.count_ones())? - close.count_ones();
             base = end;
             continue;
         }
+        // The opening quotes of this block's strings: where a key can start.
+        let openers = quotes & strings;
+        let mut segment = 0u32; // the first bit of the stretch at the current depth
         let mut brackets = open | close;
-        while brackets != 0 {
-            let pos = base + brackets.trailing_zeros() as usize;
+        loop {
+            let bit = if brackets == 0 { 64 } else { brackets.trailing_zeros() };
+            if looking && depth == 2 {
+                let stretch =
+                    openers & u64::MAX.checked_shl(segment).unwrap_or(0) & !(u64::MAX.checked_shl(bit).unwrap_or(0));
+                if let Some(found) = find_name(text, base, stretch) {
+                    (looking, name) = (false, found);
+                }
+            }
+            if brackets == 0 {
+                break;
+            }
+            segment = bit + 1;
+            let pos = base + bit as usize;
             brackets &= brackets - 1;
             let c = b[pos];
             if c == b'{' || c == b'[' {
@@ -120,6 +144,7 @@ fn split_with(text: &str, classify: impl Fn(&[u8]) -> Masks) -> Option<(Vec<&str
                         return None;
                     }
                     element_start = pos;
+                    (looking, name) = (true, None);
                 }
                 depth = depth.checked_add(1)?;
                 continue;
@@ -130,7 +155,8 @@ fn split_with(text: &str, classify: impl Fn(&[u8]) -> Masks) -> Option<(Vec<&str
                     if c != b'}' {
                         return None;
                     }
-                    out.push(text.get(element_start..=pos)?);
+                    out.push(Logged { text: text.get(element_start..=pos)?, name });
+                    (looking, name) = (false, None);
                     gap_start = pos + 1;
                 }
                 0 => {
@@ -140,6 +166,157 @@ fn split_with(text: &str, classify: impl Fn(&[u8]) -> Masks) -> Option<(Vec<&str
                     return tail_ok.then_some((out, close + 1));
                 }
                 _ => {}
+            }
+        }
+        base = end;
+    }
+    None
+}
+
+/// Among the strings opening at `openers` (bits of the block at `base`, all at a record's top
+/// level), the first that is the key `"eventName"`: `Some(Some(name))` for a plain string value,
+/// `Some(None)` for any other value (settled: the record must be parsed to know), `None` when
+/// none of them is that key.
+fn find_name(text: &str, base: usize, mut openers: u64) -> Option<Option<&str>> {
+    const KEY: &[u8] = b"\"eventName\"";
+    let b = text.as_bytes();
+    while openers != 0 {
+        let at = base + openers.trailing_zeros() as usize;
+        openers &= openers - 1;
+        if b.get(at..at + KEY.len()) != Some(KEY) {
+            continue;
+        }
+        let after = |mut i: usize| {
+            while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+                i += 1;
+            }
+            i
+        };
+        let colon = after(at + KEY.len());
+        if b.get(colon) != Some(&b':') {
+            continue; // a string value that reads "eventName", not the key
+        }
+        let value = after(colon + 1);
+        if b.get(value) != Some(&b'"') {
+            return Some(None);
+        }
+        let rest = &b[value + 1..];
+        return Some(match memchr::memchr2(b'"', b'\\', rest) {
+            Some(end) if rest[end] == b'"' => text.get(value + 1..value + 1 + end),
+            _ => None,
+        });
+    }
+    None
+}
+
+/// Calls `each` with every top-level entry of an object's text, key (as written, without its
+/// quotes) and value (its JSON text), in order, without parsing the values: strings end at their
+/// closing quote, objects and arrays at their matching bracket (found by the same SIMD pass as
+/// records), and only literals (`true`, a number...) are checked. `None` (some entries may have
+/// been given) when the text is not plainly an object: an escaped key, a missing `:` or `,`,
+/// an unterminated value, anything after the closing brace. What is inside a string, object or
+/// array value is not checked here.
+pub fn object_entries<'a>(text: &'a str, mut each: impl FnMut(&'a str, &'a str)) -> Option<()> {
+    let b = text.as_bytes();
+    let skip_ws = |mut i: usize| {
+        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = skip_ws(0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_ws(i + 1);
+    if b.get(i) == Some(&b'}') {
+        return (skip_ws(i + 1) == b.len()).then_some(());
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let key_end = i + 1 + memchr::memchr2(b'"', b'\\', &b[i + 1..])?;
+        if b[key_end] != b'"' {
+            return None; // an escaped key: serde_json decodes it
+        }
+        let key = text.get(i + 1..key_end)?;
+        i = skip_ws(key_end + 1);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        let start = skip_ws(i + 1);
+        let end = match b.get(start)? {
+            b'"' => string_end(b, start)?,
+            b'{' | b'[' => bracket_end(b, start)?,
+            _ => {
+                let len = b[start..].iter().position(|&c| c == b',' || c == b'}' || c.is_ascii_whitespace())?;
+                serde_json::from_slice::<serde::de::IgnoredAny>(&b[start..start + len]).ok()?;
+                start + len
+            }
+        };
+        each(key, text.get(start..end)?);
+        i = skip_ws(end);
+        match b.get(i)? {
+            b',' => i = skip_ws(i + 1),
+            b'}' => return (skip_ws(i + 1) == b.len()).then_some(()),
+            _ => return None,
+        }
+    }
+}
+
+/// One past the closing quote of the string opening at `start`.
+fn string_end(b: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    loop {
+        i += memchr::memchr2(b'"', b'\\', &b[i..])?;
+        if b[i] == b'"' {
+            return Some(i + 1);
+        }
+        i += 2;
+        if i > b.len() {
+            return None;
+        }
+    }
+}
+
+/// One past the bracket that closes the one at `start`.
+fn bracket_end(b: &[u8], start: usize) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("popcnt")
+        && std::arch::is_x86_feature_detected!("bmi1")
+    {
+        // SAFETY: the CPU has these features, checked just above.
+        return unsafe { avx2::bracket_end(b, start) };
+    }
+    bracket_end_with(b, start, Masks::of)
+}
+
+#[inline(always)]
+fn bracket_end_with(b: &[u8], start: usize, classify: impl Fn(&[u8]) -> Masks) -> Option<usize> {
+    let mut depth = 0u32;
+    let mut carry = Carry::default();
+    let mut base = start;
+    while base < b.len() {
+        let end = (base + BLOCK).min(b.len());
+        let Block { open, close, .. } = carry.block(b, base, &classify);
+        if depth > close.count_ones() {
+            depth = depth.checked_add(open.count_ones())? - close.count_ones();
+            base = end;
+            continue;
+        }
+        let mut brackets = open | close;
+        while brackets != 0 {
+            let bit = brackets.trailing_zeros() as usize;
+            brackets &= brackets - 1;
+            if open >> bit & 1 == 1 {
+                depth = depth.checked_add(1)?;
+            } else {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(base + bit + 1);
+                }
             }
         }
         base = end;
@@ -177,6 +354,45 @@ fn gap_ok(gap: &[u8], comma: bool) -> bool {
         }
     }
     commas == usize::from(comma)
+}
+
+/// What one block holds outside strings (`open`, `close`), and its unescaped quotes and string
+/// bits (1 from an opening quote up to its closing one).
+struct Block {
+    quotes: u64,
+    strings: u64,
+    open: u64,
+    close: u64,
+}
+
+/// The string and escape state one block leaves to the next.
+#[derive(Default)]
+struct Carry {
+    in_string: bool,
+    escape: bool,
+}
+
+impl Carry {
+    /// Classifies the block of `b` at `base` (the last, partial one padded with white space).
+    #[inline(always)]
+    fn block(&mut self, b: &[u8], base: usize, classify: &impl Fn(&[u8]) -> Masks) -> Block {
+        let m = match b.get(base..base + BLOCK) {
+            Some(block) => classify(block),
+            None => {
+                let mut padded = [b' '; BLOCK];
+                padded[..b.len() - base].copy_from_slice(&b[base..]);
+                classify(&padded)
+            }
+        };
+        let escaped = escaped_mask(m.backslash, &mut self.escape);
+        let quotes = m.quote & !escaped;
+        let mut strings = prefix_xor(quotes);
+        if self.in_string {
+            strings = !strings;
+        }
+        self.in_string = strings >> 63 == 1;
+        Block { quotes, strings, open: m.open & !strings, close: m.close & !strings }
+    }
 }
 
 struct Masks {
