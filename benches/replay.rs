@@ -19,6 +19,10 @@ use trailwarden::cloudtrail::input;
 use trailwarden::replay::Replay;
 use trailwarden::{Config, Engine};
 
+// The allocator the replay command uses (examples/replay.rs), so the bench measures what it runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "../examples/make_corpus.rs"]
 #[allow(dead_code)] // its `main`: this bench calls `generate` directly, with no cargo run inside cargo bench
 mod make_corpus;

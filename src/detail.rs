@@ -2,6 +2,7 @@
 //! with the input it was made from is the engine's job ([`crate::engine`]), so this module
 //! depends on nothing else in the crate.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
@@ -317,11 +318,13 @@ impl Origin {
 ///
 /// The fields are a core every input has (what happened, where, when, who, to what) plus
 /// [`Origin`], what the input adds. For a CloudTrail record the core is the record's own fields.
+/// What comes from the rule itself (id, title, references, a "How to fix" without holes) is
+/// borrowed from it rather than copied into every alert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventDetail {
-    pub rule_id: String,
+    pub rule_id: Cow<'static, str>,
     pub severity: Severity,
-    pub title: String,
+    pub title: Cow<'static, str>,
     pub summary: String,
     pub resource: Resource,
     /// The input's unique id: the CloudTrail `eventID`, or the finding's ARN.
@@ -337,8 +340,8 @@ pub struct EventDetail {
     pub user_agent: String,
     pub actor: Actor,
     pub fields: Vec<(String, String)>,
-    pub remediation: String,
-    pub references: Vec<String>,
+    pub remediation: Cow<'static, str>,
+    pub references: Cow<'static, [String]>,
     #[serde(default, skip_serializing_if = "Origin::is_cloudtrail")]
     pub origin: Origin,
     /// Named ids of what was changed, as the rule read them from the input (see

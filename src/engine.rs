@@ -2,6 +2,7 @@
 //! `eventName`), run against inputs; it joins each rule's [`Detection`] with the input into an
 //! [`EventDetail`], then applies severity overrides and suppressions.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::cloudtrail::actor::Acting;
@@ -283,9 +284,9 @@ pub fn alert(rule: &'static Rule, ev: &Event, acting: Acting, detection: Detecti
     let docs = crate::rule::docs(rule);
     let remediation = fix_text(&docs.remediation, &detection, &ev.aws_region, &ev.account_id);
     EventDetail {
-        rule_id: rule.id.to_string(),
+        rule_id: Cow::Borrowed(rule.id),
         severity: detection.severity.unwrap_or(rule.severity),
-        title: rule.title.to_string(),
+        title: Cow::Borrowed(rule.title),
         // A value the record lacked leaves a hole in text built with format!: say so instead.
         summary: crate::text::fill_holes(detection.summary),
         resource: detection.resource,
@@ -305,7 +306,7 @@ pub fn alert(rule: &'static Rule, ev: &Event, acting: Acting, detection: Detecti
         },
         remediation,
         fields: shown(detection.fields),
-        references: docs.references.clone(),
+        references: Cow::Borrowed(&docs.references),
         origin: Origin::CloudTrail,
         params: detection.params.into_iter().collect(),
         response: Vec::new(),
@@ -316,11 +317,11 @@ pub fn alert(rule: &'static Rule, ev: &Event, acting: Acting, detection: Detecti
 /// the resource's id under its kind's name (`<security-group>`, `<ebs-snapshot>`, `<trail>`),
 /// `<region>` and `<account-id>`; each value made one inert shell argument or left a hole
 /// ([`crate::text::fill_params`]).
-fn fix_text(text: &str, detection: &Detection, region: &str, account: &str) -> String {
+fn fix_text(text: &'static str, detection: &Detection, region: &str, account: &str) -> Cow<'static, str> {
     if !text.contains('<') {
-        return text.to_string();
+        return Cow::Borrowed(text);
     }
-    crate::text::fill_params(text, |name| {
+    Cow::Owned(crate::text::fill_params(text, |name| {
         if let Some((_, v)) = detection.params.iter().find(|(n, _)| n == name) {
             return Some(v.as_str());
         }
@@ -332,7 +333,7 @@ fn fix_text(text: &str, detection: &Detection, region: &str, account: &str) -> S
             }
             _ => None,
         }
-    })
+    }))
 }
 
 /// Joins a finding rule's detection with the finding into the alert record: its id is the
@@ -360,9 +361,9 @@ pub fn finding_alert(rule: &'static Rule, f: &Finding, detection: Detection) -> 
     };
     let principal = f.resource_fields.iter().find(|(label, _)| label == "User").map(|(_, v)| v.clone());
     EventDetail {
-        rule_id: rule.id.to_string(),
+        rule_id: Cow::Borrowed(rule.id),
         severity: detection.severity.unwrap_or(f.level),
-        title: rule.title.to_string(),
+        title: Cow::Borrowed(rule.title),
         summary: crate::text::fill_holes(detection.summary),
         resource: detection.resource,
         event_id: f.id.clone(),
@@ -381,7 +382,7 @@ pub fn finding_alert(rule: &'static Rule, f: &Finding, detection: Detection) -> 
         },
         remediation,
         fields: shown(detection.fields),
-        references: docs.references.clone(),
+        references: Cow::Borrowed(&docs.references),
         params: detection.params.into_iter().collect(),
         response: Vec::new(),
         origin: Origin::Finding(Box::new(FindingOrigin {

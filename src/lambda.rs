@@ -219,7 +219,7 @@ pub async fn handle_with<F: FactSource>(
         event_id: event.event_id.to_string(),
         event_name: event.event_name.to_string(),
         rules_matched: eval.matched.iter().map(|s| s.to_string()).collect(),
-        alerts: eval.details.iter().map(|d| d.rule_id.clone()).collect(),
+        alerts: eval.details.iter().map(|d| d.rule_id.to_string()).collect(),
         suppressed: eval.suppressed.iter().map(|s| format!("{}: {}", s.detail.rule_id, s.by)).collect(),
         ..Summary::default()
     };
@@ -286,7 +286,7 @@ async fn send(
             }
         }
     }
-    summary.alerts = to_send.iter().map(|d| d.rule_id.clone()).collect();
+    summary.alerts = to_send.iter().map(|d| d.rule_id.to_string()).collect();
     if to_send.is_empty() {
         return Ok(());
     }
@@ -367,7 +367,7 @@ async fn workflow_update(
     if findings.is_empty() {
         return None;
     }
-    let mut rules: Vec<&str> = sent.iter().map(|d| d.rule_id.as_str()).collect();
+    let mut rules: Vec<&str> = sent.iter().map(|d| &*d.rule_id).collect();
     rules.dedup();
     let note = format!("trailwarden alerted ({}), message {message_id}", rules.join(", "));
     Some(match workflow.notified(&findings, &note).await {

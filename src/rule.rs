@@ -206,17 +206,24 @@ pub struct RuleDocs {
 }
 
 /// The cached [`RuleDocs`] of a rule (alerts carry them; parsing the doc per alert is waste).
+/// The registry's rules are read without a lock (worked out together, at the first alert); a rule
+/// outside it, under one.
 pub fn docs(rule: &'static Rule) -> &'static RuleDocs {
     use std::sync::Mutex;
-    static CACHE: OnceLock<Mutex<HashMap<usize, &'static RuleDocs>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let mut map = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    map.entry(rule as *const Rule as usize).or_insert_with(|| {
-        Box::leak(Box::new(RuleDocs {
-            remediation: rule.remediation(),
-            references: rule.references().into_iter().map(str::to_string).collect(),
-        }))
-    })
+    let of = |r: &'static Rule| RuleDocs {
+        remediation: r.remediation(),
+        references: r.references().into_iter().map(str::to_string).collect(),
+    };
+    static REGISTERED: OnceLock<HashMap<usize, RuleDocs>> = OnceLock::new();
+    let key = rule as *const Rule as usize;
+    let registered =
+        REGISTERED.get_or_init(|| registry().iter().map(|&r| (r as *const Rule as usize, of(r))).collect());
+    if let Some(docs) = registered.get(&key) {
+        return docs;
+    }
+    static OTHERS: OnceLock<Mutex<HashMap<usize, &'static RuleDocs>>> = OnceLock::new();
+    let mut map = OTHERS.get_or_init(Default::default).lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    map.entry(key).or_insert_with(|| Box::leak(Box::new(of(rule))))
 }
 
 /// A rule as submitted to the registry.

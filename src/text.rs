@@ -137,23 +137,31 @@ pub fn valid_region(r: &str) -> bool {
 /// quotes when it is printable ASCII without a quote (JSON, `Key=Name,Value=web`), else `None`:
 /// text that cannot be made one inert argument is never put on a command line.
 pub fn shell_arg(value: &str) -> Option<String> {
+    quoted(value).map(std::borrow::Cow::into_owned)
+}
+
+/// [`shell_arg`], borrowing a plain value.
+fn quoted(value: &str) -> Option<std::borrow::Cow<'_, str>> {
     let plain = |b: u8| b.is_ascii_alphanumeric() || b"._:/@+=,-%".contains(&b);
     if value.is_empty() {
         return None;
     }
     if value.bytes().all(plain) {
-        return Some(value.to_string());
+        return Some(std::borrow::Cow::Borrowed(value));
     }
     (value.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\'') && value.len() <= 4096)
-        .then(|| format!("'{value}'"))
+        .then(|| std::borrow::Cow::Owned(format!("'{value}'")))
 }
 
 /// A value as a command-line argument in a fix text: plain ids as they are, JSON quoted.
-fn command_arg(value: &str) -> Option<String> {
-    let arg = shell_arg(value)?;
-    let json =
-        (value.starts_with('[') || value.starts_with('{')) && serde_json::from_str::<serde_json::Value>(value).is_ok();
-    (arg == value || json).then_some(arg)
+fn command_arg(value: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let arg = quoted(value)?;
+    let plain = matches!(arg, std::borrow::Cow::Borrowed(_));
+    let json = || {
+        (value.starts_with('[') || value.starts_with('{'))
+            && serde_json::from_str::<serde::de::IgnoredAny>(value).is_ok()
+    };
+    (plain || json()).then_some(arg)
 }
 
 /// Fills the `<name>` holes of a "How to fix" text with `params`' values: an id goes in only as

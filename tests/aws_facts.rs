@@ -271,7 +271,7 @@ async fn alerts(engine: &Engine, facts: &AwsFacts, payload: &str) -> (Vec<String
     let answers = facts.answer(&questions).await;
     let eval = engine.evaluate_with(&event, &answers);
     assert!(eval.errors.is_empty(), "{:?}", eval.errors);
-    (eval.details.iter().map(|d| d.rule_id.clone()).collect(), answers)
+    (eval.details.iter().map(|d| d.rule_id.to_string()).collect(), answers)
 }
 
 #[tokio::test(flavor = "multi_thread")]

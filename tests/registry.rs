@@ -331,8 +331,13 @@ fn findings_fixtures(rule: &Rule, files: &[PathBuf]) {
         for_each_item(&buf, |item| {
             if let Item::Findings(text) = item {
                 for finding in document(text).into_iter().flatten() {
-                    let ids: Vec<String> =
-                        all.evaluate_finding(&finding).evaluation.details.into_iter().map(|d| d.rule_id).collect();
+                    let ids: Vec<String> = all
+                        .evaluate_finding(&finding)
+                        .evaluation
+                        .details
+                        .into_iter()
+                        .map(|d| d.rule_id.into_owned())
+                        .collect();
                     assert_eq!(ids, [rule.id], "{}: {}", path.display(), finding.finding_type);
                 }
             }

@@ -31,7 +31,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 /// (rule, event id) of every alert, in order.
 fn alerts(reports: &[FileReport]) -> Vec<(String, String)> {
-    reports.iter().flat_map(|r| &r.details).map(|d| (d.rule_id.clone(), d.event_id.clone())).collect()
+    reports.iter().flat_map(|r| &r.details).map(|d| (d.rule_id.to_string(), d.event_id.clone())).collect()
 }
 
 fn stream(scan: &Replay, bytes: &[u8]) -> Vec<FileReport> {

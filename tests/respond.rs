@@ -24,7 +24,7 @@ const NOW: i64 = 1_780_000_000;
 /// An alert as the engine makes it, about `resource`, from rule `rule`.
 fn alert(rule: &str, event_id: &str, resource: Resource) -> EventDetail {
     EventDetail {
-        rule_id: rule.into(),
+        rule_id: rule.to_string().into(),
         severity: Severity::High,
         title: "t".into(),
         summary: "s".into(),
@@ -39,8 +39,8 @@ fn alert(rule: &str, event_id: &str, resource: Resource) -> EventDetail {
         user_agent: String::new(),
         actor: Default::default(),
         fields: Vec::new(),
-        remediation: String::new(),
-        references: Vec::new(),
+        remediation: Default::default(),
+        references: Default::default(),
         origin: Default::default(),
         params: Default::default(),
         response: Vec::new(),

@@ -49,7 +49,7 @@ fn every_technique_with_a_write_event_is_caught_and_reads_stay_quiet() {
                 alert.event_name,
                 alert.event_id
             );
-            by_technique.entry(technique.clone()).or_default().insert(alert.rule_id.clone());
+            by_technique.entry(technique.clone()).or_default().insert(alert.rule_id.to_string());
         }
         if writes.is_empty() {
             continue;

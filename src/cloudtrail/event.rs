@@ -342,6 +342,108 @@ pub struct SessionIssuer<'a> {
     pub user_name: Option<Cow<'a, str>>,
 }
 
+impl<'a> UserIdentity<'a> {
+    /// `userIdentity` read by the structural pass when every field it keeps is a plain string
+    /// (or null) and none is repeated; `None` otherwise, and serde_json reads it (naming what is
+    /// wrong, if anything). The same values either way.
+    fn plain(text: &'a str) -> Option<UserIdentity<'a>> {
+        let mut who = UserIdentity::default();
+        let mut seen = 0u8;
+        let mut ok = true;
+        entries(text, |key, value| {
+            let (bit, slot) = match key {
+                "type" => (0, &mut who.kind),
+                "arn" => (1, &mut who.arn),
+                "userName" => (2, &mut who.user_name),
+                "principalId" => (3, &mut who.principal_id),
+                "accountId" => (4, &mut who.account_id),
+                "invokedBy" => (5, &mut who.invoked_by),
+                "sessionContext" => {
+                    ok &= seen & 1 << 6 == 0;
+                    seen |= 1 << 6;
+                    match value {
+                        "null" => who.session_context = None,
+                        _ => match SessionContext::plain(value) {
+                            Some(context) => who.session_context = Some(context),
+                            None => ok = false,
+                        },
+                    }
+                    return;
+                }
+                _ => return,
+            };
+            ok &= put(slot, value, bit, &mut seen);
+        })?;
+        ok.then_some(who)
+    }
+}
+
+impl<'a> SessionContext<'a> {
+    fn plain(text: &'a str) -> Option<SessionContext<'a>> {
+        let mut context = SessionContext::default();
+        let (mut seen, mut ok) = (false, true);
+        entries(text, |key, value| {
+            if key != "sessionIssuer" {
+                return;
+            }
+            ok &= !seen;
+            seen = true;
+            context.session_issuer = match value {
+                "null" => None,
+                _ => SessionIssuer::plain(value).or_else(|| {
+                    ok = false;
+                    None
+                }),
+            };
+        })?;
+        ok.then_some(context)
+    }
+}
+
+impl<'a> SessionIssuer<'a> {
+    fn plain(text: &'a str) -> Option<SessionIssuer<'a>> {
+        let mut issuer = SessionIssuer::default();
+        let (mut seen, mut ok) = (0u8, true);
+        entries(text, |key, value| {
+            let (bit, slot) = match key {
+                "type" => (0, &mut issuer.kind),
+                "arn" => (1, &mut issuer.arn),
+                "userName" => (2, &mut issuer.user_name),
+                _ => return,
+            };
+            ok &= put(slot, value, bit, &mut seen);
+        })?;
+        ok.then_some(issuer)
+    }
+}
+
+/// An object's entries by the structural pass ([`crate::cloudtrail::split::object_entries`]).
+fn entries<'a>(text: &'a str, each: impl FnMut(&'a str, &'a str)) -> Option<()> {
+    crate::cloudtrail::split::object_entries(text, each)
+}
+
+/// Puts a plain string field (see [`plain_str`]) in `slot`; false when it is not plain or
+/// field `bit` of `seen` was already there (a repeat, which serde_json refuses).
+fn put<'a>(slot: &mut Option<Cow<'a, str>>, value: &'a str, bit: u8, seen: &mut u8) -> bool {
+    let first = *seen & 1 << bit == 0;
+    *seen |= 1 << bit;
+    match plain_str(value) {
+        Some(v) => *slot = v,
+        None => return false,
+    }
+    first
+}
+
+/// A JSON value that is `null` or a string without escapes, as serde reads it into
+/// `Option<Cow<str>>`; `None` for anything else.
+fn plain_str(value: &str) -> Option<Option<Cow<'_, str>>> {
+    if value == "null" {
+        return Some(None);
+    }
+    let inner = value.strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains('\\')).then_some(Some(Cow::Borrowed(inner)))
+}
+
 impl UserIdentity<'_> {
     /// `userIdentity.type`, or "" when absent.
     pub fn kind(&self) -> &str {
@@ -393,7 +495,10 @@ impl<'a> Event<'a> {
     pub fn from_raw(raw: &RawRecord<'a>) -> Result<Self, FieldError> {
         let text = |r, f| optional_str(r, f).map(Option::unwrap_or_default);
         let user_identity = match raw.user_identity {
-            Some(r) if r != "null" => parse_at(r, "userIdentity")?,
+            Some(r) if r != "null" => match UserIdentity::plain(r) {
+                Some(who) => who,
+                None => parse_at(r, "userIdentity")?,
+            },
             _ => UserIdentity::default(),
         };
         // recipientAccountId is the account the event belongs to; older and some global
@@ -591,5 +696,40 @@ impl Event<'_> {
             success: yes_no(response.result, "Success", "Failure"),
             mfa_used: yes_no(data.mfa_used, "Yes", "No"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The structural reading of `userIdentity` gives serde_json's values, and gives way to
+    /// serde_json wherever the two could differ (escapes, repeats, other types).
+    #[test]
+    fn user_identity_without_serde_reads_as_serde_does() {
+        let plain = [
+            r#"{"type":"IAMUser","principalId":"AIDA1","arn":"arn:aws:iam::1:user/alice","accountId":"1","userName":"alice"}"#,
+            r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/r/s","sessionContext":{"attributes":{"mfaAuthenticated":"false"},"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::1:role/r","userName":"r","accountId":"1"}},"invokedBy":"cloudformation.amazonaws.com"}"#,
+            r#" { "type" : "Root" , "sessionContext" : null , "userName" : null } "#,
+            r#"{"sessionContext":{"sessionIssuer":null,"webIdFederationData":{}}}"#,
+            r#"{"sessionContext":{"sessionIssuer":{}}}"#,
+            r#"{}"#,
+        ];
+        for text in plain {
+            let quick = UserIdentity::plain(text).unwrap_or_else(|| panic!("{text}"));
+            let serde: UserIdentity = serde_json::from_str(text).unwrap();
+            assert_eq!(format!("{quick:?}"), format!("{serde:?}"), "{text}");
+        }
+        for text in [
+            r#"{"userName":"a\u006c"}"#,
+            r#"{"arn":"a","arn":"b"}"#,
+            r#"{"arn":5}"#,
+            r#"{"sessionContext":{"sessionIssuer":{"type":"Role","type":"User"}}}"#,
+            r#"{"sessionContext":{"sessionIssuer":[]}}"#,
+            r#"{"sessionContext":"x"}"#,
+            r#"{"type":"IAMUser""#,
+        ] {
+            assert!(UserIdentity::plain(text).is_none(), "{text}");
+        }
     }
 }

@@ -228,7 +228,7 @@ fn event_view(group: &[&EventDetail], account_label: &str, index: usize, count: 
             resource: one_line(&format!("{} {}", d.resource.kind, d.resource.id)),
             console_url: console_url(&d.resource.kind, &d.resource.id, region),
             fields: d.fields.iter().map(|(k, v)| (one_line(k), one_line(v))).collect(),
-            remediation: d.remediation.clone(),
+            remediation: d.remediation.to_string(),
             references: d.references.iter().filter(|r| is_plain_https(r)).cloned().collect(),
             response_heading,
             response,

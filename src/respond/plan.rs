@@ -114,7 +114,7 @@ pub fn plan(alert: &EventDetail, settings: &Settings) -> Vec<Planned> {
                 finding_id: alert.event_id.clone(),
                 action: action.id(),
                 resource: target.resource().to_string(),
-                rule_id: alert.rule_id.clone(),
+                rule_id: alert.rule_id.to_string(),
                 severity: alert.severity,
                 account_id: alert.account_id.clone(),
                 region: alert.region.clone(),
