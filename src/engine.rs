@@ -127,6 +127,11 @@ impl Engine {
         })
     }
 
+    /// The facts [`Engine::evaluate`] answers questions from (see [`Engine::with_facts`]).
+    pub fn facts(&self) -> &Facts {
+        &self.facts
+    }
+
     /// Answers rules' questions from these facts (replay's `--facts` file) in [`Engine::evaluate`].
     pub fn with_facts(mut self, facts: Facts) -> Self {
         self.facts = facts;
@@ -175,6 +180,13 @@ impl Engine {
     /// [`Engine::evaluate`] with the answers to [`Engine::questions`] for this event.
     pub fn evaluate_with(&self, ev: &Event, facts: &Facts) -> Evaluation {
         let mut out = Evaluation::default();
+        self.evaluate_into(ev, facts, &mut out);
+        out
+    }
+
+    /// [`Engine::evaluate_with`], adding to `out`: a caller that gathers many events' alerts
+    /// (replay, per file) files each alert once, where it stays.
+    pub fn evaluate_into(&self, ev: &Event, facts: &Facts, out: &mut Evaluation) {
         let cx = Context { config: &self.config, facts };
         let mut today = None;
         // Who acted is decided once for the event: it picks the rules and names the service.
@@ -189,10 +201,9 @@ impl Engine {
                 }
             };
             for detection in detections {
-                self.settle(rule, alert(rule, ev, acting, detection), &mut today, &mut out);
+                self.settle(rule, alert(rule, ev, acting, detection), &mut today, out);
             }
         }
-        out
     }
 
     /// Applies the rule's severity override and the suppressions to one alert, and files it.

@@ -265,12 +265,17 @@ impl<'e> Replay<'e> {
                     return report.errors.push(record_error(n, line(), format!("{e} (needed for --since/--until)")));
                 }
             }
-            let eval = engine.evaluate(&event);
+            // The alerts go straight into the report's lists (no per-record list to copy from).
+            let mut eval = crate::engine::Evaluation {
+                details: std::mem::take(&mut report.details),
+                suppressed: std::mem::take(&mut report.suppressed),
+                ..Default::default()
+            };
+            engine.evaluate_into(&event, engine.facts(), &mut eval);
+            (report.details, report.suppressed) = (eval.details, eval.suppressed);
             for id in eval.matched {
                 *report.matched.entry(id).or_default() += 1;
             }
-            report.details.extend(eval.details);
-            report.suppressed.extend(eval.suppressed);
             report.errors.extend(eval.errors.into_iter().map(|e| record_error(n, line(), e.to_string())));
         });
         report.errors.extend(syntax.into_iter().map(|(line, column, message)| InputError::Syntax {
