@@ -132,6 +132,31 @@ fn a_record_over_the_limit_is_reported_and_skipped_and_the_rest_is_read() {
 }
 
 #[test]
+fn invalid_utf8_in_a_log_file_is_named_by_record_and_the_rest_is_read() {
+    let engine = engine();
+    let path = Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json");
+    let good = std::fs::read_to_string(&path).unwrap();
+    let mut wanted: serde_json::Value = serde_json::from_str(&good).unwrap();
+    wanted["userAgent"] = "BAD-BYTE-HERE".into();
+    let wanted = serde_json::to_string(&wanted).unwrap();
+    let mut unwanted: serde_json::Value = serde_json::from_str(&wanted).unwrap();
+    unwanted["eventName"] = "DescribeTrails".into();
+    let unwanted = serde_json::to_string(&unwanted).unwrap();
+    let text = format!("{{\"Records\":[{good},{wanted},{unwanted},{good}]}}");
+    // A byte that is never UTF-8 inside a string of records 2 and 3.
+    let bytes = text.replace("BAD-BYTE-HERE", "\u{1}").into_bytes();
+    let bytes: Vec<u8> = bytes.into_iter().map(|b| if b == 1 { 0xff } else { b }).collect();
+    let report = Replay::new(&engine).scan_bytes(Path::new("bad.json"), &bytes);
+    assert_eq!(report.records, 4);
+    assert_eq!(report.details.len(), 2, "records 1 and 4 are read");
+    let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    // Record 2 is wanted (DeleteTrail) and named; record 3 is a read no rule looks at.
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("bad.json: record 2"), "{}", errors[0]);
+    assert!(errors[0].contains("invalid UTF-8 at byte"), "{}", errors[0]);
+}
+
+#[test]
 fn a_gzip_bomb_stops_at_the_file_limit_with_a_clear_error() {
     // 24 MiB of spaces inflate from about 24 KiB of gzip: three times the limit set below.
     let bomb = gzip(&vec![b' '; 24 << 20]);

@@ -30,10 +30,11 @@ pub const MAX_RECORD_BYTES: usize = 1 << 20;
 #[allow(clippy::large_enum_variant)]
 pub enum Item<'a> {
     Record(RawRecord<'a>),
-    /// A record of a CloudTrail log file, not yet scanned: most records no rule wants, and their
-    /// `eventName` tells without scanning them. The second field is that name when the splitter
-    /// found it (see [`crate::cloudtrail::split::Logged`]); otherwise [`event_name_hint`] looks.
-    Text(&'a str, Option<&'a str>),
+    /// A record of a CloudTrail log file, not yet scanned nor checked as UTF-8: most records no
+    /// rule wants, and their `eventName` tells without scanning them. The second field is that
+    /// name when the splitter found it (see [`crate::cloudtrail::split::Logged`]); otherwise
+    /// [`event_name_hint`] looks.
+    Text(&'a [u8], Option<&'a str>),
     /// Something that cannot be a record (a number, a string, a nested array...), named.
     NotARecord(&'static str),
     /// A whole document holding GuardDuty or Security Hub findings (an EventBridge event, a
@@ -82,7 +83,8 @@ impl<'a> Item<'a> {
     pub fn len(&self) -> usize {
         match self {
             Item::Record(r) => r.len(),
-            Item::Text(t, _) | Item::Findings(t) => t.len(),
+            Item::Text(t, _) => t.len(),
+            Item::Findings(t) => t.len(),
             Item::NotARecord(_) => 0,
         }
     }
@@ -96,7 +98,8 @@ impl<'a> Item<'a> {
     pub fn start_address(&self) -> Option<usize> {
         match self {
             Item::Record(r) => r.start_address(),
-            Item::Text(t, _) | Item::Findings(t) => Some(t.as_ptr() as usize),
+            Item::Text(t, _) => Some(t.as_ptr() as usize),
+            Item::Findings(t) => Some(t.as_ptr() as usize),
             Item::NotARecord(_) => None,
         }
     }
@@ -107,10 +110,15 @@ impl<'a> Item<'a> {
         match self {
             Item::Record(r) => Ok(r),
             // The structural pass, else serde_json, which names what is wrong.
-            Item::Text(text, _) => match RawRecord::from_text(text) {
-                Some(raw) => Ok(raw),
-                None => serde_json::from_str(text).map_err(|e| e.to_string()),
-            },
+            Item::Text(bytes, _) => {
+                let text = simdutf8::compat::from_utf8(bytes).map_err(|e| {
+                    format!("invalid UTF-8 at byte {} of the record (a log file is UTF-8 JSON)", e.valid_up_to())
+                })?;
+                match RawRecord::from_text(text) {
+                    Some(raw) => Ok(raw),
+                    None => serde_json::from_str(text).map_err(|e| e.to_string()),
+                }
+            }
             Item::NotARecord(kind) => Err(format!("expected a CloudTrail record (a JSON object), found {kind}")),
             Item::Findings(_) => Err("expected a CloudTrail record, found findings".to_string()),
         }
@@ -177,8 +185,11 @@ pub fn for_each_item<'a>(buf: &'a [u8], mut sink: impl FnMut(Item<'a>)) -> Vec<(
     let mut documents = 0usize;
     // (line, column) in `buf` of `start`, so positions in sub-slices report against the file.
     let (mut base_line, mut base_col) = (1usize, 1usize);
-    // Valid UTF-8 (the norm) is checked once here, so spans kept from it are not re-validated.
-    let text = simdutf8::basic::from_utf8(buf).ok();
+    // A log file is cut into records without checking its UTF-8 (each record some rule wants is
+    // checked on its own); anything else is checked once here, so spans kept from it are not
+    // re-validated.
+    let mut checked = None;
+    let mut text = || *checked.get_or_insert_with(|| simdutf8::basic::from_utf8(buf).ok());
     // Findings are told apart from CloudTrail document by document, which costs a second look
     // at each; a buffer without any key findings have (one memchr pass) never pays it, and a
     // buffer of log files (split without a parse) never pays even that pass.
@@ -188,7 +199,7 @@ pub fn for_each_item<'a>(buf: &'a [u8], mut sink: impl FnMut(Item<'a>)) -> Vec<(
         let at = start + skip;
         let slice = &buf[at..];
         let (line0, col0) = advance(buf, start, at, base_line, base_col);
-        let result = parse_document(slice, text.and_then(|t| t.get(at..)), &mut findings, &mut sink);
+        let result = parse_document(slice, || text().and_then(|t| t.get(at..)), &mut findings, &mut sink);
         documents += 1;
         let e = match result {
             // A log file that another document follows (a stream of them): go on after it.
@@ -214,7 +225,7 @@ pub fn for_each_item<'a>(buf: &'a [u8], mut sink: impl FnMut(Item<'a>)) -> Vec<(
             let jsonl = first_nl.is_some_and(|nl| documents > 1 || next_line_is_a_value(&slice[nl + 1..]));
             match first_nl.filter(|_| jsonl) {
                 Some(nl) => {
-                    let own = parse_document(&slice[..nl], None, &mut || false, &mut |_| {}).err().unwrap_or(e);
+                    let own = parse_document(&slice[..nl], || None, &mut || false, &mut |_| {}).err().unwrap_or(e);
                     let (line, column) = absolute(line0, col0, own.line(), own.column());
                     errors.push((line, column, strip(&own.to_string())));
                     start = start + skip + nl + 1;
@@ -239,24 +250,23 @@ fn may_hold_findings(buf: &[u8]) -> bool {
     schema.find(buf).is_some() || findings.find(buf).is_some()
 }
 
-/// Parses one document (and nothing after it, which is a "trailing characters" error), from
-/// `text` when the bytes are known UTF-8. `Ok(Some(end))`: a log file that ends at `end`, with
+/// Parses one document (and nothing after it, which is a "trailing characters" error): a log
+/// file is cut by the splitter; anything else is read from `text()` when the bytes are UTF-8. `Ok(Some(end))`: a log file that ends at `end`, with
 /// more after it. When `findings` (asked only for a document that is not a plain log file) says
 /// the buffer may hold findings, a document that holds findings is handed over whole as
 /// [`Item::Findings`].
 fn parse_document<'a>(
     bytes: &'a [u8],
-    text: Option<&'a str>,
+    text: impl FnOnce() -> Option<&'a str>,
     findings: &mut impl FnMut() -> bool,
     sink: &mut impl FnMut(Item<'a>),
 ) -> Result<Option<usize>, serde_json::Error> {
-    if let Some(t) = text
-        && let Some((records, end)) = crate::cloudtrail::split::split_log_file(t)
-    {
-        records.into_iter().for_each(|r| sink(Item::Text(r.text, r.name)));
-        let more = !t.as_bytes()[end..].iter().all(u8::is_ascii_whitespace);
+    if let Some((records, end)) = crate::cloudtrail::split::split_log_file(bytes) {
+        records.into_iter().for_each(|r| sink(Item::Text(r.bytes, r.name)));
+        let more = !bytes[end..].iter().all(u8::is_ascii_whitespace);
         return Ok(more.then_some(end));
     }
+    let text = text();
     if findings() {
         // Findings are read as text: a document that is not UTF-8 is read as CloudTrail.
         let Some(t) = text else { return parse_records(bytes, None, sink) };
@@ -432,7 +442,7 @@ impl<'de, F: FnMut(Item<'de>)> Visitor<'de> for RecordsSeed<'_, F> {
         while let Some(raw) = seq.next_element::<&'de RawValue>()? {
             let text = raw.get();
             (self.sink)(if text.starts_with('{') {
-                Item::Text(text, None)
+                Item::Text(text.as_bytes(), None)
             } else {
                 Item::NotARecord(crate::cloudtrail::event::kind_of(text))
             });

@@ -16,29 +16,39 @@ use wide::u8x16;
 
 const BLOCK: usize = 64;
 
-/// One record of a log file: its text, and its top-level `eventName` when that is a plain string
-/// (no escapes). `None`: the record has no such key at its top level, or its value is something
-/// else; parse the record to know.
+/// One record of a log file: its bytes (not yet checked as UTF-8: a record no rule wants never
+/// is), and its top-level `eventName` when that is a plain string (no escapes, valid UTF-8).
+/// `None`: the record has no such key at its top level, or its value is something else; parse
+/// the record to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Logged<'a> {
-    pub text: &'a str,
+    pub bytes: &'a [u8],
     pub name: Option<&'a str>,
+}
+
+impl<'a> Logged<'a> {
+    /// The record's text, when it is UTF-8.
+    pub fn text(&self) -> Option<&'a str> {
+        std::str::from_utf8(self.bytes).ok()
+    }
 }
 
 /// The texts of the records of a log file, or `None` when `text` is not exactly one well-formed
 /// `{"Records": [ {...}, ... ]}` document (then read it with serde_json).
 pub fn split_records(text: &str) -> Option<Vec<&str>> {
-    split_named(text).map(|records| records.into_iter().map(|r| r.text).collect())
+    split_named(text)?.into_iter().map(|r| r.text()).collect()
 }
 
 /// [`split_records`] with each record's `eventName` (see [`Logged`]).
 pub fn split_named(text: &str) -> Option<Vec<Logged<'_>>> {
-    split_log_file(text).filter(|&(_, end)| text.as_bytes()[end..].iter().all(u8::is_ascii_whitespace)).map(|(r, _)| r)
+    let b = text.as_bytes();
+    split_log_file(b).filter(|&(_, end)| b[end..].iter().all(u8::is_ascii_whitespace)).map(|(r, _)| r)
 }
 
 /// Like [`split_named`] for a log file that may be followed by more documents (a stream of
-/// them, as `zcat` gives): the records and the length of the log file in `text`.
-pub fn split_log_file(text: &str) -> Option<(Vec<Logged<'_>>, usize)> {
+/// them, as `zcat` gives): the records and the length of the log file in `b`. The bytes need not
+/// be UTF-8: only what a rule reads is checked.
+pub fn split_log_file(b: &[u8]) -> Option<(Vec<Logged<'_>>, usize)> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2")
         && std::arch::is_x86_feature_detected!("popcnt")
@@ -46,9 +56,9 @@ pub fn split_log_file(text: &str) -> Option<(Vec<Logged<'_>>, usize)> {
         && std::arch::is_x86_feature_detected!("pclmulqdq")
     {
         // SAFETY: the CPU has these features, checked just above.
-        return unsafe { avx2::split_log_file(text) };
+        return unsafe { avx2::split_log_file(b) };
     }
-    split_with(text, Masks::of, prefix_xor)
+    split_with(b, Masks::of, prefix_xor)
 }
 
 /// The classification of a block by 32-byte AVX2 compares, twice as wide as `wide`'s portable
@@ -63,8 +73,8 @@ mod avx2 {
     // Every AVX2 CPU also has POPCNT, BMI1 and PCLMULQDQ, which the depth counting, the bit
     // walks and the string masks use.
     #[target_feature(enable = "avx2,popcnt,bmi1,pclmulqdq")]
-    pub(super) fn split_log_file(text: &str) -> Option<(Vec<super::Logged<'_>>, usize)> {
-        super::split_with(text, |block| masks(block), |x| prefix_xor(x))
+    pub(super) fn split_log_file(b: &[u8]) -> Option<(Vec<super::Logged<'_>>, usize)> {
+        super::split_with(b, |block| masks(block), |x| prefix_xor(x))
     }
 
     #[target_feature(enable = "avx2,popcnt,bmi1,pclmulqdq")]
@@ -107,11 +117,10 @@ use avx2::masks as avx2_masks;
 
 #[inline(always)]
 fn split_with(
-    text: &str,
+    b: &[u8],
     classify: impl Fn(&[u8]) -> Masks,
     xor: impl Fn(u64) -> u64,
 ) -> Option<(Vec<Logged<'_>>, usize)> {
-    let b = text.as_bytes();
     let start = records_array_start(b)?;
     // About one record a kilobyte: one allocation for a whole log file, not a dozen regrowths.
     let mut out = Vec::with_capacity(b.len() / 1024 + 1);
@@ -143,7 +152,7 @@ fn split_with(
             if looking && depth == 2 {
                 let stretch =
                     openers & u64::MAX.checked_shl(segment).unwrap_or(0) & !(u64::MAX.checked_shl(bit).unwrap_or(0));
-                if let Some(found) = find_name(text, base, stretch) {
+                if let Some(found) = find_name(b, base, stretch) {
                     (looking, name) = (false, found);
                 }
             }
@@ -171,7 +180,7 @@ fn split_with(
                     if c != b'}' {
                         return None;
                     }
-                    out.push(Logged { text: text.get(element_start..=pos)?, name });
+                    out.push(Logged { bytes: &b[element_start..=pos], name });
                     (looking, name) = (false, None);
                     gap_start = pos + 1;
                 }
@@ -193,9 +202,8 @@ fn split_with(
 /// level), the first that is the key `"eventName"`: `Some(Some(name))` for a plain string value,
 /// `Some(None)` for any other value (settled: the record must be parsed to know), `None` when
 /// none of them is that key.
-fn find_name(text: &str, base: usize, mut openers: u64) -> Option<Option<&str>> {
+fn find_name(b: &[u8], base: usize, mut openers: u64) -> Option<Option<&str>> {
     const KEY: &[u8] = b"\"eventName\"";
-    let b = text.as_bytes();
     while openers != 0 {
         let at = base + openers.trailing_zeros() as usize;
         openers &= openers - 1;
@@ -218,7 +226,7 @@ fn find_name(text: &str, base: usize, mut openers: u64) -> Option<Option<&str>> 
         }
         let rest = &b[value + 1..];
         return Some(match memchr::memchr2(b'"', b'\\', rest) {
-            Some(end) if rest[end] == b'"' => text.get(value + 1..value + 1 + end),
+            Some(end) if rest[end] == b'"' => std::str::from_utf8(&rest[..end]).ok(),
             _ => None,
         });
     }
@@ -397,13 +405,7 @@ struct Carry {
 impl Carry {
     /// Classifies the block of `b` at `base` (the last, partial one padded with white space).
     #[inline(always)]
-    fn block(
-        &mut self,
-        b: &[u8],
-        base: usize,
-        classify: &impl Fn(&[u8]) -> Masks,
-        xor: &impl Fn(u64) -> u64,
-    ) -> Block {
+    fn block(&mut self, b: &[u8], base: usize, classify: &impl Fn(&[u8]) -> Masks, xor: &impl Fn(u64) -> u64) -> Block {
         let m = match b.get(base..base + BLOCK) {
             Some(block) => classify(block),
             None => {
