@@ -207,7 +207,9 @@ fn find_name(b: &[u8], base: usize, mut openers: u64) -> Option<Option<&str>> {
     while openers != 0 {
         let at = base + openers.trailing_zeros() as usize;
         openers &= openers - 1;
-        if b.get(at..at + KEY.len()) != Some(KEY) {
+        // Eight bytes compared as one word first: most keys differ there.
+        let head = b.get(at..at + 8).map(|h| u64::from_le_bytes(h.try_into().unwrap_or_default()));
+        if head != Some(u64::from_le_bytes(*b"\"eventNa")) || b.get(at + 8..at + KEY.len()) != Some(&KEY[8..]) {
             continue;
         }
         let after = |mut i: usize| {
