@@ -157,6 +157,50 @@ fn invalid_utf8_in_a_log_file_is_named_by_record_and_the_rest_is_read() {
 }
 
 #[test]
+fn a_repeated_event_name_reads_the_same_in_a_log_file_and_alone() {
+    // The first copy of a repeated top-level key counts, whether the splitter or a parse reads it.
+    let engine = engine();
+    let scan = Replay::new(&engine);
+    let path = Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json");
+    let good: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let body = serde_json::to_string(&good).unwrap();
+    let body = body.trim_start_matches('{');
+    for (first, second, alerts) in [("DescribeTrails", "DeleteTrail", 0), ("DeleteTrail", "DescribeTrails", 1)] {
+        let record =
+            format!("{{\"eventName\":\"{first}\",{}", body.replace("\"DeleteTrail\"", &format!("\"{second}\"")));
+        for text in [format!("{{\"Records\":[{record}]}}"), format!("[{record}]"), format!("{record}\n{record}\n")] {
+            let report = scan.scan_bytes(Path::new("twice.json"), text.as_bytes());
+            let n = if text.ends_with('\n') { 2 } else { 1 };
+            assert_eq!(report.details.len(), alerts * n, "{first} then {second} in {text:.40}");
+            assert!(report.errors.is_empty(), "{:?}", report.errors);
+        }
+    }
+}
+
+#[test]
+fn a_control_character_in_a_wanted_record_s_string_is_an_error_naming_the_field() {
+    let engine = engine();
+    let path = Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json");
+    let mut record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    record["awsRegion"] = "us-east-1CONTROL".into();
+    record["userIdentity"]["arn"] = "arn:aws:iam::1:user/aCONTROL".into();
+    for (field, other) in [("awsRegion", "arn"), ("userIdentity", "awsRegion")] {
+        let mut one = record.clone();
+        if other == "arn" {
+            one["userIdentity"]["arn"] = "arn:aws:iam::1:user/a".into();
+        } else {
+            one["awsRegion"] = "us-east-1".into();
+        }
+        let text =
+            format!("{{\"Records\":[{}]}}", serde_json::to_string(&one).unwrap()).replace("CONTROL", "\u{1b}[31m");
+        let report = Replay::new(&engine).scan_bytes(Path::new("ctl.json"), text.as_bytes());
+        let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+        assert_eq!((report.details.len(), errors.len()), (0, 1), "{field}: {errors:?}");
+        assert!(errors[0].contains(field), "{}", errors[0]);
+    }
+}
+
+#[test]
 fn a_gzip_bomb_stops_at_the_file_limit_with_a_clear_error() {
     // 24 MiB of spaces inflate from about 24 KiB of gzip: three times the limit set below.
     let bomb = gzip(&vec![b' '; 24 << 20]);

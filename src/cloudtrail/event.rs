@@ -173,7 +173,11 @@ impl<'a> RawRecord<'a> {
                 return;
             }
         };
-        *slot = Some(value);
+        // A repeated key: the first counts, as the splitter reads `eventName` (a record no rule
+        // wants by its first `eventName` is never scanned further).
+        if slot.is_none() {
+            *slot = Some(value);
+        }
         self.extend(value);
     }
 
@@ -259,7 +263,7 @@ impl<'de> Deserialize<'de> for RawRecord<'de> {
 /// Reads a JSON string without serde when it holds no escapes (nearly always), borrowing it.
 fn decode_str<'a>(text: &'a str, field: &str) -> Result<Cow<'a, str>, FieldError> {
     if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-        if !inner.contains('\\') {
+        if plain(inner) {
             return Ok(Cow::Borrowed(inner));
         }
         return serde_json::from_str::<String>(text)
@@ -345,7 +349,8 @@ pub struct SessionIssuer<'a> {
 impl<'a> UserIdentity<'a> {
     /// `userIdentity` read by the structural pass when every field it keeps is a plain string
     /// (or null) and none is repeated; `None` otherwise, and serde_json reads it (naming what is
-    /// wrong, if anything). The same values either way.
+    /// wrong, if anything). The same values either way for valid JSON; what the pass does not
+    /// keep (`attributes`, `webIdFederationData`...) is not checked, as in any field no rule reads.
     fn plain(text: &'a str) -> Option<UserIdentity<'a>> {
         let mut who = UserIdentity::default();
         let mut seen = 0u8;
@@ -441,7 +446,13 @@ fn plain_str(value: &str) -> Option<Option<Cow<'_, str>>> {
         return Some(None);
     }
     let inner = value.strip_prefix('"')?.strip_suffix('"')?;
-    (!inner.contains('\\')).then_some(Some(Cow::Borrowed(inner)))
+    plain(inner).then_some(Some(Cow::Borrowed(inner)))
+}
+
+/// A JSON string's inside that reads as it is: no escapes, and no control characters (which
+/// JSON does not allow raw: serde_json reads such a string, and refuses it, naming the field).
+fn plain(inner: &str) -> bool {
+    !inner.bytes().any(|b| b == b'\\' || b < 0x20)
 }
 
 impl UserIdentity<'_> {

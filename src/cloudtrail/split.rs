@@ -1,23 +1,29 @@
-//! Splits a CloudTrail log file (`{"Records":[{...},{...}]}`) into its records' texts without
+//! Splits a CloudTrail log file (`{"Records":[{...},{...}]}`) into its records' bytes without
 //! parsing them: a SIMD pass (32 bytes per instruction with AVX2, chosen at run time; 16 with
-//! `wide`'s portable lanes otherwise) finds the quotes, backslashes and
-//! brackets, and records end where the bracket depth returns to the array's. The same pass finds
-//! each record's top-level `eventName` (the first key-position string at the record's own depth),
-//! so a record no rule wants is never looked at again.
+//! `wide`'s portable lanes otherwise) finds the quotes, backslashes and brackets (escapes without
+//! a branch per backslash, and with AVX2 string masks by one carry-less multiplication), and records end where
+//! the bracket depth returns to the array's. The same pass finds each record's top-level
+//! `eventName` (the first key named so at the record's own depth: a repeated key's first copy
+//! counts, here and in [`crate::cloudtrail::event::RawRecord`]), so a record no rule
+//! wants is never looked at again, not even to check its UTF-8.
 //!
 //! This is what lets replay keep up with decompression: most records are wanted by no rule, and
-//! for those only their extent and their `eventName` are needed. Records some rule wants are
-//! parsed (and validated) by serde_json afterwards. Anything unexpected at the array's level
-//! (another shape, a non-object element, unbalanced brackets, truncation) returns `None`, and the
-//! caller reads the document with serde_json instead, which names the exact problem. What is not
-//! checked here is the syntax *inside* a record no rule wants.
+//! for those only their extent and their `eventName` are needed. A record some rule wants is cut
+//! into its top-level fields by [`object_entries`] (the same block pass, per value), and each
+//! field is parsed and validated by serde_json when it is read. Anything unexpected at the
+//! array's level (another shape, a non-object element, unbalanced brackets, truncation) returns
+//! `None`, and the caller reads the document with serde_json instead, which names the exact
+//! problem. What is not checked is the syntax (and UTF-8) *inside* a record no rule wants, nor
+//! the syntax inside a field no rule reads (plain strings are checked for escapes and control
+//! characters; anything else goes to serde_json).
 
 use wide::u8x16;
 
 const BLOCK: usize = 64;
 
 /// One record of a log file: its bytes (not yet checked as UTF-8: a record no rule wants never
-/// is), and its top-level `eventName` when that is a plain string (no escapes, valid UTF-8).
+/// is), and its top-level `eventName` (the first, if the key is repeated) when that is a plain
+/// string (no escapes, valid UTF-8).
 /// `None`: the record has no such key at its top level, or its value is something else; parse
 /// the record to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,8 +250,9 @@ fn find_name(b: &[u8], base: usize, mut openers: u64) -> Option<Option<&str>> {
 /// array value is not checked here.
 pub fn object_entries<'a>(text: &'a str, mut each: impl FnMut(&'a str, &'a str)) -> Option<()> {
     let b = text.as_bytes();
+    let json_ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
     let skip_ws = |mut i: usize| {
-        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+        while b.get(i).is_some_and(json_ws) {
             i += 1;
         }
         i
@@ -276,7 +283,7 @@ pub fn object_entries<'a>(text: &'a str, mut each: impl FnMut(&'a str, &'a str))
             b'"' => string_end(b, start)?,
             b'{' | b'[' => bracket_end(b, start)?,
             _ => {
-                let len = b[start..].iter().position(|&c| c == b',' || c == b'}' || c.is_ascii_whitespace())?;
+                let len = b[start..].iter().position(|c| *c == b',' || *c == b'}' || json_ws(c))?;
                 serde_json::from_slice::<serde::de::IgnoredAny>(&b[start..start + len]).ok()?;
                 start + len
             }
