@@ -1,6 +1,7 @@
 //! The responder against moto's server, on real resources made in it: a VPC, an instance with two
 //! ENIs and two volumes, an Auto Scaling group, a target group, a user with a key, a role, a
-//! public bucket, a stopped trail, a world-open group, public snapshot and image. Each action is
+//! public bucket, a stopped trail, a world-open group, a public EBS snapshot, AMI and RDS snapshot,
+//! an instance with an instance profile. Each action is
 //! applied and the state read back; plan mode changes nothing; a repeat makes no second
 //! snapshot; the budget stops the sixth instance; a protected tag stops everything; a refused
 //! action (AccessDenied, injected) leaves the others running and is reported.
@@ -460,6 +461,130 @@ async fn keys_roles_buckets_trails_and_cloudtrail_undos() {
         .await
         .unwrap();
     assert!(attr.create_volume_permissions().is_empty(), "{attr:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_image_and_db_snapshot_are_unshared_and_an_instance_profile_is_removed() {
+    use aws_sdk_ec2::types::{
+        Filter, IamInstanceProfileSpecification, ImageAttributeName, LaunchPermission, LaunchPermissionModifications,
+        PermissionGroup,
+    };
+    let moto = Moto::start();
+    let world = World::new(&moto).await;
+    let (sdk, ec2) = (&world.sdk, &world.ec2);
+    let settings = apply_settings();
+    let r = responder(&world, settings.clone(), Arc::new(InMemoryBudget::default()));
+
+    // A public AMI: `all` leaves its launch permission; a repeat finds it private.
+    let (instance, _) = world.instance(&[]).await;
+    let image = ec2.create_image().instance_id(&instance).name("golden").send().await.unwrap();
+    let image = image.image_id().unwrap().to_string();
+    let all = || LaunchPermission::builder().group(PermissionGroup::All).build();
+    ec2.modify_image_attribute()
+        .image_id(&image)
+        .launch_permission(LaunchPermissionModifications::builder().add(all()).build())
+        .send()
+        .await
+        .unwrap();
+    let mut a = alert("ec2-ami-made-public", "e-ami", Resource::new(ResourceKind::AMI, &image));
+    respond(&mut a, &settings, Some(&r)).await;
+    let step = status_of(&a.response, "ec2-unshare-image");
+    assert_eq!((step.status, step.before.as_str(), step.after.as_str()), (StepStatus::Applied, "public", "private"));
+    assert!(step.undo[0].contains(&format!("--image-id {image}")) && step.undo[0].contains("Group=all"), "{step:?}");
+    let attr = ec2
+        .describe_image_attribute()
+        .image_id(&image)
+        .attribute(ImageAttributeName::LaunchPermission)
+        .send()
+        .await
+        .unwrap();
+    assert!(attr.launch_permissions().is_empty(), "{attr:?}");
+    respond(&mut a, &settings, Some(&r)).await;
+    assert_eq!(status_of(&a.response, "ec2-unshare-image").status, StepStatus::Skipped, "{:#?}", a.response);
+
+    // A public DB snapshot: `all` leaves its restore attribute, an account it was shared with stays.
+    let rds = aws_sdk_rds::Client::new(sdk);
+    rds.create_db_instance()
+        .db_instance_identifier("orders")
+        .engine("postgres")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("dbadmin")
+        .master_user_password("test-only-password-1")
+        .send()
+        .await
+        .unwrap();
+    rds.create_db_snapshot().db_instance_identifier("orders").db_snapshot_identifier("orders-1").send().await.unwrap();
+    rds.modify_db_snapshot_attribute()
+        .db_snapshot_identifier("orders-1")
+        .attribute_name("restore")
+        .values_to_add("all")
+        .values_to_add("210987654321")
+        .send()
+        .await
+        .unwrap();
+    let mut a = alert("rds-snapshot-made-public", "e-rds", Resource::new(ResourceKind::RDS_SNAPSHOT, "orders-1"));
+    respond(&mut a, &settings, Some(&r)).await;
+    assert_eq!(status_of(&a.response, "rds-unshare-snapshot").status, StepStatus::Applied, "{:#?}", a.response);
+    let attrs = rds.describe_db_snapshot_attributes().db_snapshot_identifier("orders-1").send().await.unwrap();
+    let restore: Vec<String> = attrs
+        .db_snapshot_attributes_result()
+        .unwrap()
+        .db_snapshot_attributes()
+        .iter()
+        .filter(|a| a.attribute_name() == Some("restore"))
+        .flat_map(|a| a.attribute_values().to_vec())
+        .collect();
+    assert_eq!(restore, ["210987654321"]);
+    respond(&mut a, &settings, Some(&r)).await;
+    assert_eq!(status_of(&a.response, "rds-unshare-snapshot").status, StepStatus::Skipped, "{:#?}", a.response);
+
+    // An instance's profile (off by default, so enabled here alone): disassociated, and its role's
+    // older sessions denied; a repeat finds no profile.
+    let iam = aws_sdk_iam::Client::new(sdk);
+    iam.create_role()
+        .role_name("app")
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    iam.create_instance_profile().instance_profile_name("app").send().await.unwrap();
+    iam.add_role_to_instance_profile().instance_profile_name("app").role_name("app").send().await.unwrap();
+    let (instance, _) = world.instance(&[]).await;
+    ec2.associate_iam_instance_profile()
+        .instance_id(&instance)
+        .iam_instance_profile(IamInstanceProfileSpecification::builder().name("app").build())
+        .send()
+        .await
+        .unwrap();
+    let only = Settings { actions: [Action::Ec2RemoveInstanceProfile].into_iter().collect(), ..apply_settings() };
+    let r = responder(&world, only.clone(), Arc::new(InMemoryBudget::default()));
+    let mut a = alert("guardduty-ec2-backdoor", "f-profile", Resource::new(ResourceKind::EC2_INSTANCE, &instance));
+    respond(&mut a, &only, Some(&r)).await;
+    let step = status_of(&a.response, "ec2-remove-instance-profile");
+    assert_eq!(step.status, StepStatus::Applied, "{:#?}", a.response);
+    assert!(
+        step.undo.iter().any(|u| u.contains("associate-iam-instance-profile") && u.contains(&instance)),
+        "{step:?}"
+    );
+    assert!(step.undo.iter().any(|u| u.contains("delete-role-policy --role-name app")), "{step:?}");
+    let left = ec2
+        .describe_iam_instance_profile_associations()
+        .filters(Filter::builder().name("instance-id").values(&instance).build())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !left.iam_instance_profile_associations().iter().any(|a| a.state().is_some_and(|s| s.as_str() == "associated")),
+        "{left:?}"
+    );
+    let policy =
+        iam.get_role_policy().role_name("app").policy_name("trailwarden-revoke-older-sessions").send().await.unwrap();
+    assert!(policy.policy_document().contains("TokenIssueTime"), "{policy:?}");
+    respond(&mut a, &only, Some(&r)).await;
+    let again = status_of(&a.response, "ec2-remove-instance-profile");
+    assert_eq!(again.status, StepStatus::Skipped, "{again:?}");
+    assert!(again.note.contains("no instance profile"), "{again:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
