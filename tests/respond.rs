@@ -165,6 +165,16 @@ impl World {
     }
 }
 
+/// A role EC2 instances may assume.
+async fn instance_role(iam: &aws_sdk_iam::Client, name: &str) {
+    iam.create_role()
+        .role_name(name)
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
+        .send()
+        .await
+        .unwrap();
+}
+
 fn responder(world: &World, settings: Settings, budget: Arc<dyn Budget>) -> AwsResponder {
     AwsResponder::new(&world.sdk, MOTO_ACCOUNT, settings, budget).at_time(NOW)
 }
@@ -347,12 +357,7 @@ async fn keys_roles_buckets_trails_and_cloudtrail_undos() {
     assert!(step.undo[0].contains("--status Active"));
 
     // A role's session credentials used elsewhere: the role gets the deny.
-    iam.create_role()
-        .role_name("web-instance")
-        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
-        .send()
-        .await
-        .unwrap();
+    instance_role(&iam, "web-instance").await;
     let mut a = alert(
         "guardduty-instance-credential-exfiltration",
         "f-role",
@@ -542,12 +547,7 @@ async fn a_public_image_and_db_snapshot_are_unshared_and_an_instance_profile_is_
     // An instance's profile (off by default, so enabled here alone): disassociated, and its role's
     // older sessions denied; a repeat finds no profile.
     let iam = aws_sdk_iam::Client::new(sdk);
-    iam.create_role()
-        .role_name("app")
-        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
-        .send()
-        .await
-        .unwrap();
+    instance_role(&iam, "app").await;
     iam.create_instance_profile().instance_profile_name("app").send().await.unwrap();
     iam.add_role_to_instance_profile().instance_profile_name("app").role_name("app").send().await.unwrap();
     let (instance, _) = world.instance(&[]).await;
