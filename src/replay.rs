@@ -240,10 +240,8 @@ impl<'e> Replay<'e> {
                 }
                 return;
             }
-            if let Item::Text(bytes, name) = &item
-                && name
-                    .or_else(|| std::str::from_utf8(bytes).ok().and_then(input::event_name_hint))
-                    .is_some_and(|name| !engine.wants(name))
+            if let Item::Text(_, Some(name)) = &item
+                && !engine.wants(name)
             {
                 return;
             }

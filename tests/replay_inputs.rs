@@ -29,6 +29,14 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     gz.finish().unwrap()
 }
 
+/// The firing fixture of `cloudtrail-trail-deleted` (a real Stratus record): its text and its value.
+fn trail_deleted() -> (String, serde_json::Value) {
+    let path = Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    let value = serde_json::from_str(&text).unwrap();
+    (text, value)
+}
+
 /// (rule, event id) of every alert, in order.
 fn alerts(reports: &[FileReport]) -> Vec<(String, String)> {
     reports.iter().flat_map(|r| &r.details).map(|d| (d.rule_id.to_string(), d.event_id.clone())).collect()
@@ -105,9 +113,7 @@ fn stream_errors_name_the_line_and_record_from_the_stream_start() {
 #[test]
 fn a_record_over_the_limit_is_reported_and_skipped_and_the_rest_is_read() {
     let engine = engine();
-    let path = Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json");
-    let good = std::fs::read_to_string(&path).unwrap();
-    let mut big: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let (good, mut big) = trail_deleted();
     big["requestParameters"]["padding"] = "x".repeat(2 << 20).into();
     let big = serde_json::to_string(&big).unwrap();
     let scan = Replay::new(&engine);
@@ -134,9 +140,7 @@ fn a_record_over_the_limit_is_reported_and_skipped_and_the_rest_is_read() {
 #[test]
 fn invalid_utf8_in_a_log_file_is_named_by_record_and_the_rest_is_read() {
     let engine = engine();
-    let path = Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json");
-    let good = std::fs::read_to_string(&path).unwrap();
-    let mut wanted: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let (good, mut wanted) = trail_deleted();
     wanted["userAgent"] = "BAD-BYTE-HERE".into();
     let wanted = serde_json::to_string(&wanted).unwrap();
     let mut unwanted: serde_json::Value = serde_json::from_str(&wanted).unwrap();
@@ -161,8 +165,7 @@ fn a_repeated_event_name_reads_the_same_in_a_log_file_and_alone() {
     // The first copy of a repeated top-level key counts, whether the splitter or a parse reads it.
     let engine = engine();
     let scan = Replay::new(&engine);
-    let path = Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json");
-    let good: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let (_, good) = trail_deleted();
     let body = serde_json::to_string(&good).unwrap();
     let body = body.trim_start_matches('{');
     for (first, second, alerts) in [("DescribeTrails", "DeleteTrail", 0), ("DeleteTrail", "DescribeTrails", 1)] {
@@ -180,8 +183,7 @@ fn a_repeated_event_name_reads_the_same_in_a_log_file_and_alone() {
 #[test]
 fn a_control_character_in_a_wanted_record_s_string_is_an_error_naming_the_field() {
     let engine = engine();
-    let path = Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json");
-    let mut record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let (_, mut record) = trail_deleted();
     record["awsRegion"] = "us-east-1CONTROL".into();
     record["userIdentity"]["arn"] = "arn:aws:iam::1:user/aCONTROL".into();
     for (field, other) in [("awsRegion", "arn"), ("userIdentity", "awsRegion")] {

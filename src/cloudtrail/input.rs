@@ -32,8 +32,9 @@ pub enum Item<'a> {
     Record(RawRecord<'a>),
     /// A record of a CloudTrail log file, not yet scanned nor checked as UTF-8: most records no
     /// rule wants, and their `eventName` tells without scanning them. The second field is that
-    /// name when the splitter found it (see [`crate::cloudtrail::split::Logged`]); otherwise
-    /// [`event_name_hint`] looks.
+    /// name when its reader found it with certainty (the splitter, see
+    /// [`crate::cloudtrail::split::Logged`], or [`event_name_hint`] on a record serde_json cut);
+    /// `None`: scan the record to know.
     Text(&'a [u8], Option<&'a str>),
     /// Something that cannot be a record (a number, a string, a nested array...), named.
     NotARecord(&'static str),
@@ -442,7 +443,7 @@ impl<'de, F: FnMut(Item<'de>)> Visitor<'de> for RecordsSeed<'_, F> {
         while let Some(raw) = seq.next_element::<&'de RawValue>()? {
             let text = raw.get();
             (self.sink)(if text.starts_with('{') {
-                Item::Text(text.as_bytes(), None)
+                Item::Text(text.as_bytes(), event_name_hint(text))
             } else {
                 Item::NotARecord(crate::cloudtrail::event::kind_of(text))
             });

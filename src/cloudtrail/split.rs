@@ -56,11 +56,7 @@ pub fn split_named(text: &str) -> Option<Vec<Logged<'_>>> {
 /// be UTF-8: only what a rule reads is checked.
 pub fn split_log_file(b: &[u8]) -> Option<(Vec<Logged<'_>>, usize)> {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2")
-        && std::arch::is_x86_feature_detected!("popcnt")
-        && std::arch::is_x86_feature_detected!("bmi1")
-        && std::arch::is_x86_feature_detected!("pclmulqdq")
-    {
+    if avx2::available() {
         // SAFETY: the CPU has these features, checked just above.
         return unsafe { avx2::split_log_file(b) };
     }
@@ -78,6 +74,14 @@ mod avx2 {
 
     // Every AVX2 CPU also has POPCNT, BMI1 and PCLMULQDQ, which the depth counting, the bit
     // walks and the string masks use.
+    /// The CPU has what the functions below are compiled for.
+    pub(super) fn available() -> bool {
+        std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("popcnt")
+            && std::arch::is_x86_feature_detected!("bmi1")
+            && std::arch::is_x86_feature_detected!("pclmulqdq")
+    }
+
     #[target_feature(enable = "avx2,popcnt,bmi1,pclmulqdq")]
     pub(super) fn split_log_file(b: &[u8]) -> Option<(Vec<super::Logged<'_>>, usize)> {
         super::split_with(b, |block| masks(block), |x| prefix_xor(x))
@@ -213,9 +217,7 @@ fn find_name(b: &[u8], base: usize, mut openers: u64) -> Option<Option<&str>> {
     while openers != 0 {
         let at = base + openers.trailing_zeros() as usize;
         openers &= openers - 1;
-        // Eight bytes compared as one word first: most keys differ there.
-        let head = b.get(at..at + 8).map(|h| u64::from_le_bytes(h.try_into().unwrap_or_default()));
-        if head != Some(u64::from_le_bytes(*b"\"eventNa")) || b.get(at + 8..at + KEY.len()) != Some(&KEY[8..]) {
+        if !b[at..].starts_with(KEY) {
             continue;
         }
         let after = |mut i: usize| {
@@ -316,11 +318,7 @@ fn string_end(b: &[u8], start: usize) -> Option<usize> {
 /// One past the bracket that closes the one at `start`.
 fn bracket_end(b: &[u8], start: usize) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2")
-        && std::arch::is_x86_feature_detected!("popcnt")
-        && std::arch::is_x86_feature_detected!("bmi1")
-        && std::arch::is_x86_feature_detected!("pclmulqdq")
-    {
+    if avx2::available() {
         // SAFETY: the CPU has these features, checked just above.
         return unsafe { avx2::bracket_end(b, start) };
     }
