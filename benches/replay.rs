@@ -101,7 +101,8 @@ fn main() {
         .configure_from_args();
     let mut g = c.benchmark_group("replay");
     g.throughput(Throughput::Elements(records));
-    // Decompression alone, as replay's workers do it, into one reused buffer.
+    // Decompression alone into one reused buffer: streaming zlib-rs (the floor of DESIGN.md and of
+    // every figure before libdeflate), and libdeflate whole, as replay's workers now do it.
     let gunzip_pass = || {
         gz.iter()
             .map(|f| {
@@ -112,7 +113,18 @@ fn main() {
             })
             .sum::<usize>()
     };
+    let inflate_pass = || {
+        gz.iter()
+            .map(|f| {
+                BUF.with_borrow_mut(|buf| {
+                    input::bytes_into(f, Path::new("x"), buf, input::MAX_FILE_BYTES).unwrap();
+                    buf.len()
+                })
+            })
+            .sum::<usize>()
+    };
     g.bench_function("gunzip_1core", |b| b.iter(gunzip_pass));
+    g.bench_function("gunzip_libdeflate_1core", |b| b.iter(inflate_pass));
     g.bench_function("ignored_any_1core", |b| {
         b.iter(|| {
             for f in &plain {
@@ -123,14 +135,14 @@ fn main() {
     // What replay does per file: decompress, then scan every record through every rule.
     let replay_gz = |f: &Vec<u8>| {
         BUF.with_borrow_mut(|buf| {
-            input::read_stream_into(&f[..], Path::new("x"), buf, input::MAX_FILE_BYTES).unwrap();
+            input::bytes_into(f, Path::new("x"), buf, input::MAX_FILE_BYTES).unwrap();
             scan.scan_bytes(Path::new("x"), buf).details.len()
         })
     };
     g.bench_function("replay_gzip_1core", |b| b.iter(|| gz.iter().map(replay_gz).sum::<usize>()));
     let replay_gz_before = |f: &Vec<u8>| {
         BUF.with_borrow_mut(|buf| {
-            input::read_stream_into(&f[..], Path::new("x"), buf, input::MAX_FILE_BYTES).unwrap();
+            input::bytes_into(f, Path::new("x"), buf, input::MAX_FILE_BYTES).unwrap();
             scan_before.scan_bytes(Path::new("x"), buf).details.len()
         })
     };
@@ -145,53 +157,53 @@ fn main() {
     c.final_summary();
     report(records);
 
-    // The same ratios from passes taken in turn (gunzip, replay on one core, replay on every
-    // core, gunzip...), so that a slow patch of a shared machine weighs on both sides alike;
-    // the median of the per-round ratios.
+    // The same ratios from passes taken in turn, so that a slow patch of a shared machine weighs
+    // on both sides alike; the order rotates each round so no pass always follows another; the
+    // median of the per-round ratios.
     let time = |f: &dyn Fn() -> usize| {
         let t = std::time::Instant::now();
         black_box(f());
         t.elapsed().as_secs_f64()
     };
-    let rounds: usize = std::env::var("TRAILWARDEN_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(15);
-    let (mut one, mut all, mut before) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..rounds {
-        let g = time(&gunzip_pass);
-        // The library before #14 and now, taken in turn in alternating order so that neither
-        // always follows the all-cores pass.
-        let now = || time(&|| gz.iter().map(replay_gz).sum::<usize>());
-        let earlier = || time(&|| gz.iter().map(replay_gz_before).sum::<usize>());
-        let (r1, rb) = if round % 2 == 0 {
-            let r1 = now();
-            (r1, earlier())
-        } else {
-            let rb = earlier();
-            (now(), rb)
-        };
-        let rn = time(&|| gz.par_iter().map(replay_gz).sum::<usize>());
-        one.push(g / r1);
-        all.push(r1 / rn);
-        before.push(g / rb);
-    }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+    // Replay as it read gzip before libdeflate: streaming zlib-rs into the worker's buffer.
+    let replay_zlib = |f: &Vec<u8>| {
+        BUF.with_borrow_mut(|buf| {
+            buf.clear();
+            flate2::read::MultiGzDecoder::new(&f[..]).read_to_end(buf).unwrap();
+            scan.scan_bytes(Path::new("x"), buf).details.len()
+        })
     };
-    println!("paired rounds ({rounds}, median; min..max)");
-    let (lo1, hi1) = (one.iter().copied().fold(f64::MAX, f64::min), one.iter().copied().fold(0.0, f64::max));
-    let (lon, hin) = (all.iter().copied().fold(f64::MAX, f64::min), all.iter().copied().fold(0.0, f64::max));
-    let (lob, hib) = (before.iter().copied().fold(f64::MAX, f64::min), before.iter().copied().fold(0.0, f64::max));
-    println!(
-        "  before #14 ({} rules): replay gzip 1 core / gunzip alone   {:.2}x  ({lob:.2}..{hib:.2})",
-        RULES_BEFORE_14.lines().count(),
-        median(&mut before)
-    );
-    println!(
-        "  now ({} rules): replay gzip 1 core / gunzip alone   {:.2}x  ({lo1:.2}..{hi1:.2})",
-        engine.rules().len(),
-        median(&mut one)
-    );
-    println!("  replay gzip all cores / 1 core      {:.2}x  ({lon:.2}..{hin:.2})", median(&mut all));
+    let passes: [(&str, &dyn Fn() -> usize); 6] = [
+        ("gunzip zlib-rs", &gunzip_pass),
+        ("gunzip libdeflate", &inflate_pass),
+        ("replay", &|| gz.iter().map(replay_gz).sum::<usize>()),
+        ("replay, zlib-rs reader", &|| gz.iter().map(replay_zlib).sum::<usize>()),
+        ("replay, rules before #14", &|| gz.iter().map(replay_gz_before).sum::<usize>()),
+        ("replay, all cores", &|| gz.par_iter().map(replay_gz).sum::<usize>()),
+    ];
+    let rounds: usize = std::env::var("TRAILWARDEN_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(15);
+    let mut times = vec![vec![0.0; passes.len()]; rounds];
+    for (round, row) in times.iter_mut().enumerate() {
+        for k in 0..passes.len() {
+            let i = (k + round) % passes.len();
+            row[i] = time(passes[i].1);
+        }
+    }
+    let ratio = |num: usize, den: usize| {
+        let mut v: Vec<f64> = times.iter().map(|t| t[num] / t[den]).collect();
+        v.sort_by(f64::total_cmp);
+        format!("{:.2}x  ({:.2}..{:.2})", v[v.len() / 2], v[0], v[v.len() - 1])
+    };
+    let (gzip, libdeflate, now, zlib, before, all) = (0, 1, 2, 3, 4, 5);
+    println!("paired rounds ({rounds}, median; min..max), records/s of the first over the second");
+    let rules = engine.rules().len();
+    let rules_before = RULES_BEFORE_14.lines().count();
+    println!("  replay ({rules} rules) / gunzip zlib-rs               {}", ratio(gzip, now));
+    println!("  replay ({rules} rules) / gunzip libdeflate            {}", ratio(libdeflate, now));
+    println!("  replay, zlib-rs reader / gunzip zlib-rs        {}", ratio(gzip, zlib));
+    println!("  replay, rules before #14 ({rules_before}) / gunzip zlib-rs  {}", ratio(gzip, before));
+    println!("  replay all cores / one core                    {}", ratio(now, all));
+    println!("  gunzip libdeflate / gunzip zlib-rs             {}", ratio(gzip, libdeflate));
 }
 
 /// Reads criterion's estimates back and prints records/s and the ratios we track.
@@ -206,8 +218,14 @@ fn report(records: u64) {
         let ns = v["mean"]["point_estimate"].as_f64()?;
         Some(records as f64 / (ns / 1e9))
     };
-    let names =
-        ["gunzip_1core", "ignored_any_1core", "replay_gzip_1core", "replay_gzip_all_cores", "replay_plain_1core"];
+    let names = [
+        "gunzip_1core",
+        "ignored_any_1core",
+        "replay_gzip_1core",
+        "replay_gzip_all_cores",
+        "replay_plain_1core",
+        "gunzip_libdeflate_1core",
+    ];
     let rates: Vec<Option<f64>> = names.iter().map(|n| rate(n)).collect();
     println!("\nrecords/s (this run)");
     for (n, r) in names.iter().zip(&rates) {
@@ -215,9 +233,10 @@ fn report(records: u64) {
             println!("  {n:<24} {:>12.0}", r);
         }
     }
-    if let [Some(gunzip), Some(ignored), Some(gz1), Some(gzn), Some(plain)] = rates[..] {
+    if let [Some(gunzip), Some(ignored), Some(gz1), Some(gzn), Some(plain), Some(libdeflate)] = rates[..] {
         println!("ratios");
         println!("  replay gzip 1 core / gunzip alone   {:.2}x  (target >= 0.70)", gz1 / gunzip);
+        println!("  replay gzip 1 core / gunzip libdeflate  {:.2}x", gz1 / libdeflate);
         println!("  replay gzip all cores / 1 core      {:.2}x  (target >= 1.80)", gzn / gz1);
         println!(
             "  replay plain 1 core / IgnoredAny    {:.2}x  ({:.0} records/s, target >= 500k)",

@@ -15,6 +15,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::value::RawValue;
 
 use crate::cloudtrail::event::{Event, Field, FieldError, RawRecord};
+use crate::cloudtrail::inflate;
 
 /// The default limit on one file's decompressed size (512 MiB): reading stops there with
 /// [`InputError::TooLarge`], so a gzip bomb (a small file inflating to gigabytes) costs at most
@@ -571,7 +572,8 @@ pub fn read_stream(reader: impl Read, path: &Path) -> Result<Vec<u8>, InputError
     Ok(buf)
 }
 
-/// The reader of a stream, gunzipping it when it starts with the gzip magic bytes.
+/// The reader of a stream, gunzipping it (streaming, zlib-rs) when it starts with the gzip magic
+/// bytes: for input of unknown length, such as standard input.
 pub fn decompressed<'r>(mut reader: impl Read + 'r) -> std::io::Result<(Box<dyn Read + 'r>, bool)> {
     let mut head = [0u8; 2];
     let mut got = 0;
@@ -582,30 +584,81 @@ pub fn decompressed<'r>(mut reader: impl Read + 'r) -> std::io::Result<(Box<dyn 
         }
     }
     let chained = std::io::Read::chain(std::io::Cursor::new(head).take(got as u64), reader);
-    Ok(if head[..got] == [0x1f, 0x8b] {
+    Ok(if head[..got] == inflate::MAGIC {
         (Box::new(flate2::read::MultiGzDecoder::new(chained)), true)
     } else {
         (Box::new(chained), false)
     })
 }
 
-/// [`read_stream`] into a caller's buffer (cleared first), at most `max_bytes` decompressed.
+thread_local! {
+    // One inflater and one buffer for the compressed bytes per worker, reused for every object.
+    static INFLATER: std::cell::RefCell<(inflate::Inflater, Vec<u8>)> = std::cell::RefCell::new(Default::default());
+}
+
+/// [`read_stream`] into a caller's buffer (cleared first), at most `max_bytes` decompressed: the
+/// whole stream is read, then inflated in one call when it is gzip data ([`bytes_into`]).
 pub fn read_stream_into(reader: impl Read, path: &Path, buf: &mut Vec<u8>, max_bytes: u64) -> Result<(), InputError> {
     buf.clear();
-    let io = |source| InputError::Io { path: path.to_path_buf(), source };
-    let (reader, gzip) = decompressed(reader).map_err(io)?;
-    let read = reader.take(max_bytes.saturating_add(1)).read_to_end(buf).map_err(|source| match gzip {
-        true => InputError::Gzip { path: path.to_path_buf(), source },
-        false => InputError::Io { path: path.to_path_buf(), source },
-    })?;
+    let read = reader
+        .take(max_bytes.saturating_add(1))
+        .read_to_end(buf)
+        .map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
     if read as u64 > max_bytes {
         buf.clear();
         return Err(InputError::TooLarge { path: path.to_path_buf(), limit: max_bytes });
     }
-    if buf.iter().all(u8::is_ascii_whitespace) {
-        return Err(InputError::Empty { path: path.to_path_buf() });
+    if !inflate::is_gzip(buf) {
+        return not_empty(path, buf);
     }
-    Ok(())
+    INFLATER.with_borrow_mut(|(inflater, gz)| {
+        std::mem::swap(gz, buf);
+        let inflated = gunzip(inflater, gz, path, buf, max_bytes);
+        gz.clear();
+        inflated
+    })
+}
+
+/// An object's bytes (an S3 body, a file read whole) into `buf` (cleared first): inflated when
+/// they are gzip data, copied otherwise; at most `max_bytes`.
+pub fn bytes_into(bytes: &[u8], path: &Path, buf: &mut Vec<u8>, max_bytes: u64) -> Result<(), InputError> {
+    buf.clear();
+    if !inflate::is_gzip(bytes) {
+        if bytes.len() as u64 > max_bytes {
+            return Err(InputError::TooLarge { path: path.to_path_buf(), limit: max_bytes });
+        }
+        buf.extend_from_slice(bytes);
+        return not_empty(path, buf);
+    }
+    INFLATER.with_borrow_mut(|(inflater, _)| gunzip(inflater, bytes, path, buf, max_bytes))
+}
+
+fn gunzip(
+    inflater: &mut inflate::Inflater,
+    gz: &[u8],
+    path: &Path,
+    buf: &mut Vec<u8>,
+    max_bytes: u64,
+) -> Result<(), InputError> {
+    let limit = usize::try_from(max_bytes).unwrap_or(usize::MAX);
+    match inflater.gunzip(gz, buf, limit) {
+        Ok(()) => not_empty(path, buf),
+        Err(inflate::InflateError::TooLarge) => {
+            buf.clear();
+            Err(InputError::TooLarge { path: path.to_path_buf(), limit: max_bytes })
+        }
+        Err(inflate::InflateError::Corrupt(what)) => {
+            buf.clear();
+            Err(InputError::Gzip { path: path.to_path_buf(), source: std::io::Error::other(what) })
+        }
+    }
+}
+
+fn not_empty(path: &Path, buf: &[u8]) -> Result<(), InputError> {
+    match buf.iter().all(u8::is_ascii_whitespace) {
+        true => Err(InputError::Empty { path: path.to_path_buf() }),
+        false => Ok(()),
+    }
 }
 
 /// A stream's whole documents, cut into parts of about `part_bytes` (see [`StreamParts::new`]).

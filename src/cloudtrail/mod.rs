@@ -4,6 +4,7 @@
 
 pub mod actor;
 pub mod event;
+pub mod inflate;
 pub mod input;
 pub mod pattern;
 pub mod split;
