@@ -10,7 +10,8 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use trailwarden::cloudtrail::input::{self, StreamParts};
+use trailwarden::cloudtrail::input;
+use trailwarden::cloudtrail::stream::Parts;
 use trailwarden::notify::render::{check_email, render};
 use trailwarden::replay::{FileReport, Replay};
 use trailwarden::{Config, Engine, Event};
@@ -42,10 +43,11 @@ pub fn run(data: &[u8]) {
 
     // As standard input, cut into small parts (the parts and their scans, without the threads).
     if let Ok((reader, _)) = input::decompressed(data) {
-        let mut parts = StreamParts::new(reader, path.to_path_buf(), 64, scan.max_file_bytes);
+        let mut parts = Parts::new(reader, path.to_path_buf(), 64, scan.max_file_bytes, scan.max_record_bytes);
         while let Some(part) = parts.next_part() {
             if let Ok(part) = part {
-                assert!(part.bytes.len() as u64 <= scan.max_file_bytes + 1, "a part over the limit");
+                // At most the file limit, one read past it (64 bytes here), and `[`...`]`.
+                assert!(part.bytes.len() as u64 <= scan.max_file_bytes + 64 + 2, "a part over the limit");
                 check(&scan.scan_bytes(path, &part.bytes));
             }
         }

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cloudtrail::input::{self, InputError, Item};
+use crate::cloudtrail::stream;
 use crate::detail::EventDetail;
 use crate::engine::Engine;
 use crate::text::one_line;
@@ -166,9 +167,18 @@ pub struct Replay<'e> {
     /// Bytes one record may hold; a larger one is reported and skipped.
     pub max_record_bytes: usize,
     pub window: TimeWindow,
-    /// How much of a stream is handed to a worker at once (cut where a document ends).
+    /// How much of a stream is handed to a worker at once (cut where a record ends).
     pub stream_part_bytes: usize,
+    /// A file that inflates to at most this much is read whole (gzip inflated in one call, the
+    /// fast path); a larger one streams through [`stream::Parts`], holding a part and a record.
+    pub whole_file_bytes: u64,
 }
+
+/// The default [`Replay::whole_file_bytes`]: 64 MiB, far above a usual CloudTrail log file.
+pub const WHOLE_FILE_BYTES: u64 = 64 << 20;
+
+/// The part size a file too large to read whole is scanned in.
+const FILE_PART_BYTES: usize = 4 << 20;
 
 /// The name a stream's reports and errors carry.
 pub const STDIN: &str = "<stdin>";
@@ -182,26 +192,84 @@ impl<'e> Replay<'e> {
             max_record_bytes: input::MAX_RECORD_BYTES,
             window: TimeWindow::default(),
             stream_part_bytes: 8 << 20,
+            whole_file_bytes: WHOLE_FILE_BYTES,
         }
     }
 
-    /// Reads one file and runs the engine over every record in it.
+    /// Reads one file and runs the engine over every record in it: whole when it inflates to at
+    /// most [`Replay::whole_file_bytes`], streamed in parts otherwise (memory bounded by a part
+    /// and a record, whatever the file's size; reading stops at [`Replay::max_file_bytes`]).
     pub fn scan_file(&self, path: &Path) -> FileReport {
         thread_local! {
             // One decompression buffer per worker, reused for every file it reads.
             static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        BUF.with_borrow_mut(|buf| {
-            let report = match input::read_file_into(path, buf, self.max_file_bytes) {
-                Ok(()) => self.scan_bytes(path, buf),
-                Err(e) => FileReport { path: path.to_path_buf(), errors: vec![e], ..FileReport::default() },
+        let report = BUF.with_borrow_mut(|buf| {
+            let whole = self.whole_file_bytes.min(self.max_file_bytes);
+            let report = match input::read_file_into(path, buf, whole) {
+                Ok(()) => Some(self.scan_bytes(path, buf)),
+                Err(InputError::TooLarge { .. }) => None,
+                Err(e) => Some(FileReport { path: path.to_path_buf(), errors: vec![e], ..FileReport::default() }),
             };
             // Do not keep a huge buffer alive for a worker's remaining (typically small) files.
-            if buf.capacity() > 64 << 20 {
+            if buf.capacity() as u64 > WHOLE_FILE_BYTES {
                 *buf = Vec::new();
             }
             report
-        })
+        });
+        report.unwrap_or_else(|| self.scan_file_in_parts(path))
+    }
+
+    /// [`Replay::scan_file`] for a file too large to hold whole.
+    fn scan_file_in_parts(&self, path: &Path) -> FileReport {
+        let mut report = FileReport { path: path.to_path_buf(), ..FileReport::default() };
+        let file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(source) => {
+                report.errors.push(InputError::Io { path: path.to_path_buf(), source });
+                return report;
+            }
+        };
+        let (reader, gzip) = match input::decompressed(std::io::BufReader::with_capacity(1 << 16, file)) {
+            Ok(read) => read,
+            Err(source) => {
+                report.errors.push(InputError::Io { path: path.to_path_buf(), source });
+                return report;
+            }
+        };
+        let mut parts =
+            stream::Parts::new(reader, path.to_path_buf(), FILE_PART_BYTES, self.max_file_bytes, self.max_record_bytes)
+                .gzip(gzip)
+                .stop_at_limit();
+        while let Some(part) = parts.next_part() {
+            let (mut part, at) = self.scan_part(path, part);
+            place(&mut part, at.as_ref(), report.records);
+            report.records += part.records;
+            report.bytes += part.bytes;
+            report.outside_window += part.outside_window;
+            report.quiet_findings += part.quiet_findings;
+            for (id, n) in part.matched {
+                *report.matched.entry(id).or_default() += n;
+            }
+            report.details.extend(part.details);
+            report.suppressed.extend(part.suppressed);
+            report.errors.extend(part.errors);
+        }
+        report.errors.sort_by_key(InputError::line);
+        report
+    }
+
+    /// Scans one part a stream was cut into (or takes the cutter's error), giving back the
+    /// part's place in the stream (its bytes dropped) for [`place`].
+    fn scan_part(&self, path: &Path, part: Result<stream::Part, InputError>) -> (FileReport, Option<stream::Part>) {
+        match part {
+            Ok(part) => (self.scan_bytes(path, &part.bytes), Some(stream::Part { bytes: Vec::new(), ..part })),
+            Err(e) => {
+                // A record the cutter dropped for its size counts as a record.
+                let records = u64::from(matches!(e, InputError::RecordTooLarge { .. }));
+                (FileReport { path: path.to_path_buf(), records, errors: vec![e], ..Default::default() }, None)
+            }
+        }
     }
 
     /// Runs the engine over a whole file's (decompressed) bytes; `path` names it in errors.
@@ -381,7 +449,7 @@ impl<'e> Replay<'e> {
     ) {
         let path = PathBuf::from(name);
         let workers = rayon::current_num_threads().max(1);
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<input::Part, InputError>>(workers * 2);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<stream::Part, InputError>>(workers * 2);
         // Three stages: one thread decompresses, one cuts parts, the pool scans them.
         let (block_tx, block_rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(8);
         std::thread::scope(|scope| {
@@ -409,35 +477,32 @@ impl<'e> Replay<'e> {
             let reader_path = path.clone();
             scope.spawn(move || {
                 let blocks = Blocks { rx: block_rx, block: Vec::new(), at: 0 };
-                let mut parts =
-                    input::StreamParts::new(blocks, reader_path, self.stream_part_bytes, self.max_file_bytes);
+                let mut parts = stream::Parts::new(
+                    blocks,
+                    reader_path,
+                    self.stream_part_bytes,
+                    self.max_file_bytes,
+                    self.max_record_bytes,
+                );
                 while let Some(part) = parts.next_part() {
                     if tx.send(part).is_err() {
                         return;
                     }
                 }
             });
-            let (mut lines, mut records, mut number) = (0usize, 0u64, 0u64);
+            let (mut records, mut number) = (0u64, 0u64);
             let mut repeats = crate::findings::Repeats::default();
             let mut rx = rx.into_iter().peekable();
             // Dropping `rx` (on a break) makes the cutter's next send fail, which ends it, and
             // the decompressor's after it.
             'parts: while rx.peek().is_some() {
                 let batch: Vec<_> = rx.by_ref().take(workers).collect();
-                let reports: Vec<(FileReport, usize)> = batch
-                    .into_par_iter()
-                    .map(|part| match part {
-                        Ok(part) => (self.scan_bytes(&path, &part.bytes), part.newlines),
-                        Err(e) => (FileReport { path: path.clone(), errors: vec![e], ..Default::default() }, 0),
-                    })
-                    .collect();
-                for (mut report, newlines) in reports {
+                let reports: Vec<(FileReport, Option<stream::Part>)> =
+                    batch.into_par_iter().map(|part| self.scan_part(&path, part)).collect();
+                for (mut report, at) in reports {
                     report.part = number;
                     number += 1;
-                    for e in &mut report.errors {
-                        shift(e, lines, records);
-                    }
-                    lines += newlines;
+                    place(&mut report, at.as_ref(), records);
                     records += report.records;
                     report.repeats += repeats.filter(&mut report.details);
                     progress.add(&report);
@@ -471,17 +536,15 @@ impl Read for Blocks {
     }
 }
 
-/// Moves a stream part's error positions (lines, record numbers) to count from the stream's start.
-fn shift(e: &mut InputError, lines: usize, records: u64) {
-    match e {
-        InputError::Syntax { line, .. } => *line += lines,
-        InputError::Record { line, record, .. } | InputError::RecordTooLarge { line, record, .. } => {
-            *record += records as usize;
-            if let Some(l) = line {
-                *l += lines;
-            }
+/// Moves the errors of a part's report (or of the cutter, `at` = `None`) to count from the
+/// stream's start; `records` records came before it.
+fn place(report: &mut FileReport, at: Option<&stream::Part>, records: u64) {
+    for e in &mut report.errors {
+        match (at, &mut *e) {
+            (Some(part), e) => part.shift(e, records),
+            (None, InputError::RecordTooLarge { record, .. }) => *record += records as usize,
+            (None, _) => {}
         }
-        _ => {}
     }
 }
 

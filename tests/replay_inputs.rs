@@ -6,7 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-use trailwarden::cloudtrail::input::{self, InputError, StreamParts};
+use trailwarden::cloudtrail::input::{self, InputError};
+use trailwarden::cloudtrail::stream::Parts;
 use trailwarden::replay::{FileReport, Progress, Replay, TimeWindow};
 use trailwarden::{Config, Engine};
 
@@ -216,10 +217,18 @@ fn a_gzip_bomb_stops_at_the_file_limit_with_a_clear_error() {
     let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
     assert_eq!(errors.len(), 1);
     assert!(
-        errors[0].ends_with("bomb.json.gz: stopped after 8 MiB of decompressed data, the limit for one file (a gzip bomb, or raise --max-file-size); the file's records were not read"),
+        errors[0].ends_with("bomb.json.gz: stopped after 8 MiB of decompressed data, the limit for one file (a gzip bomb, or raise --max-file-size); nothing after that point was read"),
         "{}",
         errors[0]
     );
+    // In a log file after two records: they are read, and the bomb stops the file.
+    let (good_record, _) = trail_deleted();
+    let head = format!("{{\"Records\":[{good_record},{good_record},");
+    let path = dir.path().join("records-then-bomb.json.gz");
+    std::fs::write(&path, [gzip(head.as_bytes()), bomb.clone()].concat()).unwrap();
+    let report = scan.scan_file(&path);
+    assert_eq!((report.records, report.details.len()), (2, 2));
+    assert!(matches!(report.errors[..], [InputError::TooLarge { .. }]), "{:?}", report.errors);
     // The same bomb on standard input, between two good documents: both are still read.
     let good = gzip(
         &std::fs::read(Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json")).unwrap(),
@@ -280,8 +289,8 @@ fn the_window_skips_s3_days_far_outside_it_and_keeps_the_edges() {
     assert!(TimeWindow::default().may_hold(&key("1999/01/01")));
 }
 
-fn document() -> impl Strategy<Value = String> {
-    let text = prop::sample::select(vec!["a", "}", "]", "{", "[", "\\\"", "\\\\", "\\n", " ", "é"]);
+fn record() -> impl Strategy<Value = String> + Clone {
+    let text = prop::sample::select(vec!["a", "}", "]", "{", "[", ",", "\\\"", "\\\\", "\\n", " ", "é"]);
     let string = prop::collection::vec(text, 0..6).prop_map(|parts| format!("\"{}\"", parts.concat()));
     let leaf = prop_oneof![string.clone(), Just("1".to_string()), Just("null".to_string())];
     let value = leaf.prop_recursive(3, 24, 4, move |inner| {
@@ -293,37 +302,127 @@ fn document() -> impl Strategy<Value = String> {
             )),
         ]
     });
+    value.prop_map(|v| format!("{{\"eventName\":\"A\",\"x\":{v}}}"))
+}
+
+/// A bare record, a log file of several (CloudTrail's own layout or spaced out), or an array.
+fn document() -> impl Strategy<Value = String> {
+    let records = prop::collection::vec(record(), 0..5);
+    let sep = prop::sample::select(vec![",", " ,\n ", ",\r\n"]);
     prop_oneof![
-        value.clone().prop_map(|v| format!("{{\"eventName\":\"A\",\"x\":{v}}}")),
-        value.prop_map(|v| format!("{{\"Records\":[{{\"eventName\":\"B\",\"y\":{v}}}]}}")),
+        record(),
+        (records.clone(), sep.clone()).prop_map(|(r, s)| format!("{{\"Records\":[{}]}}", r.join(s))),
+        (records.clone(), sep.clone()).prop_map(|(r, s)| format!("{{ \"Records\" :\n [ {} ] }}", r.join(s))),
+        (records, sep).prop_map(|(r, s)| format!("[{}]", r.join(s))),
     ]
 }
 
+/// The records JSON text holds, in order: a log file's and an array's elements, or the documents.
+fn records_of(text: &[u8]) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for doc in serde_json::Deserializer::from_slice(text).into_iter::<serde_json::Value>() {
+        match doc.unwrap() {
+            serde_json::Value::Object(mut o) if o.contains_key("Records") => {
+                out.extend(o.remove("Records").unwrap().as_array().unwrap().iter().cloned())
+            }
+            serde_json::Value::Array(a) => out.extend(a),
+            v => out.push(v),
+        }
+    }
+    out
+}
+
 proptest! {
-    /// Parts put back together are the stream, and each ends where a document ends: each part
-    /// alone reads without an error, and together they hold every record.
+    /// Every record of the stream is in exactly one part, in order; each part alone reads
+    /// without an error; and each part knows where its bytes were in the stream.
     #[test]
-    fn parts_are_whole_documents(
+    fn parts_hold_every_record_once_and_know_where_they_were(
         docs in prop::collection::vec(document(), 1..12),
         seps in prop::collection::vec(prop::sample::select(vec!["", "\n", " \n\t", "\r\n"]), 12),
         part in 1usize..200,
     ) {
         let stream: String = docs.iter().zip(&seps).map(|(d, s)| format!("{d}{s}")).collect();
-        let mut parts = StreamParts::new(stream.as_bytes(), PathBuf::from("s"), part, 1 << 20);
-        let mut joined = Vec::new();
-        let mut records = 0;
+        let lines: Vec<usize> =
+            std::iter::once(0).chain(stream.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let mut parts = Parts::new(stream.as_bytes(), PathBuf::from("s"), part, 1 << 20, 1 << 20);
+        let mut got = Vec::new();
         while let Some(p) = parts.next_part() {
             let p = p.unwrap();
-            prop_assert_eq!(p.newlines, p.bytes.iter().filter(|&&b| b == b'\n').count());
-            let errors = input::for_each_item(&p.bytes, |_| records += 1);
+            let mut items = 0;
+            let errors = input::for_each_item(&p.bytes, |_| items += 1);
             prop_assert!(errors.is_empty(), "{:?} in {:?}", errors, String::from_utf8_lossy(&p.bytes));
-            joined.extend(p.bytes);
+            let records = records_of(&p.bytes);
+            prop_assert_eq!(items, records.len());
+            got.extend(records);
+            // Its own bytes (past the `[` put before them, up to the `]` after) are the stream's there.
+            let own = &p.bytes[p.prefix..p.bytes.len() - p.prefix];
+            let at = lines[p.line] + p.column;
+            prop_assert!(stream.as_bytes()[at..].starts_with(own), "part {:?} is not at {}", String::from_utf8_lossy(own), at);
         }
-        // Whitespace after the last document is all that may be left out.
-        let joined = String::from_utf8(joined).unwrap();
-        prop_assert_eq!(joined.trim_end(), stream.trim_end());
-        prop_assert_eq!(records, docs.len());
+        prop_assert_eq!(got, records_of(stream.as_bytes()));
     }
+}
+
+#[test]
+fn a_file_read_in_parts_reads_as_it_does_whole() {
+    let engine = engine();
+    let whole = Replay::new(&engine);
+    // Parts of 4 MiB from a file of any size: with no file read whole, every testdata file streams.
+    let parts = Replay { whole_file_bytes: 0, ..whole };
+    let (files, _) = input::collect_files(&[Path::new(ROOT).join("testdata"), Path::new(ROOT).join("tests/data")]);
+    assert!(files.len() > 300, "{}", files.len());
+    for path in &files {
+        let (a, b) = (whole.scan_file(path), parts.scan_file(path));
+        let ids =
+            |r: &FileReport| r.details.iter().map(|d| (d.rule_id.to_string(), d.event_id.clone())).collect::<Vec<_>>();
+        assert_eq!(ids(&a), ids(&b), "{}", path.display());
+        let errors = |r: &FileReport| r.errors.iter().map(ToString::to_string).collect::<Vec<_>>();
+        // One difference, by design: a stream skips a record over the limit without reading it,
+        // so a broken one (2 MiB of `{`) is reported for its size, where the whole file's parser
+        // stops at its syntax.
+        if let [InputError::RecordTooLarge { .. }] = b.errors[..]
+            && let [InputError::Syntax { .. }] = a.errors[..]
+        {
+            assert_eq!((a.records, b.records), (0, 1), "{}", path.display());
+            continue;
+        }
+        assert_eq!(a.records, b.records, "{}", path.display());
+        assert_eq!(errors(&a), errors(&b), "{}", path.display());
+    }
+}
+
+#[test]
+fn a_log_file_streams_in_memory_bounded_by_the_record_not_the_file() {
+    let (good, mut big) = trail_deleted();
+    let good = good.replace('\n', " ");
+    big["requestParameters"]["padding"] = "x".repeat(5 << 20).into();
+    let big = serde_json::to_string(&big).unwrap();
+    // 2,000 records (about 10 MiB) with a 5 MiB record in the middle.
+    let mut text = String::from("{\"Records\":[");
+    for i in 0..2000 {
+        text += if i == 1000 { &big } else { &good };
+        text += if i < 1999 { "," } else { "]}" };
+    }
+    let mut parts = Parts::new(text.as_bytes(), PathBuf::from("big.json"), 64 << 10, 512 << 20, 1 << 20);
+    let (mut records, mut errors, mut held) = (0, Vec::new(), 0);
+    while let Some(part) = parts.next_part() {
+        held = held.max(parts.held());
+        match part {
+            Ok(p) => records += input::for_each_item(&p.bytes, |_| {}).is_empty() as usize * records_of(&p.bytes).len(),
+            Err(e) => errors.push(e),
+        }
+    }
+    assert_eq!(records, 1999);
+    assert!(matches!(errors[..], [InputError::RecordTooLarge { size, .. }] if size == big.len()), "{errors:?}");
+    assert!(held < 3 << 20, "held {held} bytes for a 10 MiB file with a 5 MiB record");
+    // Through replay: the record is numbered in the file, and the others alert.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.json.gz");
+    std::fs::write(&path, gzip(text.as_bytes())).unwrap();
+    let engine = engine();
+    let report = Replay { whole_file_bytes: 1 << 20, ..Replay::new(&engine) }.scan_file(&path);
+    assert_eq!((report.records, report.details.len()), (2000, 1999));
+    assert!(matches!(report.errors[..], [InputError::RecordTooLarge { record: 1001, .. }]), "{:?}", report.errors);
 }
 
 #[test]

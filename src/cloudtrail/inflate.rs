@@ -14,6 +14,9 @@ use libdeflate_sys as sys;
 /// The two bytes every gzip member starts with.
 pub const MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// What is wrong with gzip data that does not inflate (all libdeflate tells).
+pub const CORRUPT: &str = "a bad header, block, checksum or size, or the data ends early";
+
 /// Whether `bytes` start like gzip data.
 pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&MAGIC)
@@ -116,9 +119,7 @@ impl Inflater {
                 }
                 sys::libdeflate_result_LIBDEFLATE_INSUFFICIENT_SPACE => want = want.saturating_mul(2),
                 _ => {
-                    return Err(InflateError::Corrupt(
-                        "a bad header, block, checksum or size, or the data ends early".into(),
-                    ));
+                    return Err(InflateError::Corrupt(CORRUPT.into()));
                 }
             }
         }

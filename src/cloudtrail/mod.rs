@@ -8,3 +8,4 @@ pub mod inflate;
 pub mod input;
 pub mod pattern;
 pub mod split;
+pub mod stream;
