@@ -660,3 +660,55 @@ fn plan_rehearses_the_response_without_aws() {
     // Only the re-published (Critical) delivery is planned, still once per action.
     assert_eq!(plan(&["--config", &critical]).len(), 7);
 }
+
+#[test]
+fn a_gzip_bomb_beside_a_good_file_is_read_in_bounded_memory() {
+    use std::io::Write;
+    let gzip = |bytes: &[u8]| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(bytes).unwrap();
+        gz.finish().unwrap()
+    };
+    // 2 GiB of one record's string, as 2,048 gzip members of 1 MiB each (about 2 MiB of gzip).
+    let dir = tempfile::tempdir().unwrap();
+    let member = gzip(&vec![b'a'; 1 << 20]);
+    let mut bomb = gzip(br#"{"Records":[{"eventName":"DeleteTrail","padding":""#);
+    for _ in 0..2048 {
+        bomb.extend_from_slice(&member);
+    }
+    bomb.extend(gzip(br#""}]}"#));
+    std::fs::write(dir.path().join("bomb.json.gz"), &bomb).unwrap();
+    let good = Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json");
+    std::fs::copy(&good, dir.path().join("good.json")).unwrap();
+    // The peak RSS of the replay process, as the kernel counts it (python3's getrusage).
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import resource, subprocess, sys\n\
+             r = subprocess.run(sys.argv[1:], capture_output=True)\n\
+             sys.stdout.buffer.write(r.stdout)\n\
+             sys.stderr.buffer.write(r.stderr)\n\
+             print('peak-kib', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)",
+        ])
+        .arg(replay_bin())
+        .args(["--format", "jsonl", "--progress", "never"])
+        .arg(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    let last = stdout.lines().last().unwrap();
+    let [_, peak, code] = last.split(' ').collect::<Vec<_>>()[..] else { panic!("{last}") };
+    let peak_mib = peak.parse::<u64>().unwrap() / 1024;
+    // The good file's alert, and the bomb stopped at the file limit with the reason.
+    assert_eq!(
+        stdout.lines().filter(|l| l.contains("\"rule_id\":\"cloudtrail-trail-deleted\"")).count(),
+        1,
+        "{stdout}"
+    );
+    assert!(stderr.contains("bomb.json.gz: stopped after 512 MiB of decompressed data"), "{stderr}");
+    assert_eq!(code, "2", "some input could not be read: {stderr}");
+    // Before streaming, this run held 530 MB: the file was inflated whole up to the limit.
+    assert!(peak_mib < 200, "peak RSS {peak_mib} MiB");
+    eprintln!("peak RSS {peak_mib} MiB");
+}
