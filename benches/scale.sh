@@ -29,7 +29,7 @@ for pass in 1 2; do
     /usr/bin/time -o "$TARGET/scale-time" -f '   %e s wall, %M KiB peak RSS (largest process), %P CPU' \
         sh -c "find '$CORPUS' -name '*.json.gz' -print0 | xargs -0 -P $cores -n 64 zcat > /dev/null"
     cat "$TARGET/scale-time"
-    echo "== gunzip alone (zlib-rs, replay's own reader, every core), pass $pass"
+    echo "== gunzip alone (libdeflate, replay's own reader, every core), pass $pass"
     /usr/bin/time -o "$TARGET/scale-time" -f '   %e s wall, %M KiB peak RSS, %P CPU' "$GUNZIP" "$CORPUS"
     cat "$TARGET/scale-time"
     echo "== replay, every rule, every core, pass $pass"

@@ -1,5 +1,5 @@
 //! The floor under replay: decompress every file of an archive on every core with the same
-//! reader and decompressor as replay (zlib-rs), and nothing else. `benches/scale.sh` times it
+//! reader and decompressor as replay (libdeflate, whole files), and nothing else. `benches/scale.sh` times it
 //! beside replay over the same archive.
 //!
 //! cargo run --release --no-default-features --example gunzip_only -- PATH...

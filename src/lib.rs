@@ -41,6 +41,7 @@ pub mod findings;
 #[cfg(feature = "aws")]
 pub mod lambda;
 pub mod notify;
+pub mod objects;
 pub mod replay;
 pub mod respond;
 pub mod rule;
