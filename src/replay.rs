@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::cloudtrail::event::Event;
 use crate::cloudtrail::input::{self, InputError, Item};
 use crate::cloudtrail::stream;
 use crate::detail::EventDetail;
@@ -41,6 +42,49 @@ pub struct FileReport {
     pub quiet_findings: u64,
     /// Finding alerts not repeated: the same finding again at no higher level, in this run.
     pub repeats: u64,
+}
+
+impl FileReport {
+    /// Adds a later part's report of the same input (its errors already placed).
+    pub fn add(&mut self, part: FileReport) {
+        self.records += part.records;
+        self.bytes += part.bytes;
+        self.outside_window += part.outside_window;
+        self.quiet_findings += part.quiet_findings;
+        self.repeats += part.repeats;
+        for (id, n) in part.matched {
+            *self.matched.entry(id).or_default() += n;
+        }
+        self.details.extend(part.details);
+        self.suppressed.extend(part.suppressed);
+        self.errors.extend(part.errors);
+    }
+}
+
+/// The parts of an object held in memory ([`Replay::object_parts`]).
+pub enum ObjectParts<'a> {
+    /// Inflated whole (or the error that stopped it).
+    Whole(Option<Result<stream::Part, InputError>>),
+    Streamed(stream::Parts<Box<dyn Read + 'a>>),
+}
+
+impl ObjectParts<'_> {
+    /// The next part, or an error (after which reading goes on), or `None` at the end.
+    pub fn next_part(&mut self) -> Option<Result<stream::Part, InputError>> {
+        match self {
+            ObjectParts::Whole(part) => part.take(),
+            ObjectParts::Streamed(parts) => parts.next_part(),
+        }
+    }
+}
+
+/// A reader whose first read fails with the error it holds.
+struct FailedRead(Option<io::Error>);
+
+impl Read for FailedRead {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
+    }
 }
 
 /// Counters the progress display reads while files are being processed.
@@ -222,38 +266,58 @@ impl<'e> Replay<'e> {
 
     /// [`Replay::scan_file`] for a file too large to hold whole.
     fn scan_file_in_parts(&self, path: &Path) -> FileReport {
-        let mut report = FileReport { path: path.to_path_buf(), ..FileReport::default() };
-        let file = match std::fs::File::open(path) {
-            Ok(file) => file,
-            Err(source) => {
-                report.errors.push(InputError::Io { path: path.to_path_buf(), source });
-                return report;
+        match std::fs::File::open(path) {
+            Ok(file) => {
+                let mut parts = self.parts(path, std::io::BufReader::with_capacity(1 << 16, file));
+                self.scan_parts(path, std::iter::from_fn(|| parts.next_part()))
             }
-        };
-        let (reader, gzip) = match input::decompressed(std::io::BufReader::with_capacity(1 << 16, file)) {
+            Err(source) => FileReport {
+                path: path.to_path_buf(),
+                errors: vec![InputError::Io { path: path.to_path_buf(), source }],
+                ..FileReport::default()
+            },
+        }
+    }
+
+    /// A file's or object's bytes (gzip or plain) cut into parts of whole records, as
+    /// [`Replay::scan_file`] streams a large file: the cutter reads on after an error.
+    pub fn parts<'r>(&self, path: &Path, reader: impl Read + 'r) -> stream::Parts<Box<dyn Read + 'r>> {
+        let (reader, gzip) = match input::decompressed(reader) {
             Ok(read) => read,
-            Err(source) => {
-                report.errors.push(InputError::Io { path: path.to_path_buf(), source });
-                return report;
-            }
+            // The error comes back from the cutter's first read, named like any other.
+            Err(e) => (Box::new(FailedRead(Some(e))) as Box<dyn Read + 'r>, false),
         };
-        let mut parts =
-            stream::Parts::new(reader, path.to_path_buf(), FILE_PART_BYTES, self.max_file_bytes, self.max_record_bytes)
-                .gzip(gzip)
-                .stop_at_limit();
-        while let Some(part) = parts.next_part() {
+        stream::Parts::new(reader, path.to_path_buf(), FILE_PART_BYTES, self.max_file_bytes, self.max_record_bytes)
+            .gzip(gzip)
+            .stop_at_limit()
+    }
+
+    /// An object held in memory (an S3 body): its parts of whole records. One part, the whole
+    /// object inflated in one call, when it inflates to at most [`Replay::whole_file_bytes`];
+    /// otherwise streamed (memory: the object, a part and a record).
+    pub fn object_parts<'a>(&self, path: &Path, bytes: &'a [u8]) -> ObjectParts<'a> {
+        let mut whole = Vec::new();
+        let limit = self.whole_file_bytes.min(self.max_file_bytes);
+        match input::bytes_into(bytes, path, &mut whole, limit) {
+            Ok(()) => ObjectParts::Whole(Some(Ok(stream::Part { bytes: whole, line: 0, column: 0, prefix: 0 }))),
+            Err(InputError::TooLarge { .. }) => ObjectParts::Streamed(self.parts(path, bytes)),
+            Err(e) => ObjectParts::Whole(Some(Err(e))),
+        }
+    }
+
+    /// Scans an object held in memory: [`Replay::object_parts`], every record through the engine.
+    pub fn scan_object(&self, path: &Path, bytes: &[u8]) -> FileReport {
+        let mut parts = self.object_parts(path, bytes);
+        self.scan_parts(path, std::iter::from_fn(|| parts.next_part()))
+    }
+
+    /// Scans parts one after another into one report, positions counted from the first.
+    fn scan_parts(&self, path: &Path, parts: impl IntoIterator<Item = Result<stream::Part, InputError>>) -> FileReport {
+        let mut report = FileReport { path: path.to_path_buf(), ..FileReport::default() };
+        for part in parts {
             let (mut part, at) = self.scan_part(path, part);
             place(&mut part, at.as_ref(), report.records);
-            report.records += part.records;
-            report.bytes += part.bytes;
-            report.outside_window += part.outside_window;
-            report.quiet_findings += part.quiet_findings;
-            for (id, n) in part.matched {
-                *report.matched.entry(id).or_default() += n;
-            }
-            report.details.extend(part.details);
-            report.suppressed.extend(part.suppressed);
-            report.errors.extend(part.errors);
+            report.add(part);
         }
         report.errors.sort_by_key(InputError::line);
         report
@@ -274,6 +338,39 @@ impl<'e> Replay<'e> {
 
     /// Runs the engine over a whole file's (decompressed) bytes; `path` names it in errors.
     pub fn scan_bytes(&self, path: &Path, buf: &[u8]) -> FileReport {
+        let engine = self.engine;
+        self.visit_bytes(path, buf, |report, event, n, line| {
+            // The alerts go straight into the report's lists (no per-record list to copy from).
+            let mut eval = crate::engine::Evaluation {
+                details: std::mem::take(&mut report.details),
+                suppressed: std::mem::take(&mut report.suppressed),
+                ..Default::default()
+            };
+            engine.evaluate_into(&event, engine.facts(), &mut eval);
+            (report.details, report.suppressed) = (eval.details, eval.suppressed);
+            for id in eval.matched {
+                *report.matched.entry(id).or_default() += 1;
+            }
+            report.errors.extend(eval.errors.into_iter().map(|e| InputError::Record {
+                path: path.to_path_buf(),
+                record: n as usize,
+                line,
+                what: e.to_string(),
+            }));
+        })
+    }
+
+    /// Reads every record of a whole file's (decompressed) bytes as [`Replay::scan_bytes`] does
+    /// (limits, findings, the time window, errors by record and line) and hands each CloudTrail
+    /// event some rule wants to `on_event` (with its record number and line) instead of
+    /// evaluating it: for a caller that answers the rules' questions itself, such as the Lambda
+    /// reading log objects with live facts.
+    pub fn visit_bytes<'b>(
+        &self,
+        path: &Path,
+        buf: &'b [u8],
+        mut on_event: impl FnMut(&mut FileReport, Event<'b>, u64, Option<usize>),
+    ) -> FileReport {
         let engine = self.engine;
         let mut report = FileReport { path: path.to_path_buf(), bytes: buf.len() as u64, ..FileReport::default() };
         let record_error = |record: u64, line: Option<usize>, what: String| InputError::Record {
@@ -333,18 +430,7 @@ impl<'e> Replay<'e> {
                     return report.errors.push(record_error(n, line(), format!("{e} (needed for --since/--until)")));
                 }
             }
-            // The alerts go straight into the report's lists (no per-record list to copy from).
-            let mut eval = crate::engine::Evaluation {
-                details: std::mem::take(&mut report.details),
-                suppressed: std::mem::take(&mut report.suppressed),
-                ..Default::default()
-            };
-            engine.evaluate_into(&event, engine.facts(), &mut eval);
-            (report.details, report.suppressed) = (eval.details, eval.suppressed);
-            for id in eval.matched {
-                *report.matched.entry(id).or_default() += 1;
-            }
-            report.errors.extend(eval.errors.into_iter().map(|e| record_error(n, line(), e.to_string())));
+            on_event(&mut report, event, n, line());
         });
         report.errors.extend(syntax.into_iter().map(|(line, column, message)| InputError::Syntax {
             path: path.to_path_buf(),
@@ -423,7 +509,8 @@ impl<'e> Replay<'e> {
 
     /// Scans a stream (standard input: JSON documents of any shape one after another, plain or
     /// gzip, as `zcat` or `cat *.json.gz` give them) on every core: it is cut into parts of whole
-    /// documents, read on one thread while the parts before are scanned on the others. Record
+    /// records ([`stream::Parts`]), read on one thread while the parts before are scanned on the
+    /// others. Record
     /// numbers and lines count from the start of the stream; memory stays bounded.
     pub fn scan_stream(
         &self,
@@ -538,7 +625,7 @@ impl Read for Blocks {
 
 /// Moves the errors of a part's report (or of the cutter, `at` = `None`) to count from the
 /// stream's start; `records` records came before it.
-fn place(report: &mut FileReport, at: Option<&stream::Part>, records: u64) {
+pub(crate) fn place(report: &mut FileReport, at: Option<&stream::Part>, records: u64) {
     for e in &mut report.errors {
         match (at, &mut *e) {
             (Some(part), e) => part.shift(e, records),

@@ -14,7 +14,6 @@ use support::{MOTO_ACCOUNT, Moto, fixture};
 use trailwarden::facts::aws::{AwsFacts, FactSource, Unknown};
 use trailwarden::facts::{Ask, Facts, Place, Question};
 use trailwarden::lambda::handle;
-use trailwarden::notify::ses::SesMailer;
 use trailwarden::{Config, Engine};
 
 struct Lab {
@@ -188,21 +187,9 @@ async fn facts_match_the_real_resources() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_handler_asks_the_facts_and_mails_what_they_reveal() {
     let moto = Moto::start();
-    let sdk = moto
-        .prepare(
-            "alerts@example.com",
-            "trailwarden/sender",
-            Some(r#"{"EMAIL_FROM":"alerts@example.com","ACCESS_KEY":"NA","ACCESS_SECRET_KEY":"NA"}"#),
-        )
-        .await;
+    let (sdk, mailer) = moto.role_mailer().await;
     // The function runs in us-east-1; the events (eu-west-1) are about resources there.
     let lab = lab_in(&moto.sdk_in("eu-west-1").await).await;
-    let mailer = SesMailer::new(
-        &sdk,
-        aws_sdk_secretsmanager::Client::new(&sdk),
-        "trailwarden/sender",
-        vec!["secops@example.com".into()],
-    );
     let engine = Engine::new(Config::default()).unwrap();
     let facts = AwsFacts::new(&sdk, None);
     let fixture = |p: &str| in_account(&fixture(p), MOTO_ACCOUNT);

@@ -77,16 +77,7 @@ fn a_message_over_the_limit_keeps_the_alerts_that_fit_and_counts_the_rest() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_fanout_sends_through_every_channel_and_fails_when_one_does() {
     let moto = Moto::start();
-    let secret =
-        r#"{"EMAIL_FROM":"alerts@example.com","SES_REGION":"us-east-1","ACCESS_KEY":"NA","ACCESS_SECRET_KEY":"NA"}"#;
-    let sdk = moto.prepare("alerts@example.com", "trailwarden/sender", Some(secret)).await;
-    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
-    let mailer = trailwarden::notify::ses::SesMailer::new(
-        &sdk,
-        secrets,
-        "trailwarden/sender",
-        vec!["secops@example.com".into()],
-    );
+    let (sdk, mailer) = moto.role_mailer().await;
     let client = aws_sdk_sns::Client::new(&sdk);
     let topic = client.create_topic().name("t").send().await.unwrap().topic_arn().unwrap().to_string();
     let both = Fanout(vec![Box::new(mailer), Box::new(SnsNotifier::new(client.clone(), topic.clone()))]);

@@ -53,7 +53,7 @@ pub enum InputError {
     #[error("{path}: corrupt gzip data: {source}")]
     Gzip { path: PathBuf, source: std::io::Error },
     #[error(
-        "{path}: stopped after {} of decompressed data, the limit for one file (a gzip bomb, or raise --max-file-size); nothing after that point was read",
+        "{path}: stopped after {} of decompressed data, the limit for one file (a gzip bomb, or raise --max-file-size); the rest of it was not read",
         mib(*limit)
     )]
     TooLarge { path: PathBuf, limit: u64 },
@@ -615,6 +615,10 @@ pub fn read_stream_into(reader: impl Read, path: &Path, buf: &mut Vec<u8>, max_b
         std::mem::swap(gz, buf);
         let inflated = gunzip(inflater, gz, path, buf, max_bytes);
         gz.clear();
+        // Not kept large for a worker's remaining (typically small) files.
+        if gz.capacity() > 64 << 20 {
+            *gz = Vec::new();
+        }
         inflated
     })
 }

@@ -5,15 +5,18 @@
 //! ([`crate::cloudtrail::input::for_each_item`]), each ending where a record ends:
 //!
 //! - Inside a CloudTrail log file (`{"Records":[`, as CloudTrail writes it) or a bare array of
-//!   records, parts are cut between the array's elements, and each part is the array `[...]` of
-//!   the records it holds. Memory is bounded by the part size and the record limit, whatever the
-//!   file's size: a record over the limit is skipped as it streams by, and reported. Keys a log
-//!   file has after its `Records` array are skipped (CloudTrail writes none).
+//!   records, parts are cut between the array's elements, and each part is a log file
+//!   `{"Records":[...]}` (or an array `[...]`) of the records it holds, so the splitter reads it
+//!   as it reads a whole file. Memory is bounded by the part size and the record limit, whatever
+//!   the file's size: a record over the limit is skipped as it streams by, and reported. After
+//!   the `Records` array only white space and the closing `}` may come (CloudTrail writes nothing
+//!   else); anything else is a syntax error, and reading goes on from there as a new document.
 //! - Any other document (a bare record, an envelope, a findings document, a line of JSON lines)
 //!   is kept whole, up to the file limit.
 //!
 //! A document (or a stretch between documents) over the file limit is reported as
-//! [`InputError::TooLarge`]: a file stops there, standard input reads on after it.
+//! [`InputError::TooLarge`], with the records before it handed out: a file stops there; standard
+//! input drops the rest of that document as it streams by and reads on after it.
 //! Positions in each part count from the stream's start through [`Part::shift`].
 
 use std::collections::VecDeque;
@@ -30,7 +33,7 @@ pub struct Part {
     pub line: usize,
     /// Bytes between the last of those line breaks and the part's first byte.
     pub column: usize,
-    /// Bytes put before the stream's own (`[` before records cut out of an array).
+    /// Bytes put before the stream's own (`{"Records":[` or `[` before records cut out of an array).
     pub prefix: usize,
 }
 
@@ -83,13 +86,17 @@ pub struct Parts<R> {
     boundary: Option<usize>,
     /// Where in the stream the current document (or the stretch since the last one) started.
     doc_start: u64,
-    /// The rest of a log file after its `Records` array: dropped up to the document's end.
+    /// After a log file's `Records` array: only white space and `}` may follow.
     trailer: bool,
+    /// The rest of a document over the file limit: dropped as it streams by, up to its end.
+    dropping: bool,
     /// Dropping an element over the record limit: its size so far, and the line it started on.
     skipping_record: Option<(usize, usize)>,
     /// A document over the file limit was dropped: until one ends, another overflow is its rest.
     skipping_doc: bool,
     eof: bool,
+    /// The end of the stream was handled.
+    finished: bool,
     error: Option<std::io::Error>,
     ready: VecDeque<Result<Part, InputError>>,
 }
@@ -121,15 +128,18 @@ impl<R: Read> Parts<R> {
             boundary: None,
             doc_start: 0,
             trailer: false,
+            dropping: false,
             skipping_record: None,
             skipping_doc: false,
             eof: false,
+            finished: false,
             error: None,
             ready: VecDeque::new(),
         }
     }
 
-    /// Bytes the cutter holds now (its buffer's capacity): about a read, a part and a record.
+    /// Bytes the cutter holds now (its buffer's capacity): in a log file or an array, about a
+    /// read, a part and a record; inside any other document, up to the file limit.
     pub fn held(&self) -> usize {
         self.buf.capacity()
     }
@@ -158,7 +168,11 @@ impl<R: Read> Parts<R> {
                     return Some(ready);
                 }
                 let path = self.path.clone();
-                return self.error.take().map(|source| match self.gzip {
+                let corrupt = |e: &std::io::Error| {
+                    use std::io::ErrorKind::{InvalidData, InvalidInput, UnexpectedEof};
+                    self.gzip && matches!(e.kind(), InvalidData | InvalidInput | UnexpectedEof)
+                };
+                return self.error.take().map(|source| match corrupt(&source) {
                     // As the whole reader says it (libdeflate names no more than this).
                     true => Err(InputError::Gzip {
                         path,
@@ -206,18 +220,22 @@ impl<R: Read> Parts<R> {
     /// Hands out `buf[..end]` as a part (unless blank), `[`-wrapped in array mode, and drops
     /// `take` bytes (`end` plus a separator).
     fn cut(&mut self, end: usize, take: usize) {
-        self.cut_closed(end, take, b"]")
+        self.cut_closed(end, take, true)
     }
 
-    /// [`Parts::cut`], closing an array's part with `close` (nothing at the end of a stream that
-    /// ended inside the array, so the parser names the same place as for the whole file).
-    fn cut_closed(&mut self, end: usize, take: usize, close: &[u8]) {
+    /// [`Parts::cut`], with an array's part closed or not (not at the end of a stream that ended
+    /// inside the array, so the parser names the same place as for the whole file; such a part
+    /// goes even when blank, so that `{"Records":[` alone is an error as it is whole).
+    fn cut_closed(&mut self, end: usize, take: usize, closed: bool) {
         let bytes = &self.buf[..end];
-        if !bytes.iter().all(u8::is_ascii_whitespace) {
-            let (bytes, prefix) = match self.array {
-                Some(_) => ([b"[", bytes, close].concat(), 1),
-                None => (bytes.to_vec(), 0),
+        if !bytes.iter().all(u8::is_ascii_whitespace) || (!closed && self.array.is_some()) {
+            let (open, close): (&[u8], &[u8]) = match self.array {
+                Some(2) => (b"{\"Records\":[", b"]}"),
+                Some(_) => (b"[", b"]"),
+                None => (b"", b""),
             };
+            let close = if closed { close } else { b"" };
+            let (bytes, prefix) = ([open, bytes, close].concat(), open.len());
             let part = Part { bytes, line: self.line, column: self.column, prefix };
             self.ready.push_back(Ok(part));
         }
@@ -244,6 +262,9 @@ impl<R: Read> Parts<R> {
 
     /// At the end of the stream: what is left goes to the parser, which names what is wrong with it.
     fn finish(&mut self) {
+        if std::mem::replace(&mut self.finished, true) {
+            return;
+        }
         if let Some((size, line)) = self.skipping_record.take() {
             // The stream ended inside the record being dropped.
             self.ready.push_back(Err(InputError::RecordTooLarge {
@@ -254,12 +275,17 @@ impl<R: Read> Parts<R> {
                 limit: self.max_record,
             }));
         }
-        if self.trailer || self.buf.is_empty() {
+        if self.trailer {
+            let (line, column) = self.position(self.buf.len());
+            let message = "the file ends before the `}` that closes the log file".to_string();
+            self.ready.push_back(Err(InputError::Syntax { path: self.path.clone(), line, column, message }));
+        }
+        if self.trailer || self.dropping || (self.buf.is_empty() && self.array.is_none()) {
             self.buf.clear();
             return;
         }
         let end = self.buf.len();
-        self.cut_closed(end, end, b"");
+        self.cut_closed(end, end, false);
     }
 
     /// Scans the bytes read since the last call, cutting and dropping as records end.
@@ -286,9 +312,35 @@ impl<R: Read> Parts<R> {
                 continue;
             }
             let byte = self.buf[i];
+            if self.trailer && !self.dropping {
+                match byte {
+                    b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+                    b'}' => {
+                        self.depth = 0;
+                        self.doc_ended(i + 1);
+                        i = self.scanned;
+                    }
+                    _ => {
+                        // Not CloudTrail's layout: named, and read on from here as a new document.
+                        let (line, column) = self.position(i);
+                        let message = "expected `}` after the log file's `Records` array".to_string();
+                        self.ready.push_back(Err(InputError::Syntax {
+                            path: self.path.clone(),
+                            line,
+                            column,
+                            message,
+                        }));
+                        (self.trailer, self.depth) = (false, 0);
+                        self.drain(i);
+                        self.doc_start = self.offset;
+                        i = 0;
+                    }
+                }
+                continue;
+            }
             match byte {
                 b'"' => self.in_string = true,
-                b'{' | b'[' if self.depth == 0 && !self.trailer => {
+                b'{' | b'[' if self.depth == 0 && !self.dropping => {
                     if byte == b'{' && self.buf.len() - i < HEAD && !self.eof {
                         break; // too few bytes to tell a log file yet
                     }
@@ -327,7 +379,7 @@ impl<R: Read> Parts<R> {
                         }
                         let close = self.scanned + 1;
                         self.array = None;
-                        self.trailer = self.depth > 0;
+                        self.trailer = self.depth > 0 && !self.dropping;
                         self.drain(close.min(self.buf.len()));
                         i = self.scanned;
                         if self.depth == 0 {
@@ -349,17 +401,25 @@ impl<R: Read> Parts<R> {
                 _ => {}
             }
             i += 1;
-            if self.record_too_long(i) {
+            // A record's size runs from its first byte to its last: white space around it is not
+            // counted, as it is not when the file is read whole.
+            if !byte.is_ascii_whitespace() && self.record_too_long(i, true) {
                 i = self.scanned;
                 continue;
             }
         }
         self.scanned = i.min(self.buf.len());
         // Also inside a long string, which the loop above crosses in one step.
-        self.record_too_long(self.scanned);
+        let ends_in_record = self.in_string || self.scanned == 0 || !self.buf[self.scanned - 1].is_ascii_whitespace();
+        self.record_too_long(self.scanned, ends_in_record);
         if let Some((size, _)) = &mut self.skipping_record {
             // The skipped record's bytes are counted and dropped as they stream by.
             *size += self.scanned;
+            let n = self.scanned;
+            self.drain(n);
+        }
+        if self.dropping || self.trailer {
+            // The rest of a document dropped (or a trailer read) as it streams by.
             let n = self.scanned;
             self.drain(n);
         }
@@ -372,12 +432,21 @@ impl<R: Read> Parts<R> {
         self.offset + self.scanned as u64
     }
 
+    /// The line and column (from 1) of `buf[at]` in the stream.
+    fn position(&self, at: usize) -> (usize, usize) {
+        let before = &self.buf[..at];
+        match memchr::memrchr(b'\n', before) {
+            Some(nl) => (self.line + 1 + memchr::memchr_iter(b'\n', before).count(), at - nl),
+            None => (self.line + 1, self.column + at + 1),
+        }
+    }
+
     /// A document ended just before `end` (at depth 0): a place to cut.
     fn doc_ended(&mut self, end: usize) {
         self.scanned = end;
         self.skipping_doc = false;
-        if self.trailer {
-            self.trailer = false;
+        if self.trailer || self.dropping {
+            (self.trailer, self.dropping) = (false, false);
             self.drain(end);
         } else {
             self.boundary = Some(end);
@@ -390,25 +459,38 @@ impl<R: Read> Parts<R> {
     /// gone and `scanned` is where it ended).
     fn element_ended(&mut self, at: usize, sep: usize) -> bool {
         let Some((size, line)) = self.skipping_record.take() else { return false };
+        let trailing = self.buf[..at].iter().rev().take_while(|c| c.is_ascii_whitespace()).count();
         self.ready.push_back(Err(InputError::RecordTooLarge {
             path: self.path.clone(),
             record: 1,
             line: Some(line),
-            size: size + at,
+            size: size + at - trailing,
             limit: self.max_record,
         }));
         self.drain(at + sep);
         true
     }
 
-    /// Inside an array, the record being read has grown past the limit at `i`: the records
-    /// before it go, and it is dropped as it streams by. Returns whether that happened.
-    fn record_too_long(&mut self, i: usize) -> bool {
-        if self.array.is_none() || self.skipping_record.is_some() {
+    /// Inside an array, the record being read has grown past the limit at `i` (`at_content`:
+    /// `buf[i - 1]` is part of the record, not white space after it): the records before it go,
+    /// and it is dropped as it streams by. White space inside a record counts, as it does whole;
+    /// a run of it past twice the limit (and a read) stops the record too, so memory stays
+    /// bounded. Returns whether the record was dropped.
+    fn record_too_long(&mut self, i: usize, at_content: bool) -> bool {
+        if self.array.is_none() || self.skipping_record.is_some() || self.dropping {
             return false;
         }
         let start = self.boundary.map_or(0, |b| b + 1);
-        if i - start <= self.max_record {
+        let raw = i.saturating_sub(start);
+        if raw <= self.max_record {
+            return false;
+        }
+        let lead = self.buf[start..i].iter().take_while(|c| c.is_ascii_whitespace()).count();
+        let over = match at_content {
+            true => raw - lead > self.max_record,
+            false => raw > 2 * self.max_record + (1 << 20),
+        };
+        if !over {
             return false;
         }
         self.scanned = i;
@@ -416,9 +498,8 @@ impl<R: Read> Parts<R> {
             self.cut(b, b + 1);
         }
         let n = i - start;
-        let lead = self.buf[..n].iter().take_while(|c| c.is_ascii_whitespace());
-        let line = self.line + 1 + lead.filter(|&&c| c == b'\n').count();
-        self.skipping_record = Some((n, line));
+        let line = self.line + 1 + self.buf[..lead].iter().filter(|&&c| c == b'\n').count();
+        self.skipping_record = Some((n - lead, line));
         self.scanned = n;
         self.drain(n);
         true
@@ -426,31 +507,63 @@ impl<R: Read> Parts<R> {
 
     /// The current document (or the stretch since the last one) is over the file limit.
     fn doc_too_large(&mut self) {
-        if self.array.is_some() {
-            // The records before the limit are read.
-            if let Some(b) = self.boundary {
-                self.cut(b, b + 1);
+        if self.dropping || self.trailer {
+            // Already reported (or a trailer of white space): keep dropping, count afresh.
+            self.doc_start = self.stream_offset();
+            if self.dropping {
+                return;
             }
-        } else if !self.skipping_doc {
+        }
+        // What is complete goes: the records (or documents) before the limit are read.
+        if let Some(b) = self.boundary {
+            match self.array {
+                Some(_) => self.cut(b, b + 1),
+                None => self.cut(b, b),
+            }
+        }
+        let between_records = self.array == Some(self.depth)
+            && !self.in_string
+            && self.skipping_record.is_none()
+            && self.buf[..self.scanned].iter().all(u8::is_ascii_whitespace);
+        if (self.array.is_some() || self.trailer) && !between_records {
+            // Inside a record of a log file or an array: its structure is known, so the rest of
+            // the document is dropped as it streams by, the scanner staying in step, up to its end.
+            self.skipping_record = None;
+            (self.array, self.trailer, self.dropping) = (None, false, true);
+            let n = self.scanned;
+            self.drain(n);
+            self.report_too_large();
+            return;
+        }
+        if !self.skipping_doc {
             // A broken line of JSON lines usually left a bracket open: cut before the last line
             // that starts a document and let the parser name the broken one.
             let restart = memchr::memmem::rfind(&self.buf[..self.scanned], b"\n{")
                 .or_else(|| memchr::memmem::rfind(&self.buf[..self.scanned], b"\n["));
             if let Some(nl) = restart.filter(|&nl| nl > 0) {
                 self.cut(nl + 1, nl + 1);
-                (self.depth, self.in_string, self.escaped, self.scanned) = (0, false, false, 0);
+                (self.depth, self.in_string, self.escaped, self.scanned, self.boundary) = (0, false, false, 0, None);
                 self.doc_start = self.offset;
                 return;
             }
         }
-        let blank = self.array.is_none() && self.buf.iter().all(u8::is_ascii_whitespace);
-        let already = self.skipping_doc;
+        // Between records (white space where the next record would start), or in any other
+        // document: what follows is read as a new document.
+        let blank = self.buf.iter().all(u8::is_ascii_whitespace) && !between_records;
         self.buf.clear();
         (self.scanned, self.boundary, self.depth, self.in_string, self.escaped) = (0, None, 0, false, false);
-        (self.array, self.trailer, self.skipping_record) = (None, false, None);
+        (self.array, self.trailer) = (None, false);
         self.doc_start = self.offset;
         // White space alone between documents of a stream is harmless; in a file it is a bomb.
-        if (blank && !self.stop_at_limit) || already {
+        if blank && !self.stop_at_limit {
+            return;
+        }
+        self.report_too_large();
+    }
+
+    fn report_too_large(&mut self) {
+        self.doc_start = self.stream_offset();
+        if self.skipping_doc {
             return;
         }
         self.skipping_doc = true;
@@ -480,4 +593,117 @@ fn array_header(b: &[u8]) -> Option<Header> {
     let at = (b.get(at) == Some(&b':')).then_some(at + 1)?;
     let at = ws(b, at);
     (b.get(at) == Some(&b'[')).then_some(Header { len: at + 1, depth: 2 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a stream gives: each part's records (the `eventName`s of a parse of it, or `?` for a
+    /// part that does not parse), and each error's kind.
+    fn cut(stream: &[u8], part: usize, max_doc: u64, max_record: usize) -> (Vec<String>, Vec<String>) {
+        let mut parts = Parts::new(stream, PathBuf::from("s"), part, max_doc, max_record);
+        let (mut names, mut errors) = (Vec::new(), Vec::new());
+        while let Some(p) = parts.next_part() {
+            match p {
+                Ok(p) => {
+                    for doc in serde_json::Deserializer::from_slice(&p.bytes).into_iter::<serde_json::Value>() {
+                        let Ok(doc) = doc else {
+                            names.push("?".to_string());
+                            break;
+                        };
+                        let records = match doc.get("Records").or(Some(&doc)) {
+                            Some(serde_json::Value::Array(a)) => a.clone(),
+                            _ => vec![doc.clone()],
+                        };
+                        names.extend(records.iter().map(|r| r["eventName"].as_str().unwrap_or("-").to_string()));
+                    }
+                }
+                Err(e) => errors.push(format!("{e:?}").split([' ', '{']).next().unwrap().to_string()),
+            }
+        }
+        (names, errors)
+    }
+
+    #[test]
+    fn log_file_parts_are_log_files_for_the_splitter() {
+        let records: Vec<String> =
+            (0..6).map(|i| format!(r#"{{"eventName":"E{i}","pad":"{}"}}"#, "x".repeat(40))).collect();
+        let stream = format!("{{\"Records\":[{}]}}", records.join(","));
+        let mut parts = Parts::new(stream.as_bytes(), PathBuf::from("s"), 1, 1 << 20, 1 << 20);
+        let mut count = 0;
+        while let Some(part) = parts.next_part() {
+            let part = part.unwrap();
+            assert!(part.bytes.starts_with(br#"{"Records":["#) && part.bytes.ends_with(b"]}"));
+            assert_eq!(part.prefix, 12);
+            // Its own bytes are the stream's at its place (one line: the column is the offset).
+            let own = &part.bytes[12..part.bytes.len() - 2];
+            assert!(stream.as_bytes()[part.column..].starts_with(own));
+            count += 1;
+        }
+        assert!(count > 2, "{count} parts");
+    }
+
+    #[test]
+    fn a_restart_after_the_limit_leaves_no_stale_cut() {
+        // A document that ended, a broken line, then a stretch over the limit: no panic, the
+        // complete document is handed out, and the limit reported.
+        let mut stream = b"{\"a\":\n[1,2]}".to_vec();
+        stream.extend(std::iter::repeat_n(b'x', 300));
+        let (_, errors) = cut(&stream, 1 << 20, 100, 1 << 20);
+        assert!(errors.contains(&"TooLarge".to_string()), "{errors:?}");
+    }
+
+    #[test]
+    fn documents_before_the_limit_are_kept() {
+        let mut stream = b"{\"eventName\":\"A\"}\n{\"eventName\":\"B\"}\n".to_vec();
+        stream.extend(std::iter::repeat_n(b'x', 300));
+        let (names, errors) = cut(&stream, 1 << 20, 100, 1 << 20);
+        assert_eq!(names, ["A", "B"]);
+        assert_eq!(errors, ["TooLarge"]);
+    }
+
+    #[test]
+    fn a_log_file_over_the_limit_drops_its_rest_in_step_and_the_next_document_is_read() {
+        let records: Vec<String> = (0..12).map(|i| format!(r#"{{"eventName":"E{i}"}}"#)).collect();
+        let stream = format!("{{\"Records\":[{}]}}\n{{\"eventName\":\"Z\"}}\n", records.join(","));
+        let (names, errors) = cut(stream.as_bytes(), 64, 100, 1 << 20);
+        assert_eq!(errors, ["TooLarge"]);
+        assert_eq!(names.last().map(String::as_str), Some("Z"), "{names:?}");
+        assert!(names.iter().all(|n| n.starts_with('E') || n == "Z"), "{names:?}");
+        assert!(names.len() > 2 && names.len() < 13, "{names:?}");
+    }
+
+    #[test]
+    fn a_log_file_without_its_closing_brace_is_an_error_and_the_rest_is_read() {
+        let stream =
+            b"{\"Records\":[{\"eventName\":\"A\"}]\n{\"Records\":[{\"eventName\":\"B\"}]}\n{\"eventName\":\"C\"}\n";
+        for part in [1, 8, 1 << 20] {
+            let (names, errors) = cut(stream, part, 1 << 20, 1 << 20);
+            assert_eq!(names, ["A", "B", "C"], "part {part}");
+            assert_eq!(errors, ["Syntax"], "part {part}");
+        }
+        // At the end of the stream, and an unclosed array, too.
+        for stream in
+            [&b"{\"Records\":[{\"eventName\":\"A\"}]"[..], b"{\"Records\":[", b"{\"Records\":[{\"eventName\":\"A\"},"]
+        {
+            let (names, errors) = cut(stream, 1 << 20, 1 << 20, 1 << 20);
+            assert!(
+                errors == ["Syntax"] || names.contains(&"?".to_string()),
+                "{:?}: {names:?} {errors:?}",
+                String::from_utf8_lossy(stream)
+            );
+        }
+    }
+
+    #[test]
+    fn white_space_around_a_record_is_not_its_size() {
+        for stream in [&b"[ {\"a\":\"12\"}]"[..], b"[{\"a\":\"12\"} ]", b"[\n  {\"a\":\"12\"},\n  {\"a\":\"34\"}\n]"] {
+            let (names, errors) = cut(stream, 1 << 20, 1 << 20, 10);
+            assert!(errors.is_empty(), "{:?}: {errors:?}", String::from_utf8_lossy(stream));
+            assert!(!names.is_empty());
+        }
+        let (_, errors) = cut(b"[ {\"a\":\"123\"} ]", 1 << 20, 1 << 20, 10);
+        assert_eq!(errors, ["RecordTooLarge"]);
+    }
 }

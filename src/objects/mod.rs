@@ -11,6 +11,15 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+#[cfg(feature = "aws")]
+pub mod s3;
+
+/// Where log objects are read from: S3's GetObject in the function ([`s3::S3Objects`]).
+pub trait ObjectStore: Send + Sync {
+    /// The object's bytes, as stored (gzip for a log file), or why they could not be read.
+    fn get(&self, object: &ObjectRef) -> impl Future<Output = Result<Vec<u8>, String>> + Send;
+}
+
 /// One object a notice names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectRef {

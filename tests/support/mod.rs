@@ -163,6 +163,22 @@ impl Moto {
         sdk
     }
 
+    /// [`Moto::prepare`] for the usual sender: `alerts@example.com`, its secret
+    /// `trailwarden/sender` saying to send with the function's own role (`NA`), and a mailer to
+    /// `secops@example.com` through it.
+    pub async fn role_mailer(&self) -> (aws_config::SdkConfig, trailwarden::notify::ses::SesMailer) {
+        let secret = r#"{"EMAIL_FROM":"alerts@example.com","ACCESS_KEY":"NA","ACCESS_SECRET_KEY":"NA"}"#;
+        let sdk = self.prepare("alerts@example.com", "trailwarden/sender", Some(secret)).await;
+        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+        let mailer = trailwarden::notify::ses::SesMailer::new(
+            &sdk,
+            secrets,
+            "trailwarden/sender",
+            vec!["secops@example.com".into()],
+        );
+        (sdk, mailer)
+    }
+
     /// An SDK configuration pointed at this server, with static test credentials, in us-east-1.
     pub async fn sdk(&self) -> aws_config::SdkConfig {
         self.sdk_in("us-east-1").await

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub mod objects;
+
 use crate::cloudtrail::event::Event;
 use crate::config::{Config, ConfigError};
 use crate::engine::Engine;

@@ -1,0 +1,152 @@
+//! The organisation trail's path: SQS batches of S3 object notifications read by the function's
+//! handler, against moto's S3 (the objects), SES (the mail) and DynamoDB (the once-per-alert
+//! ledger). 200 objects in CloudTrail's layout, three of them poison (a truncated gzip, random
+//! bytes, a record over the limit) and one digest; every shape a notice comes in.
+#![cfg(feature = "aws")]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use support::Moto;
+use trailwarden::dedupe::dynamodb::DynamoLedger;
+use trailwarden::facts::Facts;
+use trailwarden::lambda::Options;
+use trailwarden::lambda::objects::{ItemFailure, ObjectSettings, SqsEvent, handle_sqs};
+use trailwarden::objects::s3::S3Objects;
+use trailwarden::replay::Replay;
+use trailwarden::{Config, Engine};
+
+const BUCKET: &str = "org-trail";
+const ACCOUNTS: [&str; 3] = ["111122223333", "444455556666", "777788889999"];
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+/// Every Stratus Red Team detonation record of testdata/stratus, one pool.
+fn records() -> Vec<serde_json::Value> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/stratus");
+    let mut names: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    names.sort();
+    names
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .flat_map(|p| serde_json::from_str::<Vec<serde_json::Value>>(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect()
+}
+
+/// Object `i`: four records of the pool, made its own (event ids) and put in its account.
+fn log_file(pool: &[serde_json::Value], i: usize) -> (String, Vec<u8>) {
+    let account = ACCOUNTS[i % 3];
+    let records: Vec<serde_json::Value> = (0..4)
+        .map(|j| {
+            let mut r = pool[(i * 4 + j) % pool.len()].clone();
+            let id = r["eventID"].as_str().unwrap_or("none").to_string();
+            r["eventID"] = format!("{id}-{i:04}").into();
+            r["recipientAccountId"] = account.into();
+            r
+        })
+        .collect();
+    let key = format!(
+        "AWSLogs/o-abc123/{account}/CloudTrail/eu-west-1/2026/01/{:02}/{account}_CloudTrail_eu-west-1_20260101T0000Z_{i:04}.json.gz",
+        1 + i % 28
+    );
+    (key, serde_json::to_vec(&serde_json::json!({ "Records": records })).unwrap())
+}
+
+/// The message one object's creation sends, in one of the shapes, in turn.
+fn message(i: usize, key: &str) -> serde_json::Value {
+    let body = match i % 4 {
+        0 | 1 => {
+            serde_json::json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+            "s3": {"bucket": {"name": BUCKET}, "object": {"key": key, "size": 100}}}]})
+        }
+        2 => serde_json::json!({"version": "0", "detail-type": "Object Created", "source": "aws.s3",
+            "detail": {"bucket": {"name": BUCKET}, "object": {"key": key}}}),
+        _ => serde_json::json!({"s3Bucket": BUCKET, "s3ObjectKey": [key]}),
+    };
+    // Every other message comes through SNS.
+    let body = match i % 2 {
+        0 => body.to_string(),
+        _ => serde_json::json!({"Type": "Notification", "Message": body.to_string()}).to_string(),
+    };
+    serde_json::json!({"messageId": format!("m-{i:03}"), "body": body})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_of_200_objects_mails_each_alert_once_and_fails_only_the_poison() {
+    let moto = Moto::start();
+    let (sdk, mailer) = moto.role_mailer().await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    let engine = Engine::new(Config::default()).unwrap();
+    let pool = records();
+
+    // 196 good log files, a truncated gzip, random bytes, a record over the limit, a digest.
+    let mut objects: Vec<(String, Vec<u8>)> =
+        (0..196).map(|i| log_file(&pool, i)).map(|(k, j)| (k, gzip(&j))).collect();
+    let (key, json) = log_file(&pool, 196);
+    let good = gzip(&json);
+    objects.push((key, good[..good.len() / 2].to_vec()));
+    let (key, _) = log_file(&pool, 197);
+    objects.push((key, (0..5000u32).map(|n| (n.wrapping_mul(2_654_435_761) >> 24) as u8).collect()));
+    let (key, json) = log_file(&pool, 198);
+    let mut file: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    file["Records"][1]["requestParameters"] = serde_json::json!({"padding": "x".repeat(2 << 20)});
+    objects.push((key, gzip(&serde_json::to_vec(&file).unwrap())));
+    let digest = "AWSLogs/o-abc123/111122223333/CloudTrail-Digest/eu-west-1/2026/01/01/111122223333_CloudTrail-Digest_eu-west-1_x_20260101T000000Z.json.gz";
+    objects.push((digest.to_string(), gzip(b"{\"digestStartTime\":\"2026-01-01T00:00:00Z\"}")));
+    assert_eq!(objects.len(), 200);
+    for (key, bytes) in &objects {
+        s3.put_object().bucket(BUCKET).key(key).body(bytes.clone().into()).send().await.unwrap();
+    }
+
+    // What must be mailed: every event with an alert in the readable objects (the oversized
+    // record's object included: its other records are read), found by replay offline.
+    let scan = Replay::new(&engine);
+    let mut expected: Vec<String> = Vec::new();
+    for (key, bytes) in
+        objects.iter().take(199).filter(|(k, _)| !k.ends_with("_0196.json.gz") && !k.ends_with("_0197.json.gz"))
+    {
+        let report = scan.scan_object(Path::new(key), bytes);
+        for group in trailwarden::notify::render::per_event(&report.details) {
+            expected.push(group[0].event_id.clone());
+        }
+    }
+    assert!(expected.len() > 50, "{}", expected.len());
+
+    let event: SqsEvent = serde_json::from_value(serde_json::json!({
+        "Records": objects.iter().enumerate().map(|(i, (k, _))| message(i, k)).collect::<Vec<_>>()
+    }))
+    .unwrap();
+    let ledger = DynamoLedger::new(moto.ledger_table("trailwarden-sent").await, "trailwarden-sent");
+    let store = S3Objects::new(s3.clone(), 64 << 20);
+    let names = BTreeMap::from([(ACCOUNTS[0].to_string(), "prod".to_string())]);
+    let settings = ObjectSettings { account_names: names, ..ObjectSettings::default() };
+    let options = Options { ledger: Some(&ledger), ..Options::default() };
+    let poison: Vec<ItemFailure> =
+        ["m-196", "m-197", "m-198"].iter().map(|id| ItemFailure { item_identifier: id.to_string() }).collect();
+
+    let response = handle_sqs(&engine, &mailer, &Facts::default(), &store, &settings, &event, options).await;
+    assert_eq!(response.batch_item_failures, poison);
+    let sent = moto.sent_messages();
+    assert_eq!(sent.len(), expected.len(), "one email per alerting event");
+    let text = |m: &serde_json::Value| m.to_string();
+    for id in &expected {
+        assert_eq!(sent.iter().filter(|m| text(m).contains(id.as_str())).count(), 1, "event {id}");
+    }
+    // Alerts name their account: by name where known, by id otherwise.
+    assert!(sent.iter().any(|m| text(m).contains("in prod")), "{}", sent[0]);
+    assert!(sent.iter().any(|m| text(m).contains(ACCOUNTS[1])));
+
+    // The batch delivered again (SQS redelivers what failed; a whole batch may come twice):
+    // nothing is mailed twice, and the same three fail.
+    let again = handle_sqs(&engine, &mailer, &Facts::default(), &store, &settings, &event, options).await;
+    assert_eq!(again.batch_item_failures, poison);
+    assert_eq!(moto.sent_messages().len(), expected.len());
+}
