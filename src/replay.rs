@@ -339,7 +339,7 @@ impl<'e> Replay<'e> {
     /// Runs the engine over a whole file's (decompressed) bytes; `path` names it in errors.
     pub fn scan_bytes(&self, path: &Path, buf: &[u8]) -> FileReport {
         let engine = self.engine;
-        self.visit_bytes(path, buf, |report, event, n, line| {
+        self.visit_bytes(path, buf, |report, event, n, address| {
             // The alerts go straight into the report's lists (no per-record list to copy from).
             let mut eval = crate::engine::Evaluation {
                 details: std::mem::take(&mut report.details),
@@ -354,7 +354,7 @@ impl<'e> Replay<'e> {
             report.errors.extend(eval.errors.into_iter().map(|e| InputError::Record {
                 path: path.to_path_buf(),
                 record: n as usize,
-                line,
+                line: input::line_at(buf, address),
                 what: e.to_string(),
             }));
         })
@@ -362,7 +362,8 @@ impl<'e> Replay<'e> {
 
     /// Reads every record of a whole file's (decompressed) bytes as [`Replay::scan_bytes`] does
     /// (limits, findings, the time window, errors by record and line) and hands each CloudTrail
-    /// event some rule wants to `on_event` (with its record number and line) instead of
+    /// event some rule wants to `on_event` (with its record number and its address in `buf`, for
+    /// [`input::line_at`] when an error needs the line) instead of
     /// evaluating it: for a caller that answers the rules' questions itself, such as the Lambda
     /// reading log objects with live facts.
     pub fn visit_bytes<'b>(
@@ -430,7 +431,9 @@ impl<'e> Replay<'e> {
                     return report.errors.push(record_error(n, line(), format!("{e} (needed for --since/--until)")));
                 }
             }
-            on_event(&mut report, event, n, line());
+            // The record's address, not its line: counting lines costs a pass over the file
+            // before the record, paid only when an error needs it (`input::line_at`).
+            on_event(&mut report, event, n, raw.start_address());
         });
         report.errors.extend(syntax.into_iter().map(|(line, column, message)| InputError::Syntax {
             path: path.to_path_buf(),

@@ -11,6 +11,8 @@ use support::venv_bin;
 
 const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cloudformation/template.yaml");
 const FORWARDER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cloudformation/forwarder.yaml");
+const ORG_TRAIL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cloudformation/org-trail.yaml");
+const FACTS_ROLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cloudformation/facts-role.yaml");
 
 /// The stack template as JSON.
 fn template() -> Value {
@@ -46,7 +48,7 @@ fn normalized(v: &Value) -> Value {
 
 #[test]
 fn cfn_lint_reports_nothing() {
-    for path in [TEMPLATE, FORWARDER] {
+    for path in [TEMPLATE, FORWARDER, ORG_TRAIL, FACTS_ROLE] {
         let out = Command::new(venv_bin().join("cfn-lint")).arg(path).output().unwrap();
         let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         assert!(out.status.success() && report.trim().is_empty(), "cfn-lint {path}:\n{report}");
@@ -114,7 +116,7 @@ fn the_function_runs_the_binary_cargo_lambda_packages() {
 #[test]
 fn checkov_finds_nothing_unjustified() {
     // Each skipped check carries its justification in the resource's Metadata.
-    for path in [TEMPLATE, FORWARDER] {
+    for path in [TEMPLATE, FORWARDER, ORG_TRAIL, FACTS_ROLE] {
         // checkov files the template's path under the function's environment (`__file__`) and
         // CKV_AWS_45 then scans that path for secrets: some absolute paths (a clone under
         // `/check/...`) look like one to it. Scanning by a relative name from the template's folder
@@ -329,4 +331,40 @@ fn regenerate_patterns() {
         let (start, end) = (old.find(first).unwrap(), old.find(next).unwrap());
         std::fs::write(path, format!("{}{text}{}", &old[..start], &old[end..])).unwrap();
     }
+}
+
+#[test]
+fn the_org_trail_stack_reads_the_bucket_through_a_queue_with_batch_item_failures() {
+    let t = load(ORG_TRAIL);
+    let r = &t["Resources"];
+    // New log files under the trail's prefix, from S3's EventBridge events, to the queue.
+    let rule = &r["TrailObjectsRule"]["Properties"];
+    assert_eq!(rule["EventPattern"]["source"], serde_json::json!(["aws.s3"]));
+    assert_eq!(rule["EventPattern"]["detail-type"], serde_json::json!(["Object Created"]));
+    assert_eq!(rule["Targets"][0]["Arn"], serde_json::json!({"Fn::GetAtt": ["ObjectsQueue", "Arn"]}));
+    // The queue feeds the function, which reports failed messages alone; a poison message ends
+    // in the dead-letter queue.
+    let mapping = &r["ObjectsToFunction"]["Properties"];
+    assert_eq!(mapping["FunctionResponseTypes"], serde_json::json!(["ReportBatchItemFailures"]));
+    assert_eq!(mapping["EventSourceArn"], serde_json::json!({"Fn::GetAtt": ["ObjectsQueue", "Arn"]}));
+    let redrive = &r["ObjectsQueue"]["Properties"]["RedrivePolicy"];
+    assert_eq!(redrive["deadLetterTargetArn"], serde_json::json!({"Fn::GetAtt": ["ObjectsDeadLetterQueue", "Arn"]}));
+    // The function's settings are the ones `LambdaConfig::from_env` reads.
+    let f = &r["Function"]["Properties"];
+    assert_eq!(f["Handler"], "bootstrap");
+    let env = f["Environment"]["Variables"].as_object().unwrap();
+    for var in [
+        "EMAILIDS",
+        "SECRETNAME",
+        "TRAILWARDEN_DEDUPE_TABLE",
+        "TRAILWARDEN_TRAIL_PREFIX",
+        "TRAILWARDEN_TRAIL_ACCOUNTS",
+        "TRAILWARDEN_ACCOUNT_NAMES",
+    ] {
+        assert!(env.contains_key(var), "{var} is not set for the function");
+    }
+    // It may read the trail's log files and nothing else of the bucket.
+    let statements = r["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].to_string();
+    assert!(statements.contains("${TrailBucket}/${TrailPrefix}AWSLogs/*"), "{statements}");
+    assert!(!statements.contains("s3:PutObject") && !statements.contains("s3:*"));
 }

@@ -167,6 +167,40 @@ async fn the_binary_mails_alerts_and_fails_invocations_it_cannot_handle() {
     assert_eq!(evaluated[0]["fields"]["event_id"], "10163ed2-2253-469d-a5ee-cbc6651f8934");
     assert!(evaluated[0]["fields"]["alerts"].as_str().unwrap().contains("cloudtrail-logging-stopped"));
     assert!(!logs.contains(KEY_SECRET) && !logs.contains("AKIAEXAMPLEKEY00001"), "a secret reached the logs:\n{logs}");
+
+    // An SQS batch from the organisation trail's queue: a log file in the bucket, named by
+    // CloudTrail's own notification, and a message that is no notice at all.
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    s3.create_bucket().bucket("org-trail").send().await.unwrap();
+    let key = "AWSLogs/o-abc123/111122223333/CloudTrail/us-east-1/2026/01/01/111122223333_CloudTrail_us-east-1_20260101T0000Z_x.json.gz";
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, serde_json::json!({ "Records": [record] }).to_string().as_bytes()).unwrap();
+    s3.put_object().bucket("org-trail").key(key).body(gz.finish().unwrap().into()).send().await.unwrap();
+    let message = |id: &str, body: String| {
+        serde_json::json!({"messageId": id, "receiptHandle": "r", "body": body, "attributes": {},
+            "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:trailwarden-objects", "awsRegion": "us-east-1"})
+    };
+    let batch = serde_json::json!({"Records": [
+        message("m-1", serde_json::json!({"s3Bucket": "org-trail", "s3ObjectKey": [key]}).to_string()),
+        message("m-2", "not a notice".to_string()),
+    ]});
+    let path = work.path().join("sqs.json");
+    std::fs::write(&path, batch.to_string()).unwrap();
+    let out = invoke(port, &path);
+    let response: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(response, serde_json::json!({"batchItemFailures": [{"itemIdentifier": "m-2"}]}));
+    let sent = moto.sent_messages();
+    assert_eq!(sent.len(), 3);
+    assert!(sent[2]["subject"].as_str().unwrap().starts_with("[CRITICAL]"), "{}", sent[2]["subject"]);
 }
 
 #[test]

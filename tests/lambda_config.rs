@@ -138,3 +138,51 @@ fn findings_ledger_and_topic_settings() {
         assert!(err.starts_with(message), "{err}");
     }
 }
+
+/// The organisation trail's settings: prefix, accounts, their names and the object limit; a bad
+/// value names its variable.
+#[test]
+fn org_trail_settings() {
+    let base = [("EMAILIDS", "secops@example.com"), ("SECRETNAME", "s")];
+    let cfg = load(&base).unwrap();
+    assert_eq!((cfg.objects.prefix, cfg.objects.accounts.len(), cfg.max_object_bytes), (None, 0, 64 << 20));
+    let mut vars = base.to_vec();
+    vars.extend([
+        ("TRAILWARDEN_TRAIL_PREFIX", "trails/"),
+        ("TRAILWARDEN_TRAIL_ACCOUNTS", "111122223333, 444455556666"),
+        ("TRAILWARDEN_ACCOUNT_NAMES", "111122223333=prod,444455556666 = dev"),
+        ("TRAILWARDEN_MAX_OBJECT_MIB", "16"),
+    ]);
+    let cfg = load(&vars).unwrap();
+    assert_eq!(cfg.objects.prefix.as_deref(), Some("trails/"));
+    assert_eq!(cfg.objects.accounts, ["111122223333", "444455556666"]);
+    assert_eq!(cfg.objects.account_names["444455556666"], "dev");
+    assert_eq!(cfg.max_object_bytes, 16 << 20);
+    for (var, value, message) in [
+        (
+            "TRAILWARDEN_TRAIL_ACCOUNTS",
+            "1111",
+            "environment variable TRAILWARDEN_TRAIL_ACCOUNTS: `1111` is not a 12-digit account id",
+        ),
+        (
+            "TRAILWARDEN_ACCOUNT_NAMES",
+            "prod",
+            "environment variable TRAILWARDEN_ACCOUNT_NAMES: `prod` is not ACCOUNT_ID=name",
+        ),
+        (
+            "TRAILWARDEN_ACCOUNT_NAMES",
+            "111122223333=",
+            "environment variable TRAILWARDEN_ACCOUNT_NAMES: `111122223333=` is not",
+        ),
+        (
+            "TRAILWARDEN_MAX_OBJECT_MIB",
+            "0",
+            "environment variable TRAILWARDEN_MAX_OBJECT_MIB: `0` is not a number of MiB",
+        ),
+    ] {
+        let mut bad = base.to_vec();
+        bad.push((var, value));
+        let err = load(&bad).unwrap_err();
+        assert!(err.starts_with(message), "{err}");
+    }
+}

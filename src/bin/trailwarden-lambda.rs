@@ -5,11 +5,13 @@ use serde_json::value::RawValue;
 use trailwarden::Engine;
 use trailwarden::dedupe::{InMemory, Ledger};
 use trailwarden::facts::aws::AwsFacts;
+use trailwarden::lambda::objects::{SqsEvent, handle_sqs, is_sqs_event};
 use trailwarden::lambda::{LambdaConfig, Options, handle_with};
 use trailwarden::notify::securityhub::SecurityHubWorkflow;
 use trailwarden::notify::ses::SesMailer;
 use trailwarden::notify::sns::SnsNotifier;
 use trailwarden::notify::{Fanout, FindingsWorkflow, Notifier};
+use trailwarden::objects::s3::S3Objects;
 use trailwarden::respond::aws::{AwsResponder, DynamoBudget};
 use trailwarden::respond::settings::Mode;
 use trailwarden::respond::{Budget, InMemoryBudget, Responder};
@@ -91,16 +93,32 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         "trailwarden ready"
     );
 
+    // Log objects of an organisation trail's bucket, when the function is fed by its queue.
+    // Path-style addressing where the endpoint is overridden (a local S3 such as moto's).
+    let s3 = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(sdk.endpoint_url().is_some()).build();
+    let store = S3Objects::new(aws_sdk_s3::Client::from_conf(s3), cfg.max_object_bytes);
+
     lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
         let (engine, notifier, facts, account) = (&engine, notifier.as_ref(), &facts, cfg.account_name.as_str());
         let options =
             Options { ledger: Some(ledger.as_ref()), workflow: workflow.as_deref(), responder: responder.as_deref() };
+        let (store, objects) = (&store, &cfg.objects);
         async move {
-            handle_with(engine, notifier, facts, account, event.payload.get(), options).await.map_err(|e| {
-                // Failing the invocation makes EventBridge retry it; the DLQ keeps it after that.
-                tracing::error!(error = %e, "invocation failed");
-                lambda_runtime::Error::from(e)
-            })
+            let payload = event.payload.get();
+            if is_sqs_event(payload) {
+                // Each failed message is redelivered alone; its DLQ keeps it after the last try.
+                let batch: SqsEvent = serde_json::from_str(payload)?;
+                let response = handle_sqs(engine, notifier, facts, store, objects, &batch, options).await;
+                return Ok(serde_json::to_value(response)?);
+            }
+            match handle_with(engine, notifier, facts, account, payload, options).await {
+                Ok(summary) => Ok(serde_json::to_value(summary)?),
+                Err(e) => {
+                    // Failing the invocation makes EventBridge retry it; the DLQ keeps it after that.
+                    tracing::error!(error = %e, "invocation failed");
+                    Err(lambda_runtime::Error::from(e))
+                }
+            }
         }
     }))
     .await

@@ -33,6 +33,12 @@ pub struct LambdaConfig {
     pub sns_topic_arn: Option<String>,
     /// `TRAILWARDEN_*` rule settings.
     pub rules: Config,
+    /// How SQS batches of log objects are read (an organisation trail's bucket):
+    /// `TRAILWARDEN_TRAIL_PREFIX`, `TRAILWARDEN_TRAIL_ACCOUNTS` (`111122223333,...`; all when
+    /// unset), `TRAILWARDEN_ACCOUNT_NAMES` (`111122223333=prod,...`).
+    pub objects: objects::ObjectSettings,
+    /// `TRAILWARDEN_MAX_OBJECT_MIB`: the largest log object read, as stored (64 MiB).
+    pub max_object_bytes: u64,
 }
 
 impl LambdaConfig {
@@ -75,7 +81,42 @@ impl LambdaConfig {
                 env("TRAILWARDEN_DEDUPE_TTL_DAYS", format!("`{v}` is not a number of days from 1 to 365"))
             })?,
         };
+        let is_account = |id: &str| id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit());
+        let mut account_names = std::collections::BTreeMap::new();
+        for entry in optional("TRAILWARDEN_ACCOUNT_NAMES").iter().flat_map(|v| v.split(',')) {
+            let bad = || {
+                env("TRAILWARDEN_ACCOUNT_NAMES", format!("`{}` is not ACCOUNT_ID=name", crate::text::one_line(entry)))
+            };
+            let (id, name) = entry.split_once('=').ok_or_else(bad)?;
+            let (id, name) = (id.trim(), name.trim());
+            if !is_account(id) || name.is_empty() {
+                return Err(bad());
+            }
+            account_names.insert(id.to_string(), name.to_string());
+        }
+        let max_object_bytes = match optional("TRAILWARDEN_MAX_OBJECT_MIB") {
+            None => 64 << 20,
+            Some(v) => v.parse::<u64>().ok().filter(|m| (1..=4096).contains(m)).map(|m| m << 20).ok_or_else(|| {
+                env("TRAILWARDEN_MAX_OBJECT_MIB", format!("`{v}` is not a number of MiB from 1 to 4096"))
+            })?,
+        };
+        let mut accounts = Vec::new();
+        for id in optional("TRAILWARDEN_TRAIL_ACCOUNTS").iter().flat_map(|v| v.split(',')).map(str::trim) {
+            if !is_account(id) {
+                let what = format!("`{}` is not a 12-digit account id", crate::text::one_line(id));
+                return Err(env("TRAILWARDEN_TRAIL_ACCOUNTS", what));
+            }
+            accounts.push(id.to_string());
+        }
+        let objects = objects::ObjectSettings {
+            prefix: optional("TRAILWARDEN_TRAIL_PREFIX"),
+            accounts,
+            account_names,
+            ..objects::ObjectSettings::default()
+        };
         Ok(LambdaConfig {
+            objects,
+            max_object_bytes,
             dedupe_table: optional("TRAILWARDEN_DEDUPE_TABLE"),
             dedupe_ttl_days,
             sns_topic_arn,

@@ -59,6 +59,8 @@ pub struct ItemFailure {
 pub struct ObjectSettings {
     /// Only keys under this prefix are read (the trail's S3 key prefix).
     pub prefix: Option<String>,
+    /// Only these accounts' log files are read (all when empty).
+    pub accounts: Vec<String>,
     /// Account names for the alerts, by account id; an account not named here is shown by id.
     pub account_names: BTreeMap<String, String>,
     /// An object inflating to at most this much is read whole; a larger one streams.
@@ -68,7 +70,12 @@ pub struct ObjectSettings {
 impl Default for ObjectSettings {
     fn default() -> Self {
         // 32 MiB inflated whole beside the object itself keeps a 128 MB function well clear.
-        ObjectSettings { prefix: None, account_names: BTreeMap::new(), whole_object_bytes: 32 << 20 }
+        ObjectSettings {
+            prefix: None,
+            accounts: Vec::new(),
+            account_names: BTreeMap::new(),
+            whole_object_bytes: 32 << 20,
+        }
     }
 }
 
@@ -92,6 +99,24 @@ pub struct ObjectSummary {
     pub alerts: Vec<String>,
     pub repeats: Vec<String>,
     pub errors: Vec<String>,
+}
+
+/// Whether a payload is an SQS batch (every record from `aws:sqs`) rather than an EventBridge
+/// event.
+pub fn is_sqs_event(payload: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Source {
+        #[serde(rename = "eventSource")]
+        event_source: String,
+    }
+    #[derive(Deserialize)]
+    struct Batch {
+        #[serde(rename = "Records")]
+        records: Vec<Source>,
+    }
+    payload.contains("\"aws:sqs\"")
+        && serde_json::from_str::<Batch>(payload)
+            .is_ok_and(|b| !b.records.is_empty() && b.records.iter().all(|r| r.event_source == "aws:sqs"))
 }
 
 /// Handles one SQS batch: each message on its own; the ones that failed are returned for
@@ -126,7 +151,7 @@ pub async fn handle_message<F: FactSource, S: ObjectStore>(
     body: &str,
     options: Options<'_>,
 ) -> Result<Vec<ObjectSummary>, ObjectError> {
-    let notice = read_notice(body, settings.prefix.as_deref())?;
+    let notice = read_notice(body, settings.prefix.as_deref())?.only_accounts(&settings.accounts);
     for (key, skip) in &notice.skipped {
         tracing::info!(key = %one_line(key), reason = skip.reason(), "object skipped");
     }
@@ -177,9 +202,12 @@ pub async fn handle_object<F: FactSource, S: ObjectStore>(
             }
         };
         let mut events = Vec::new();
-        let mut report = scan.visit_bytes(&path, &part.bytes, |_, event, n, line| events.push((event, n, line)));
-        for (event, n, line) in events {
-            let record_error = |what: String| InputError::Record { path: path.clone(), record: n as usize, line, what };
+        let mut report = scan.visit_bytes(&path, &part.bytes, |_, event, n, at| events.push((event, n, at)));
+        for (event, n, at) in events {
+            let record_error = |what: String| {
+                let line = crate::cloudtrail::input::line_at(&part.bytes, at);
+                InputError::Record { path: path.clone(), record: n as usize, line, what }
+            };
             let questions = match engine.questions(&event) {
                 Ok(questions) => questions,
                 Err(e) => {

@@ -46,6 +46,8 @@ pub enum Skip {
     NotCreated,
     /// Outside the configured prefix.
     OutsidePrefix,
+    /// A log file of an account not among those configured.
+    OtherAccount,
 }
 
 impl Skip {
@@ -57,6 +59,7 @@ impl Skip {
             Skip::NotCloudTrail => "not a CloudTrail log file",
             Skip::NotCreated => "not an object creation",
             Skip::OutsidePrefix => "outside the configured prefix",
+            Skip::OtherAccount => "an account not among those configured",
         }
     }
 }
@@ -67,6 +70,22 @@ pub struct Notice {
     pub objects: Vec<ObjectRef>,
     /// What was skipped (a key, or the message for a test event) and why.
     pub skipped: Vec<(String, Skip)>,
+}
+
+impl Notice {
+    /// Keeps the log files of `accounts` only (all of them when `accounts` is empty), by the
+    /// account their keys name.
+    pub fn only_accounts(mut self, accounts: &[String]) -> Self {
+        if accounts.is_empty() {
+            return self;
+        }
+        let (kept, other): (Vec<ObjectRef>, Vec<ObjectRef>) = std::mem::take(&mut self.objects)
+            .into_iter()
+            .partition(|o| key_place(&o.key).is_some_and(|(account, _)| accounts.iter().any(|a| a == account)));
+        self.objects = kept;
+        self.skipped.extend(other.into_iter().map(|o| (o.key, Skip::OtherAccount)));
+        self
+    }
 }
 
 /// A message that is none of the shapes a notice comes in.
@@ -293,6 +312,10 @@ mod tests {
             assert!(notice.objects.is_empty(), "{body}");
             assert_eq!(notice.skipped.iter().map(|s| s.1).collect::<Vec<_>>(), vec![skip], "{body}");
         }
+        let notice = read_notice(&s3_notification(KEY, "ObjectCreated:Put"), None).unwrap();
+        assert_eq!(notice.only_accounts(&["444455556666".into()]).skipped, vec![(KEY.to_string(), Skip::OtherAccount)]);
+        let notice = read_notice(&s3_notification(KEY, "ObjectCreated:Put"), None).unwrap();
+        assert_eq!(notice.only_accounts(&["111122223333".into()]).objects.len(), 1);
         let notice = read_notice(&s3_notification(KEY, "ObjectCreated:Put"), Some("other/")).unwrap();
         assert_eq!(notice.skipped, vec![(KEY.to_string(), Skip::OutsidePrefix)]);
         let prefixed = format!("trails/{KEY}");
