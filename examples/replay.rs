@@ -26,8 +26,17 @@ struct Cli {
     /// Files or folders (walked recursively): .json, .jsonl, .json.gz; bare records, arrays,
     /// CloudTrail log files, EventBridge envelopes or JSON lines of any of these. `-` reads
     /// standard input (plain or gzip, documents one after another: `zcat ... | replay -`).
+    /// `s3://bucket/prefix` reads a trail bucket straight from S3 (AWS credentials as the AWS CLI
+    /// finds them), listing only the folders `--since`, `--until`, `--account` and `--region`
+    /// leave in.
     #[arg(required_unless_present_any = ["list_rules", "print_event_pattern"])]
     paths: Vec<PathBuf>,
+    /// Only log files of this account (repeatable), by their S3 key (`AWSLogs/.../ACCOUNT/CloudTrail/...`).
+    #[arg(long = "account", value_name = "ID")]
+    accounts: Vec<String>,
+    /// Only log files of this region (repeatable), by their S3 key.
+    #[arg(long = "region", value_name = "REGION")]
+    regions: Vec<String>,
     /// Only events at or after this time: RFC 3339 (2025-03-01T12:00:00Z) or a date (UTC).
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
@@ -206,12 +215,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if stdin && cli.paths.len() > 1 {
         anyhow::bail!("`-` (standard input) cannot be combined with other paths");
     }
+    let urls: Vec<&str> = cli.paths.iter().filter_map(|p| p.to_str()).filter(|p| p.starts_with("s3://")).collect();
+    if !urls.is_empty() && urls.len() < cli.paths.len() {
+        anyhow::bail!("s3:// paths cannot be combined with local paths or `-`");
+    }
 
     let started = Instant::now();
-    let (files, walk_errors) = match stdin {
+    let s3 = match urls.is_empty() {
+        true => None,
+        false => Some(s3::open(&urls, &scan, &cli.accounts, &cli.regions)?),
+    };
+    let (mut files, walk_errors) = match stdin || s3.is_some() {
         true => (Vec::new(), Vec::new()),
         false => trailwarden::cloudtrail::input::collect_files(&cli.paths),
     };
+    // Local copies of a trail bucket (AWSLogs/...) are filtered by their paths as S3 keys are.
+    files.retain(|f| {
+        let Some((account, region)) = f.to_str().and_then(trailwarden::objects::key_place) else { return true };
+        (cli.accounts.is_empty() || cli.accounts.iter().any(|a| a == account))
+            && (cli.regions.is_empty() || cli.regions.iter().any(|r| r == region))
+    });
     let mut totals = Totals::default();
     for e in &walk_errors {
         say("error", e);
@@ -226,7 +249,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut table_rows = Vec::new();
     let mut suppressed_rows = Vec::new();
     let done = AtomicBool::new(false);
-    let total = (!stdin).then_some(files.len() as u64);
+    let total = match &s3 {
+        Some(s3) => Some(s3.objects() as u64),
+        None => (!stdin).then_some(files.len() as u64),
+    };
     std::thread::scope(|scope| -> anyhow::Result<()> {
         match (cli.progress, std::io::stderr().is_terminal()) {
             (ProgressMode::Never, _) | (ProgressMode::Auto, false) => {}
@@ -293,9 +319,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ControlFlow::Break(())
                 }
             };
-            match stdin {
-                true => scan.scan_stream_until(std::io::stdin(), replay::STDIN, &progress, each),
-                false => scan.scan_files_until(&files, &progress, each),
+            match (&s3, stdin) {
+                (Some(s3), _) => s3.scan_until(&scan, &progress, each),
+                (None, true) => scan.scan_stream_until(std::io::stdin(), replay::STDIN, &progress, each),
+                (None, false) => scan.scan_files_until(&files, &progress, each),
             }
             failure?;
             Ok(())
@@ -364,5 +391,81 @@ fn log_progress(total: Option<u64>, progress: &Progress, done: &AtomicBool, star
         if writeln!(io::stderr(), "progress: {files}{records} records, {rate:.0} records/s{eta}").is_err() {
             return;
         }
+    }
+}
+
+/// `replay s3://bucket/prefix`: the listing and the fetches (feature `aws`).
+#[cfg(feature = "aws")]
+mod s3 {
+    use std::ops::ControlFlow;
+
+    use trailwarden::objects::ObjectRef;
+    use trailwarden::objects::s3::{S3Objects, Walk, list, parse_url, scan_until};
+    use trailwarden::replay::{FileReport, Progress, Replay};
+
+    pub struct Source {
+        runtime: tokio::runtime::Runtime,
+        store: S3Objects,
+        objects: Vec<ObjectRef>,
+    }
+
+    /// Lists every URL's log files, pruned by the window, accounts and regions.
+    pub fn open(urls: &[&str], scan: &Replay, accounts: &[String], regions: &[String]) -> anyhow::Result<Source> {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        let sdk = runtime.block_on(aws_config::load_defaults(aws_config::BehaviorVersion::latest()));
+        // Path-style addressing where the endpoint is overridden (a local S3 such as moto's).
+        let conf = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(sdk.endpoint_url().is_some()).build();
+        let client = aws_sdk_s3::Client::from_conf(conf);
+        let walk = Walk { window: scan.window, accounts: accounts.to_vec(), regions: regions.to_vec() };
+        let mut objects = Vec::new();
+        for url in urls {
+            let (bucket, prefix) =
+                parse_url(url).ok_or_else(|| anyhow::anyhow!("`{url}` is not s3://bucket/prefix"))?;
+            let listed = runtime.block_on(list(&client, &bucket, &prefix, &walk)).map_err(anyhow::Error::msg)?;
+            super::say(
+                "listed",
+                format_args!(
+                    "{url}: {} log files to read, {} folders pruned, {} objects skipped, in {} requests",
+                    listed.objects.len(),
+                    listed.pruned,
+                    listed.skipped.len(),
+                    listed.requests
+                ),
+            );
+            objects.extend(listed.objects);
+        }
+        Ok(Source { runtime, store: S3Objects::new(client, scan.max_file_bytes), objects })
+    }
+
+    impl Source {
+        pub fn objects(&self) -> usize {
+            self.objects.len()
+        }
+
+        pub fn scan_until(&self, scan: &Replay, progress: &Progress, each: impl FnMut(FileReport) -> ControlFlow<()>) {
+            scan_until(scan, &self.runtime, &self.store, &self.objects, progress, each)
+        }
+    }
+}
+
+/// Without the `aws` feature, s3:// paths are refused with the reason.
+#[cfg(not(feature = "aws"))]
+mod s3 {
+    use std::ops::ControlFlow;
+
+    use trailwarden::replay::{FileReport, Progress, Replay};
+
+    pub struct Source;
+
+    pub fn open(_: &[&str], _: &Replay, _: &[String], _: &[String]) -> anyhow::Result<Source> {
+        anyhow::bail!("this replay was built without the `aws` feature, which s3:// paths need")
+    }
+
+    impl Source {
+        pub fn objects(&self) -> usize {
+            0
+        }
+
+        pub fn scan_until(&self, _: &Replay, _: &Progress, _: impl FnMut(FileReport) -> ControlFlow<()>) {}
     }
 }

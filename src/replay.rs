@@ -96,7 +96,8 @@ pub struct Progress {
 }
 
 impl Progress {
-    fn add(&self, report: &FileReport) {
+    /// Counts a report's file, records and bytes.
+    pub fn add(&self, report: &FileReport) {
         self.records.fetch_add(report.records, Ordering::Relaxed);
         self.bytes.fetch_add(report.bytes, Ordering::Relaxed);
         if report.part == 0 {
@@ -157,16 +158,24 @@ impl TimeWindow {
     /// day lies more than a day outside the window: CloudTrail files an event under its delivery
     /// day, minutes after the event, so a day's margin on each side never drops an event.
     pub fn may_hold(&self, path: &Path) -> bool {
+        match s3_day(path) {
+            Some(day) => self.may_hold_days(day, day),
+            None => true,
+        }
+    }
+
+    /// Whether log files delivered on the days `first..=last` (a key prefix's year, month or
+    /// day) may hold events in the window: a file is delivered within minutes of its events, so
+    /// a margin of two days on each side is ample.
+    pub fn may_hold_days(&self, first: jiff::civil::Date, last: jiff::civil::Date) -> bool {
         if self.is_all() {
             return true;
         }
-        let Some(day) = s3_day(path) else { return true };
         let margin = jiff::SignedDuration::from_hours(48);
-        let start = match day.to_zoned(jiff::tz::TimeZone::UTC) {
-            Ok(z) => z.timestamp(),
-            Err(_) => return true,
-        };
-        self.since.is_none_or(|s| start.checked_add(margin).is_ok_and(|end| end > s))
+        let at = |d: jiff::civil::Date| d.to_zoned(jiff::tz::TimeZone::UTC).map(|z| z.timestamp());
+        // As for one day: its start, with the margin on each side.
+        let (Ok(start), Ok(end)) = (at(first), at(last)) else { return true };
+        self.since.is_none_or(|s| end.checked_add(margin).is_ok_and(|end| end > s))
             && self.until.is_none_or(|u| start.checked_sub(margin).is_ok_and(|begin| begin < u))
     }
 }
@@ -487,16 +496,34 @@ impl<'e> Replay<'e> {
         progress: &Progress,
         mut each: impl FnMut(FileReport) -> ControlFlow<()>,
     ) {
+        let read = |path: &PathBuf, ()| match self.window.may_hold(path) {
+            true => self.scan_file(path),
+            false => FileReport { path: path.clone(), ..FileReport::default() },
+        };
+        self.scan_batches_until(files, progress, |chunk| vec![(); chunk.len()], read, &mut each);
+    }
+
+    /// Reads `items` in batches of a few per core, in order: `load` fetches a batch's inputs
+    /// (nothing for files; the objects' bytes for S3), `read` scans each on every core. Reports
+    /// reach `each` in input order; a finding's repeats across the run are dropped; progress is
+    /// counted. Stops once `each` breaks.
+    pub fn scan_batches_until<T: Sync, L: Send>(
+        &self,
+        items: &[T],
+        progress: &Progress,
+        mut load: impl FnMut(&[T]) -> Vec<L>,
+        read: impl Fn(&T, L) -> FileReport + Sync,
+        mut each: impl FnMut(FileReport) -> ControlFlow<()>,
+    ) {
         let batch = rayon::current_num_threads().max(1) * 8;
         let mut repeats = crate::findings::Repeats::default();
-        for chunk in files.chunks(batch) {
+        for chunk in items.chunks(batch) {
+            let loaded = load(chunk);
             let reports: Vec<FileReport> = chunk
                 .par_iter()
-                .map(|path| {
-                    let report = match self.window.may_hold(path) {
-                        true => self.scan_file(path),
-                        false => FileReport { path: path.clone(), ..FileReport::default() },
-                    };
+                .zip(loaded)
+                .map(|(item, input)| {
+                    let report = read(item, input);
                     progress.add(&report);
                     report
                 })

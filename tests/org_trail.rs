@@ -7,10 +7,9 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
-use support::Moto;
+use support::{Moto, gzip, stratus_records};
 use trailwarden::dedupe::dynamodb::DynamoLedger;
 use trailwarden::facts::Facts;
 use trailwarden::lambda::Options;
@@ -21,24 +20,6 @@ use trailwarden::{Config, Engine};
 
 const BUCKET: &str = "org-trail";
 const ACCOUNTS: [&str; 3] = ["111122223333", "444455556666", "777788889999"];
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(bytes).unwrap();
-    gz.finish().unwrap()
-}
-
-/// Every Stratus Red Team detonation record of testdata/stratus, one pool.
-fn records() -> Vec<serde_json::Value> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/stratus");
-    let mut names: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    names.sort();
-    names
-        .iter()
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .flat_map(|p| serde_json::from_str::<Vec<serde_json::Value>>(&std::fs::read_to_string(p).unwrap()).unwrap())
-        .collect()
-}
 
 /// Object `i`: four records of the pool, made its own (event ids) and put in its account.
 fn log_file(pool: &[serde_json::Value], i: usize) -> (String, Vec<u8>) {
@@ -85,7 +66,7 @@ async fn a_batch_of_200_objects_mails_each_alert_once_and_fails_only_the_poison(
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
     let engine = Engine::new(Config::default()).unwrap();
-    let pool = records();
+    let pool = stratus_records();
 
     // 196 good log files, a truncated gzip, random bytes, a record over the limit, a digest.
     let mut objects: Vec<(String, Vec<u8>)> =

@@ -48,6 +48,10 @@ pub enum Skip {
     OutsidePrefix,
     /// A log file of an account not among those configured.
     OtherAccount,
+    /// A log file of a region not among those asked for.
+    OtherRegion,
+    /// A log file delivered on a day too far from the time window to hold its events.
+    OutsideWindow,
 }
 
 impl Skip {
@@ -60,6 +64,8 @@ impl Skip {
             Skip::NotCreated => "not an object creation",
             Skip::OutsidePrefix => "outside the configured prefix",
             Skip::OtherAccount => "an account not among those configured",
+            Skip::OtherRegion => "a region not among those asked for",
+            Skip::OutsideWindow => "delivered too far from the time window",
         }
     }
 }

@@ -221,3 +221,22 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+/// Every Stratus Red Team detonation record of testdata/stratus, one pool, in file order.
+pub fn stratus_records() -> Vec<serde_json::Value> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/stratus");
+    let mut names: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    names.sort();
+    names
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .flat_map(|p| serde_json::from_str::<Vec<serde_json::Value>>(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect()
+}
+
+/// `bytes` gzip-compressed (fast level).
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
