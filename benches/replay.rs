@@ -154,7 +154,24 @@ fn main() {
         b.iter(|| plain.iter().map(|f| scan.scan_bytes(Path::new("x"), f).details.len()).sum::<usize>());
     });
     g.finish();
+
+    // The organisation trail's object path (src/lambda/objects.rs): one real-sized log object,
+    // GetObject's bytes from a local buffer, through `Replay::object_parts` as a 128 MB function
+    // configures it (inflated whole up to 64 MiB), beside gunzip alone of the same object and the
+    // same object streamed in parts (the path of an object over half the function's memory).
+    let object = one_object(&plain[..40.min(plain.len())]);
+    let object_records: u64 = 40.min(plain.len()) as u64 * (records / plain.len() as u64);
+    let lambda = Replay { whole_file_bytes: 64 << 20, ..Replay::new(&engine) };
+    let streamed = Replay { whole_file_bytes: 0, ..Replay::new(&engine) };
+    eprintln!("object: {:.1} MB gzip, {object_records} records", object.len() as f64 / 1e6);
+    let mut g = c.benchmark_group("object");
+    g.throughput(Throughput::Elements(object_records));
+    g.bench_function("gunzip_zlib_rs", |b| b.iter(|| gunzip(&object).len()));
+    g.bench_function("lambda", |b| b.iter(|| lambda.scan_object(Path::new("x"), &object).details.len()));
+    g.bench_function("streamed", |b| b.iter(|| streamed.scan_object(Path::new("x"), &object).details.len()));
+    g.finish();
     c.final_summary();
+    report_object(object_records);
     report(records);
 
     // The same ratios from passes taken in turn, so that a slow patch of a shared machine weighs
@@ -204,6 +221,47 @@ fn main() {
     println!("  replay, rules before #14 ({rules_before}) / gunzip zlib-rs  {}", ratio(gzip, before));
     println!("  replay all cores / one core                    {}", ratio(now, all));
     println!("  gunzip libdeflate / gunzip zlib-rs             {}", ratio(gzip, libdeflate));
+}
+
+/// One log file of every record of `files` (a real-sized object, several MB of gzip).
+fn one_object(files: &[Vec<u8>]) -> Vec<u8> {
+    let mut records: Vec<serde_json::Value> = Vec::new();
+    for f in files {
+        let mut doc: serde_json::Value = serde_json::from_slice(f).unwrap();
+        records.append(doc["Records"].as_array_mut().unwrap());
+    }
+    let json = serde_json::to_vec(&serde_json::json!({ "Records": records })).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &json).unwrap();
+    gz.finish().unwrap()
+}
+
+/// The object path's figures from criterion's estimates.
+fn report_object(records: u64) {
+    let root = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+        .join("criterion/object");
+    let ms = |name: &str| -> Option<f64> {
+        let text = std::fs::read_to_string(root.join(name).join("new/estimates.json")).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        Some(v["mean"]["point_estimate"].as_f64()? / 1e6)
+    };
+    if let (Some(g), Some(l), Some(s)) = (ms("gunzip_zlib_rs"), ms("lambda"), ms("streamed")) {
+        println!("\none object ({records} records), one core");
+        println!("  gunzip alone (zlib-rs)                 {g:8.1} ms");
+        let rate = |t: f64| records as f64 / (t / 1e3);
+        println!(
+            "  the function's path (whole, 128 MB)    {l:8.1} ms  {:.0} records/s, {:.2}x gunzip alone",
+            rate(l),
+            g / l
+        );
+        println!(
+            "  streamed in parts (zlib-rs)            {s:8.1} ms  {:.0} records/s, {:.2}x gunzip alone",
+            rate(s),
+            g / s
+        );
+    }
 }
 
 /// Reads criterion's estimates back and prints records/s and the ratios we track.

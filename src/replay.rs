@@ -307,6 +307,10 @@ impl<'e> Replay<'e> {
     pub fn object_parts<'a>(&self, path: &Path, bytes: &'a [u8]) -> ObjectParts<'a> {
         let mut whole = Vec::new();
         let limit = self.whole_file_bytes.min(self.max_file_bytes);
+        // The gzip trailer says it cannot fit: stream it without a failed whole attempt first.
+        if crate::cloudtrail::inflate::stated_size(bytes).is_some_and(|size| size > limit) {
+            return ObjectParts::Streamed(self.parts(path, bytes));
+        }
         match input::bytes_into(bytes, path, &mut whole, limit) {
             Ok(()) => ObjectParts::Whole(Some(Ok(stream::Part { bytes: whole, line: 0, column: 0, prefix: 0 }))),
             Err(InputError::TooLarge { .. }) => ObjectParts::Streamed(self.parts(path, bytes)),

@@ -158,6 +158,10 @@ fn org_trail_settings() {
     assert_eq!(cfg.objects.accounts, ["111122223333", "444455556666"]);
     assert_eq!(cfg.objects.account_names["444455556666"], "dev");
     assert_eq!(cfg.max_object_bytes, 16 << 20);
+    // Half the function's memory for an object inflated whole.
+    assert_eq!(cfg.objects.whole_object_bytes, 64 << 20);
+    vars.push(("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1769"));
+    assert_eq!(load(&vars).unwrap().objects.whole_object_bytes, 884 << 20);
     for (var, value, message) in [
         (
             "TRAILWARDEN_TRAIL_ACCOUNTS",

@@ -22,6 +22,14 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&MAGIC)
 }
 
+/// The size the gzip trailer of the last member states (mod 2^32): a lower bound on what `gz`
+/// inflates to when it is whole, so a caller with a streaming reader can skip inflating whole an
+/// object that cannot fit. Corrupt data states anything.
+pub fn stated_size(gz: &[u8]) -> Option<u64> {
+    let tail = gz.len().checked_sub(4).filter(|_| is_gzip(gz) && gz.len() >= 18)?;
+    Some(u32::from_le_bytes(gz[tail..].try_into().ok()?) as u64)
+}
+
 /// Why inflating failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InflateError {
@@ -67,6 +75,7 @@ impl Inflater {
     /// Inflates every member of `gz` into `out` (cleared first), writing at most `limit` bytes.
     pub fn gunzip(&mut self, gz: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), InflateError> {
         out.clear();
+
         let mut at = 0;
         while at < gz.len() {
             let member = &gz[at..];
@@ -164,6 +173,7 @@ mod tests {
         let mut inf = Inflater::new();
         assert_eq!(inf.gunzip(&zeros, &mut out, 1 << 20), Err(InflateError::TooLarge));
         assert!(out.len() <= 1 << 20);
+        assert_eq!(stated_size(&zeros), Some(10 << 20));
         // Exactly at the limit is within it.
         inf.gunzip(&zeros, &mut out, 10 << 20).unwrap();
         assert_eq!(out.len(), 10 << 20);

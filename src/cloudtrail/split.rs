@@ -316,7 +316,7 @@ fn string_end(b: &[u8], start: usize) -> Option<usize> {
 }
 
 /// One past the bracket that closes the one at `start`.
-fn bracket_end(b: &[u8], start: usize) -> Option<usize> {
+pub(crate) fn bracket_end(b: &[u8], start: usize) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
     if avx2::available() {
         // SAFETY: the CPU has these features, checked just above.

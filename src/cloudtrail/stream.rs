@@ -358,6 +358,17 @@ impl<R: Read> Parts<R> {
                     }
                     self.depth = 1;
                 }
+                // A record of a log file or an array: found whole by the splitter's SIMD bracket
+                // match when the buffer holds all of it (a record at a time, not a byte).
+                b'{' | b'[' if self.array == Some(self.depth) && self.skipping_record.is_none() && !self.dropping => {
+                    match crate::cloudtrail::split::bracket_end(&self.buf, i) {
+                        Some(end) if end - i <= self.max_record => {
+                            i = end;
+                            continue;
+                        }
+                        _ => self.depth = self.depth.saturating_add(1),
+                    }
+                }
                 b'{' | b'[' => self.depth = self.depth.saturating_add(1),
                 b',' if self.array == Some(self.depth) => {
                     self.scanned = i;

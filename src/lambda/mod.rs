@@ -108,11 +108,14 @@ impl LambdaConfig {
             }
             accounts.push(id.to_string());
         }
+        // Lambda's own variable: half the function's memory may hold an inflated object.
+        let memory_mb = optional("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").and_then(|m| m.parse::<u64>().ok());
+        let whole_object_bytes = memory_mb.map_or(64 << 20, |mb| (mb / 2).clamp(16, 4096) << 20);
         let objects = objects::ObjectSettings {
             prefix: optional("TRAILWARDEN_TRAIL_PREFIX"),
+            whole_object_bytes,
             accounts,
             account_names,
-            ..objects::ObjectSettings::default()
         };
         Ok(LambdaConfig {
             objects,

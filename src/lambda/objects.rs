@@ -63,18 +63,19 @@ pub struct ObjectSettings {
     pub accounts: Vec<String>,
     /// Account names for the alerts, by account id; an account not named here is shown by id.
     pub account_names: BTreeMap<String, String>,
-    /// An object inflating to at most this much is read whole; a larger one streams.
+    /// An object inflating to at most this much is read whole (libdeflate, the fast path); a
+    /// larger one streams in parts. Half the function's memory (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`),
+    /// so the object, its inflated copy and the runtime fit: 64 MiB at 128 MB.
     pub whole_object_bytes: u64,
 }
 
 impl Default for ObjectSettings {
     fn default() -> Self {
-        // 32 MiB inflated whole beside the object itself keeps a 128 MB function well clear.
         ObjectSettings {
             prefix: None,
             accounts: Vec::new(),
             account_names: BTreeMap::new(),
-            whole_object_bytes: 32 << 20,
+            whole_object_bytes: 64 << 20,
         }
     }
 }
