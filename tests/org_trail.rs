@@ -59,12 +59,18 @@ fn message(i: usize, key: &str) -> serde_json::Value {
     serde_json::json!({"messageId": format!("m-{i:03}"), "body": body})
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_batch_of_200_objects_mails_each_alert_once_and_fails_only_the_poison() {
-    let moto = Moto::start();
+/// moto with the sender ready, a mailer, and the trail bucket.
+async fn setup(moto: &Moto) -> (trailwarden::notify::ses::SesMailer, aws_sdk_s3::Client) {
     let (sdk, mailer) = moto.role_mailer().await;
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    (mailer, s3)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_of_200_objects_mails_each_alert_once_and_fails_only_the_poison() {
+    let moto = Moto::start();
+    let (mailer, s3) = setup(&moto).await;
     let engine = Engine::new(Config::default()).unwrap();
     let pool = stratus_records();
 
@@ -130,4 +136,35 @@ async fn a_batch_of_200_objects_mails_each_alert_once_and_fails_only_the_poison(
     let again = handle_sqs(&engine, &mailer, &Facts::default(), &store, &settings, &event, options).await;
     assert_eq!(again.batch_item_failures, poison);
     assert_eq!(moto.sent_messages().len(), expected.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gzip_bomb_object_fails_its_own_message_and_the_others_are_read() {
+    let moto = Moto::start();
+    let (mailer, s3) = setup(&moto).await;
+    let engine = Engine::new(Config::default()).unwrap();
+    let pool = stratus_records();
+    // 2 GiB of one record's string: 2,048 gzip members of 1 MiB each, about 2 MiB stored.
+    let member = gzip(&vec![b'a'; 1 << 20]);
+    let mut bomb = gzip(br#"{"Records":[{"eventName":"DeleteTrail","padding":""#);
+    for _ in 0..2048 {
+        bomb.extend_from_slice(&member);
+    }
+    bomb.extend(gzip(br#""}]}"#));
+    let (bomb_key, _) = log_file(&pool, 0);
+    // The first object of the pool whose records alert.
+    let (good_key, good) = (1..100)
+        .map(|i| log_file(&pool, i))
+        .find(|(_, json)| !Replay::new(&engine).scan_object(Path::new("good"), &gzip(json)).details.is_empty())
+        .unwrap();
+    s3.put_object().bucket(BUCKET).key(&bomb_key).body(bomb.into()).send().await.unwrap();
+    s3.put_object().bucket(BUCKET).key(&good_key).body(gzip(&good).into()).send().await.unwrap();
+    let event: SqsEvent =
+        serde_json::from_value(serde_json::json!({"Records": [message(0, &bomb_key), message(1, &good_key)]})).unwrap();
+    let store = S3Objects::new(s3.clone(), 64 << 20);
+    // As a 128 MB function is set: 64 MiB inflated whole at most, the rest streamed.
+    let settings = ObjectSettings { whole_object_bytes: 64 << 20, ..ObjectSettings::default() };
+    let response = handle_sqs(&engine, &mailer, &Facts::default(), &store, &settings, &event, Options::default()).await;
+    assert_eq!(response.batch_item_failures, vec![ItemFailure { item_identifier: "m-000".into() }]);
+    assert!(!moto.sent_messages().is_empty(), "the good object's alerts are mailed");
 }

@@ -443,3 +443,15 @@ fn a_bare_record_s_size_counts_the_fields_no_rule_reads() {
     let report = Replay::new(&engine).scan_bytes(Path::new("bare.json"), text.as_bytes());
     assert!(matches!(report.errors[..], [InputError::RecordTooLarge { record: 1, .. }]), "{:?}", report.errors);
 }
+
+#[test]
+fn a_gz_file_that_is_not_gzip_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plain.json.gz");
+    std::fs::write(&path, br#"{"Records":[]}"#).unwrap();
+    let engine = engine();
+    let report = Replay::new(&engine).scan_file(&path);
+    let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].ends_with("plain.json.gz: corrupt gzip data: the name ends in .gz but the file is not gzip data (no gzip magic bytes at the start)"), "{}", errors[0]);
+}

@@ -609,6 +609,12 @@ pub fn read_stream_into(reader: impl Read, path: &Path, buf: &mut Vec<u8>, max_b
         return Err(InputError::TooLarge { path: path.to_path_buf(), limit: max_bytes });
     }
     if !inflate::is_gzip(buf) {
+        if path.extension().is_some_and(|x| x.eq_ignore_ascii_case("gz")) && !buf.is_empty() {
+            // Named as gzip, and not: say so, rather than what a JSON parser makes of it.
+            buf.clear();
+            let what = "the name ends in .gz but the file is not gzip data (no gzip magic bytes at the start)";
+            return Err(InputError::Gzip { path: path.to_path_buf(), source: std::io::Error::other(what) });
+        }
         return not_empty(path, buf);
     }
     INFLATER.with_borrow_mut(|(inflater, gz)| {
