@@ -101,8 +101,8 @@ fn main() {
         .configure_from_args();
     let mut g = c.benchmark_group("replay");
     g.throughput(Throughput::Elements(records));
-    // Decompression alone into one reused buffer: streaming zlib-rs (the floor of DESIGN.md and of
-    // every figure before libdeflate), and libdeflate whole, as replay's workers now do it.
+    // Decompression alone into one reused buffer: streaming zlib-rs (the floor of every figure
+    // before libdeflate, README, Performance), and libdeflate whole, as replay's workers now do it.
     let gunzip_pass = || {
         gz.iter()
             .map(|f| {
@@ -236,17 +236,21 @@ fn one_object(files: &[Vec<u8>]) -> Vec<u8> {
     gz.finish().unwrap()
 }
 
-/// The object path's figures from criterion's estimates.
-fn report_object(records: u64) {
+/// Criterion's mean for `group/name` in this run, in nanoseconds.
+fn mean_ns(group: &str, name: &str) -> Option<f64> {
     let root = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-        .join("criterion/object");
-    let ms = |name: &str| -> Option<f64> {
-        let text = std::fs::read_to_string(root.join(name).join("new/estimates.json")).ok()?;
-        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-        Some(v["mean"]["point_estimate"].as_f64()? / 1e6)
-    };
+        .join("criterion")
+        .join(group);
+    let text = std::fs::read_to_string(root.join(name).join("new/estimates.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["mean"]["point_estimate"].as_f64()
+}
+
+/// The object path's figures from criterion's estimates.
+fn report_object(records: u64) {
+    let ms = |name: &str| mean_ns("object", name).map(|ns| ns / 1e6);
     if let (Some(g), Some(l), Some(s)) = (ms("gunzip_zlib_rs"), ms("lambda"), ms("streamed")) {
         println!("\none object ({records} records), one core");
         println!("  gunzip alone (zlib-rs)                 {g:8.1} ms");
@@ -266,16 +270,7 @@ fn report_object(records: u64) {
 
 /// Reads criterion's estimates back and prints records/s and the ratios we track.
 fn report(records: u64) {
-    let root = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-        .join("criterion/replay");
-    let rate = |name: &str| -> Option<f64> {
-        let text = std::fs::read_to_string(root.join(name).join("new/estimates.json")).ok()?;
-        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-        let ns = v["mean"]["point_estimate"].as_f64()?;
-        Some(records as f64 / (ns / 1e9))
-    };
+    let rate = |name: &str| mean_ns("replay", name).map(|ns| records as f64 / (ns / 1e9));
     let names = [
         "gunzip_1core",
         "ignored_any_1core",

@@ -45,6 +45,13 @@ pub struct FileReport {
 }
 
 impl FileReport {
+    /// The report of an error the stream cutter gave between parts; a record it dropped for its
+    /// size counts as a record.
+    pub fn of_cutter_error(path: &Path, e: InputError) -> FileReport {
+        let records = u64::from(matches!(e, InputError::RecordTooLarge { .. }));
+        FileReport { path: path.to_path_buf(), records, errors: vec![e], ..Default::default() }
+    }
+
     /// Adds a later part's report of the same input (its errors already placed).
     pub fn add(&mut self, part: FileReport) {
         self.records += part.records;
@@ -341,11 +348,7 @@ impl<'e> Replay<'e> {
     fn scan_part(&self, path: &Path, part: Result<stream::Part, InputError>) -> (FileReport, Option<stream::Part>) {
         match part {
             Ok(part) => (self.scan_bytes(path, &part.bytes), Some(stream::Part { bytes: Vec::new(), ..part })),
-            Err(e) => {
-                // A record the cutter dropped for its size counts as a record.
-                let records = u64::from(matches!(e, InputError::RecordTooLarge { .. }));
-                (FileReport { path: path.to_path_buf(), records, errors: vec![e], ..Default::default() }, None)
-            }
+            Err(e) => (FileReport::of_cutter_error(path, e), None),
         }
     }
 

@@ -13,6 +13,7 @@ const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cloudformation/temp
 const FORWARDER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cloudformation/forwarder.yaml");
 const ORG_TRAIL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cloudformation/org-trail.yaml");
 const FACTS_ROLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cloudformation/facts-role.yaml");
+const BACKFILL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cloudformation/backfill.yaml");
 
 /// The stack template as JSON.
 fn template() -> Value {
@@ -48,7 +49,7 @@ fn normalized(v: &Value) -> Value {
 
 #[test]
 fn cfn_lint_reports_nothing() {
-    for path in [TEMPLATE, FORWARDER, ORG_TRAIL, FACTS_ROLE] {
+    for path in [TEMPLATE, FORWARDER, ORG_TRAIL, FACTS_ROLE, BACKFILL] {
         let out = Command::new(venv_bin().join("cfn-lint")).arg(path).output().unwrap();
         let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         assert!(out.status.success() && report.trim().is_empty(), "cfn-lint {path}:\n{report}");
@@ -116,7 +117,7 @@ fn the_function_runs_the_binary_cargo_lambda_packages() {
 #[test]
 fn checkov_finds_nothing_unjustified() {
     // Each skipped check carries its justification in the resource's Metadata.
-    for path in [TEMPLATE, FORWARDER, ORG_TRAIL, FACTS_ROLE] {
+    for path in [TEMPLATE, FORWARDER, ORG_TRAIL, FACTS_ROLE, BACKFILL] {
         // checkov files the template's path under the function's environment (`__file__`) and
         // CKV_AWS_45 then scans that path for secrets: some absolute paths (a clone under
         // `/check/...`) look like one to it. Scanning by a relative name from the template's folder
@@ -367,4 +368,131 @@ fn the_org_trail_stack_reads_the_bucket_through_a_queue_with_batch_item_failures
     let statements = r["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].to_string();
     assert!(statements.contains("${TrailBucket}/${TrailPrefix}AWSLogs/*"), "{statements}");
     assert!(!statements.contains("s3:PutObject") && !statements.contains("s3:*"));
+}
+
+/// A value with every `${Name}` of the definition's substitutions replaced by a sample, and
+/// every JSONPath (`"key.$": "$.a.b"`) read from `input`, as Step Functions would pass it.
+fn resolve_paths(v: &Value, input: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| match (k.strip_suffix(".$"), v.as_str()) {
+                    (Some(key), Some(path)) if path.starts_with("$.") => {
+                        let mut at = input;
+                        for part in path[2..].split('.') {
+                            at = &at[part];
+                        }
+                        assert!(!at.is_null(), "{path} is not in the state's input {input}");
+                        (key.to_string(), at.clone())
+                    }
+                    (Some(key), Some("$")) => (key.to_string(), input.clone()),
+                    _ => (k.clone(), resolve_paths(v, input)),
+                })
+                .collect(),
+        ),
+        Value::String(s) if s.starts_with("${") => Value::String(format!("sample-{}", &s[2..s.len() - 1])),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn the_backfill_state_machine_is_a_distributed_map_whose_steps_the_function_takes() {
+    use trailwarden::lambda::backfill::{Call, backfill_call};
+    let t = load(BACKFILL);
+    let machine = &t["Resources"]["StateMachine"]["Properties"];
+    let def = &machine["Definition"];
+    let states = def["States"].as_object().unwrap();
+    // Every transition lands on a state, and the run ends after the summary.
+    let mut at = def["StartAt"].as_str().unwrap().to_string();
+    let mut path = vec![at.clone()];
+    while let Some(next) = states[&at]["Next"].as_str() {
+        assert!(states.contains_key(next), "{at} goes to {next}, which is not a state");
+        at = next.to_string();
+        path.push(at.clone());
+    }
+    assert_eq!(path, ["Defaults", "Run", "Plan", "Read", "Summary"]);
+    assert_eq!(states["Summary"]["End"], true);
+    // Each DefinitionSubstitution is used, and each ${...} has one.
+    let text = def.to_string();
+    let subs = machine["DefinitionSubstitutions"].as_object().unwrap();
+    for name in subs.keys() {
+        assert!(text.contains(&format!("${{{name}}}")), "{name} is never used");
+    }
+    for used in text.split("${").skip(1).map(|s| s.split('}').next().unwrap()) {
+        assert!(subs.contains_key(used), "${{{used}}} has no substitution");
+    }
+
+    // The Map: distributed, express children, the plan's manifest read as JSON, batched by
+    // the stack's parameters, results written as JSON lines of each child's array.
+    let map = &states["Read"];
+    assert_eq!(map["Type"], "Map");
+    assert_eq!(
+        map["ItemProcessor"]["ProcessorConfig"],
+        serde_json::json!({"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"})
+    );
+    assert_eq!(map["ItemReader"]["Resource"], "arn:aws:states:::s3:getObject");
+    assert_eq!(map["ItemReader"]["ReaderConfig"]["InputType"], "JSON");
+    assert_eq!(map["MaxConcurrencyPath"], "$.limits.concurrency");
+    assert_eq!(map["ItemBatcher"]["MaxItemsPerBatchPath"], "$.limits.daysPerChild");
+    assert_eq!(map["ToleratedFailurePercentagePath"], "$.limits.toleratedFailure");
+    assert_eq!(
+        map["ResultWriter"]["WriterConfig"],
+        serde_json::json!({"OutputType": "JSONL", "Transformation": "FLATTEN"})
+    );
+    let run = &states["Run"]["Parameters"]["limits"];
+    for (key, param) in [
+        ("concurrency.$", "MaxConcurrency"),
+        ("daysPerChild.$", "DaysPerChild"),
+        ("toleratedFailure.$", "ToleratedFailurePercentage"),
+    ] {
+        assert_eq!(run[key], format!("States.StringToJson('${{{param}}}')"));
+        assert_eq!(subs[param], serde_json::json!({"Ref": param}));
+        assert!(t["Parameters"][param]["Type"] == "Number", "{param}");
+    }
+    // The Map's child is one function call with the batch as its payload, retried.
+    let child = &map["ItemProcessor"]["States"]["ReadDays"];
+    assert_eq!(child["Parameters"]["Payload.$"], "$");
+    assert!(child["Retry"][0]["MaxAttempts"].as_u64().unwrap() >= 3);
+
+    // The state after Run, as the Pass states make it from an execution's input.
+    let state = serde_json::json!({
+        "run": {"Since": "2025-01-01", "Until": "2025-12-31", "Accounts": [], "Regions": [], "Digest": false},
+        "report": "reports/exec-1/",
+        "limits": {"concurrency": 100, "daysPerChild": 1, "toleratedFailure": 5},
+        "plan": {"Bucket": "reports-bucket", "Key": "reports/exec-1/days.json", "Days": 10},
+        "map": {"ResultWriterDetails": {"Bucket": "reports-bucket", "Key": "reports/exec-1/results/x/manifest.json"}}
+    });
+    // What the plan and summary steps send is what the function reads as those calls.
+    let plan = resolve_paths(&states["Plan"]["Parameters"]["Payload"], &state);
+    assert!(matches!(backfill_call(&plan.to_string()), Some(Ok(Call::Plan(_)))), "{plan}");
+    let summary = resolve_paths(&states["Summary"]["Parameters"]["Payload"], &state);
+    assert!(matches!(backfill_call(&summary.to_string()), Some(Ok(Call::Summary(_)))), "{summary}");
+    // A child gets the batcher's BatchInput and items of the plan's manifest.
+    let batch_input = resolve_paths(&map["ItemBatcher"]["BatchInput"], &state);
+    let child_input = serde_json::json!({"Items": [{"Prefix": "AWSLogs/111122223333/CloudTrail/eu-west-1/2025/01/01/"}], "BatchInput": batch_input});
+    assert!(matches!(backfill_call(&child_input.to_string()), Some(Ok(Call::Child(_)))), "{child_input}");
+    // The ItemReader and ResultWriter read the state too.
+    resolve_paths(&map["ItemReader"]["Parameters"], &state);
+
+    // cfn-lint checks the definition against the Amazon States Language schema (E3601): a
+    // broken copy of it fails.
+    let broken =
+        std::fs::read_to_string(BACKFILL).unwrap().replace("            Type: Map\n", "            Type: Mapp\n");
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("backfill.yaml");
+    std::fs::write(&copy, broken).unwrap();
+    let out = Command::new(venv_bin().join("cfn-lint")).arg(&copy).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("E3601"), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // The state machine may start its own children and use the report bucket; the function
+    // reads the trail's log files and writes only reports.
+    let sm_policy = t["Resources"]["StateMachineRole"]["Properties"]["Policies"][0]["PolicyDocument"].to_string();
+    assert!(
+        sm_policy.contains("states:StartExecution") && sm_policy.contains("stateMachine:${AWS::StackName}-backfill")
+    );
+    assert_eq!(machine["StateMachineName"], serde_json::json!({"Fn::Sub": "${AWS::StackName}-backfill"}));
+    let f_policy = t["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"].to_string();
+    assert!(f_policy.contains("${TrailBucket}/${TrailPrefix}AWSLogs/*"));
+    assert!(f_policy.contains("${ReportBucket.Arn}/reports/*"));
+    assert!(!f_policy.contains("s3:*") && !f_policy.contains("s3:DeleteObject"));
 }

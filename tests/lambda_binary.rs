@@ -201,6 +201,29 @@ async fn the_binary_mails_alerts_and_fails_invocations_it_cannot_handle() {
     let sent = moto.sent_messages();
     assert_eq!(sent.len(), 3);
     assert!(sent[2]["subject"].as_str().unwrap().starts_with("[CRITICAL]"), "{}", sent[2]["subject"]);
+
+    // A backfill's steps, as the state machine invokes the same binary: the plan writes the
+    // manifest of region-days, a child reads one and returns its alerts without mailing them.
+    s3.create_bucket().bucket("reports").send().await.unwrap();
+    let plan = serde_json::json!({"Backfill": "plan", "Bucket": "org-trail", "Prefix": "", "Since": "2026-01-01",
+        "Until": "2026-01-01", "Accounts": [], "Regions": [], "ReportBucket": "reports", "ReportPrefix": "reports/x/"});
+    let path = work.path().join("plan.json");
+    std::fs::write(&path, plan.to_string()).unwrap();
+    let out = invoke(port, &path);
+    let planned: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(planned["Days"], 2, "{planned}");
+    let child = serde_json::json!({"Items": [{"Prefix": "AWSLogs/o-abc123/111122223333/CloudTrail/us-east-1/2026/01/01/"}],
+        "BatchInput": {"Bucket": "org-trail", "Accounts": [], "Regions": [],
+        "ReportBucket": "reports", "ReportPrefix": "reports/x/"}});
+    let path = work.path().join("child.json");
+    std::fs::write(&path, child.to_string()).unwrap();
+    let out = invoke(port, &path);
+    let lines: Vec<serde_json::Value> =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(lines[0]["rule_id"], "cloudtrail-trail-deleted", "{lines:?}");
+    assert_eq!(lines.last().unwrap()["trailwarden_backfill"], "child");
+    assert_eq!(moto.sent_messages().len(), 3, "a backfill mails nothing");
 }
 
 #[test]

@@ -6,6 +6,11 @@ pub fn function_name(function: &str) -> String {
     function.rsplit_once(":function:").map_or(function, |(_, n)| n.split(':').next().unwrap_or(n)).to_string()
 }
 
+/// Whether `s` is a 12-digit AWS account id.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::function_name;

@@ -5,7 +5,8 @@ use serde_json::value::RawValue;
 use trailwarden::Engine;
 use trailwarden::dedupe::{InMemory, Ledger};
 use trailwarden::facts::aws::AwsFacts;
-use trailwarden::lambda::objects::{SqsEvent, handle_sqs, is_sqs_event};
+use trailwarden::lambda::backfill::{self, Call, backfill_call};
+use trailwarden::lambda::objects::{handle_sqs, sqs_event};
 use trailwarden::lambda::{LambdaConfig, Options, handle_with};
 use trailwarden::notify::securityhub::SecurityHubWorkflow;
 use trailwarden::notify::ses::SesMailer;
@@ -96,18 +97,30 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // Log objects of an organisation trail's bucket, when the function is fed by its queue.
     // Path-style addressing where the endpoint is overridden (a local S3 such as moto's).
     let s3 = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(sdk.endpoint_url().is_some()).build();
-    let store = S3Objects::new(aws_sdk_s3::Client::from_conf(s3), cfg.max_object_bytes);
+    let s3 = aws_sdk_s3::Client::from_conf(s3);
+    let store = S3Objects::new(s3.clone(), cfg.max_object_bytes);
 
     lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
         let (engine, notifier, facts, account) = (&engine, notifier.as_ref(), &facts, cfg.account_name.as_str());
         let options =
             Options { ledger: Some(ledger.as_ref()), workflow: workflow.as_deref(), responder: responder.as_deref() };
-        let (store, objects) = (&store, &cfg.objects);
+        let (store, objects, s3) = (&store, &cfg.objects, &s3);
         async move {
             let payload = event.payload.get();
-            if is_sqs_event(payload) {
+            // A step of a backfill (cloudformation/backfill.yaml): it fails the task on error, so
+            // the state machine retries it.
+            if let Some(call) = backfill_call(payload) {
+                let done = match call? {
+                    Call::Plan(input) => serde_json::to_value(backfill::plan(s3, &input).await?),
+                    Call::Child(input) => serde_json::to_value(backfill::child(engine, s3, store, &input).await?),
+                    Call::Summary(input) => {
+                        serde_json::to_value(backfill::summarize(s3, Some(notifier), &input).await?)
+                    }
+                };
+                return Ok(done?);
+            }
+            if let Some(batch) = sqs_event(payload) {
                 // Each failed message is redelivered alone; its DLQ keeps it after the last try.
-                let batch: SqsEvent = serde_json::from_str(payload)?;
                 let response = handle_sqs(engine, notifier, facts, store, objects, &batch, options).await;
                 return Ok(serde_json::to_value(response)?);
             }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+pub mod backfill;
 pub mod objects;
 
 use crate::cloudtrail::event::Event;
@@ -81,7 +82,6 @@ impl LambdaConfig {
                 env("TRAILWARDEN_DEDUPE_TTL_DAYS", format!("`{v}` is not a number of days from 1 to 365"))
             })?,
         };
-        let is_account = |id: &str| id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit());
         let mut account_names = std::collections::BTreeMap::new();
         for entry in optional("TRAILWARDEN_ACCOUNT_NAMES").iter().flat_map(|v| v.split(',')) {
             let bad = || {
@@ -89,7 +89,7 @@ impl LambdaConfig {
             };
             let (id, name) = entry.split_once('=').ok_or_else(bad)?;
             let (id, name) = (id.trim(), name.trim());
-            if !is_account(id) || name.is_empty() {
+            if !crate::analysis::names::is_account_id(id) || name.is_empty() {
                 return Err(bad());
             }
             account_names.insert(id.to_string(), name.to_string());
@@ -102,7 +102,7 @@ impl LambdaConfig {
         };
         let mut accounts = Vec::new();
         for id in optional("TRAILWARDEN_TRAIL_ACCOUNTS").iter().flat_map(|v| v.split(',')).map(str::trim) {
-            if !is_account(id) {
+            if !crate::analysis::names::is_account_id(id) {
                 let what = format!("`{}` is not a 12-digit account id", crate::text::one_line(id));
                 return Err(env("TRAILWARDEN_TRAIL_ACCOUNTS", what));
             }

@@ -39,6 +39,9 @@ pub struct SqsMessage {
     #[serde(rename = "messageId")]
     pub message_id: String,
     pub body: String,
+    /// `aws:sqs` in what Lambda delivers.
+    #[serde(rename = "eventSource", default)]
+    pub event_source: String,
 }
 
 /// The function's answer: the messages to redeliver (`ReportBatchItemFailures`).
@@ -102,22 +105,15 @@ pub struct ObjectSummary {
     pub errors: Vec<String>,
 }
 
-/// Whether a payload is an SQS batch (every record from `aws:sqs`) rather than an EventBridge
-/// event.
-pub fn is_sqs_event(payload: &str) -> bool {
-    #[derive(Deserialize)]
-    struct Source {
-        #[serde(rename = "eventSource")]
-        event_source: String,
+/// The payload as an SQS batch (every record from `aws:sqs`), read once; `None` for an
+/// EventBridge event.
+pub fn sqs_event(payload: &str) -> Option<SqsEvent> {
+    if !payload.contains("\"aws:sqs\"") {
+        return None;
     }
-    #[derive(Deserialize)]
-    struct Batch {
-        #[serde(rename = "Records")]
-        records: Vec<Source>,
-    }
-    payload.contains("\"aws:sqs\"")
-        && serde_json::from_str::<Batch>(payload)
-            .is_ok_and(|b| !b.records.is_empty() && b.records.iter().all(|r| r.event_source == "aws:sqs"))
+    serde_json::from_str::<SqsEvent>(payload)
+        .ok()
+        .filter(|b| !b.records.is_empty() && b.records.iter().all(|r| r.event_source == "aws:sqs"))
 }
 
 /// Handles one SQS batch: each message on its own; the ones that failed are returned for
@@ -191,11 +187,7 @@ pub async fn handle_object<F: FactSource, S: ObjectStore>(
         let part = match part {
             Ok(part) => part,
             Err(e) => {
-                let mut report = crate::replay::FileReport {
-                    records: u64::from(matches!(e, InputError::RecordTooLarge { .. })),
-                    errors: vec![e],
-                    ..Default::default()
-                };
+                let mut report = crate::replay::FileReport::of_cutter_error(&path, e);
                 place(&mut report, None, summary.records);
                 summary.records += report.records;
                 errors.extend(report.errors);

@@ -233,7 +233,7 @@ pub fn key_place(key: &str) -> Option<(&str, &str)> {
     let t = parts.iter().position(|p| *p == "CloudTrail")?;
     let account = *parts.get(t.checked_sub(1)?)?;
     let region = *parts.get(t + 1)?;
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some((account, region))
+    crate::analysis::names::is_account_id(account).then_some((account, region))
 }
 
 /// S3 event notifications give keys form-encoded: `+` for a space, `%XX` for other bytes.

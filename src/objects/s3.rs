@@ -74,12 +74,36 @@ pub struct Listed {
     pub pruned: u64,
     /// Objects listed and not read, with the reason.
     pub skipped: Vec<(String, super::Skip)>,
+    /// For [`list_regions`]: the region folders (`.../CloudTrail/REGION/`) found, not listed.
+    pub regions: Vec<String>,
 }
 
 /// Lists the CloudTrail log files under `s3://bucket/prefix`, one folder level at a time
 /// (`AWSLogs/[o-org/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/`), pruning every folder the walk's
 /// accounts, regions and time window rule out before listing it; up to 16 listings at once.
 pub async fn list(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str, walk: &Walk) -> Result<Listed, String> {
+    walk_tree(client, bucket, prefix, walk, false).await
+}
+
+/// Lists down to the region folders (`AWSLogs/[o-org/]ACCOUNT/CloudTrail/REGION/`) the walk's
+/// accounts and regions allow, without listing the days below them: what a backfill plans from.
+pub async fn list_regions(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    walk: &Walk,
+) -> Result<Listed, String> {
+    walk_tree(client, bucket, prefix, walk, true).await
+}
+
+/// The walk of [`list`]; with `stop_at_regions`, region folders are kept, not listed.
+async fn walk_tree(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    walk: &Walk,
+    stop_at_regions: bool,
+) -> Result<Listed, String> {
     let mut listed = Listed::default();
     let mut level = vec![prefix.to_string()];
     while !level.is_empty() {
@@ -95,6 +119,7 @@ pub async fn list(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str, walk:
                 listed.requests += requests;
                 for folder in folders {
                     match worth_listing(&folder, walk) {
+                        true if stop_at_regions && is_region_folder(&folder) => listed.regions.push(folder),
                         true => next.push(folder),
                         false => listed.pruned += 1,
                     }
@@ -110,7 +135,25 @@ pub async fn list(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str, walk:
         level = next;
     }
     listed.objects.sort_by(|a, b| a.key.cmp(&b.key));
+    listed.regions.sort();
     Ok(listed)
+}
+
+/// A folder's parts after `AWSLogs/` (and the organisation's `o-...` folder), or `None` outside
+/// the trail layout.
+fn trail_parts(folder: &str) -> Option<Vec<&str>> {
+    let parts: Vec<&str> = folder.trim_end_matches('/').split('/').collect();
+    let logs = parts.iter().rposition(|p| *p == "AWSLogs")?;
+    let mut rest = &parts[logs + 1..];
+    if rest.first().is_some_and(|p| p.starts_with("o-")) {
+        rest = &rest[1..];
+    }
+    Some(rest.to_vec())
+}
+
+/// Whether a folder is `.../AWSLogs/[o-org/]ACCOUNT/CloudTrail/REGION/`.
+fn is_region_folder(folder: &str) -> bool {
+    trail_parts(folder).is_some_and(|rest| matches!(rest.as_slice(), [_, "CloudTrail", _]))
 }
 
 /// One folder's sub-folders and objects (every page).
@@ -145,15 +188,11 @@ async fn list_folder(
 
 /// Whether a folder (`.../`) may hold log files the walk wants, by what its path names so far.
 fn worth_listing(folder: &str, walk: &Walk) -> bool {
-    let parts: Vec<&str> = folder.trim_end_matches('/').split('/').collect();
-    if parts.iter().any(|p| *p == "CloudTrail-Digest" || *p == "CloudTrail-Insight") {
+    if folder.split('/').any(|p| p == "CloudTrail-Digest" || p == "CloudTrail-Insight") {
         return false;
     }
-    let Some(logs) = parts.iter().rposition(|p| *p == "AWSLogs") else { return true };
-    let mut rest = &parts[logs + 1..];
-    if rest.first().is_some_and(|p| p.starts_with("o-")) {
-        rest = &rest[1..];
-    }
+    let Some(rest) = trail_parts(folder) else { return true };
+    let rest = rest.as_slice();
     let number = |s: &str, len: usize| {
         (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<i16>().ok()).flatten()
     };
@@ -189,7 +228,7 @@ fn worth_listing(folder: &str, walk: &Walk) -> bool {
 }
 
 /// Whether a listed object is a log file the walk wants.
-fn wanted(key: &str, walk: &Walk) -> Result<(), super::Skip> {
+pub(crate) fn wanted(key: &str, walk: &Walk) -> Result<(), super::Skip> {
     super::classify_key(key, None)?;
     if let Some((account, region)) = super::key_place(key) {
         if !walk.accounts.is_empty() && !walk.accounts.iter().any(|a| a == account) {
