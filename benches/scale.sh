@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 EVENTS=${EVENTS:-10000000}
 CORPUS=${CORPUS:-$HOME/.cache/trailwarden-corpus/make_corpus-$EVENTS}
 TARGET=${CARGO_TARGET_DIR:-target}
-cargo build --quiet --release --no-default-features --example replay --example gunzip_only --example make_corpus
+cargo build --quiet --release --no-default-features --features cli --example replay --example gunzip_only --example make_corpus
 BIN=$TARGET/release/examples/replay
 GUNZIP=$TARGET/release/examples/gunzip_only
 if [ ! -d "$CORPUS" ]; then

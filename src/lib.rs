@@ -30,6 +30,8 @@
 //! can declare its own, and the engine runs them beside the built-in ones.
 
 pub mod analysis;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod cloudtrail;
 pub mod config;
 pub mod dedupe;

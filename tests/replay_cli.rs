@@ -1,4 +1,5 @@
 //! Full-output tests of the replay command line: the real binary, its stdout, stderr and exit code.
+#![cfg(feature = "cli")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -711,4 +712,38 @@ fn a_gzip_bomb_beside_a_good_file_is_read_in_bounded_memory() {
     // Before streaming, this run held 530 MB: the file was inflated whole up to the limit.
     assert!(peak_mib < 200, "peak RSS {peak_mib} MiB");
     eprintln!("peak RSS {peak_mib} MiB");
+}
+
+#[test]
+fn the_installed_command_is_the_example_and_has_rules_pattern_completions_and_a_man_page() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_trailwarden"))
+            .args(args)
+            .current_dir(ROOT)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    // `trailwarden replay` is the example: the same output, summary and exit code.
+    let (ours, example) =
+        (run(&["replay", "--format", "jsonl", "testdata/"]), replay(&["--format", "jsonl", "testdata/"]));
+    assert!(!ours.stdout.is_empty());
+    assert_eq!(text(&ours.stdout), text(&example.stdout));
+    assert_eq!(masked(&ours.stderr), masked(&example.stderr));
+    assert_eq!(ours.status.code(), example.status.code());
+    // `rules` and `pattern` are the example's `--list-rules` and `--print-event-pattern`.
+    let rules = run(&["rules"]);
+    assert!(rules.status.success());
+    assert_eq!(text(&rules.stdout), text(&replay(&["--list-rules"]).stdout));
+    assert_eq!(text(&rules.stdout).lines().count(), trailwarden::registry().len());
+    assert_eq!(text(&run(&["pattern"]).stdout), text(&replay(&["--print-event-pattern"]).stdout));
+    // Completions and the man page come from the same definition.
+    let bash = text(&run(&["completions", "bash"]).stdout);
+    assert!(bash.contains("_trailwarden") && bash.contains("--since") && bash.contains("replay"), "{bash}");
+    let man = text(&run(&["man"]).stdout);
+    assert!(man.contains(".TH trailwarden 1") && man.contains("replay"), "{man}");
+    // A usage error names the problem and exits 1.
+    let bad = run(&["replay", "--since", "yesterday", "testdata/"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("yesterday"), "{}", text(&bad.stderr));
 }
