@@ -187,6 +187,14 @@ impl TimeWindow {
     }
 }
 
+/// `NAME.facts` beside `NAME.json`, `NAME.jsonl` or `NAME.json.gz`, when there is one.
+fn facts_beside(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let stem = [".json.gz", ".jsonl.gz", ".json", ".jsonl"].iter().find_map(|ext| name.strip_suffix(ext))?;
+    let beside = path.with_file_name(format!("{stem}.facts"));
+    beside.is_file().then_some(beside)
+}
+
 /// The day in a CloudTrail S3 key: the three folders after `CloudTrail/<region>/`.
 fn s3_day(path: &Path) -> Option<jiff::civil::Date> {
     let parts: Vec<&str> = path.iter().filter_map(|p| p.to_str()).collect();
@@ -232,6 +240,12 @@ pub struct Replay<'e> {
     /// A file that inflates to at most this much is read whole (gzip inflated in one call, the
     /// fast path); a larger one streams through [`stream::Parts`], holding a part and a record.
     pub whole_file_bytes: u64,
+    /// Where a file `NAME.json` (or `NAME.json.gz`) has `NAME.facts` beside it, those facts
+    /// answer its records' questions instead of the engine's (the fixtures' convention).
+    pub facts_beside_files: bool,
+    /// The facts that answer the rules' questions; `None`: the engine's. [`Replay::scan_file`]
+    /// sets it from a `.facts` file beside the file it reads.
+    pub facts: Option<&'e crate::facts::Facts>,
 }
 
 /// The default [`Replay::whole_file_bytes`]: 64 MiB, far above a usual CloudTrail log file.
@@ -253,6 +267,8 @@ impl<'e> Replay<'e> {
             window: TimeWindow::default(),
             stream_part_bytes: 8 << 20,
             whole_file_bytes: WHOLE_FILE_BYTES,
+            facts_beside_files: false,
+            facts: None,
         }
     }
 
@@ -260,6 +276,18 @@ impl<'e> Replay<'e> {
     /// most [`Replay::whole_file_bytes`], streamed in parts otherwise (memory bounded by a part
     /// and a record, whatever the file's size; reading stops at [`Replay::max_file_bytes`]).
     pub fn scan_file(&self, path: &Path) -> FileReport {
+        if self.facts_beside_files
+            && let Some(beside) = facts_beside(path)
+        {
+            return match crate::facts::Facts::from_file(&beside) {
+                Ok(facts) => Replay { facts: Some(&facts), facts_beside_files: false, ..*self }.scan_file(path),
+                Err(e) => FileReport {
+                    path: path.to_path_buf(),
+                    errors: vec![InputError::Io { path: beside, source: std::io::Error::other(e.to_string()) }],
+                    ..FileReport::default()
+                },
+            };
+        }
         thread_local! {
             // One decompression buffer per worker, reused for every file it reads.
             static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -362,7 +390,7 @@ impl<'e> Replay<'e> {
                 suppressed: std::mem::take(&mut report.suppressed),
                 ..Default::default()
             };
-            engine.evaluate_into(&event, engine.facts(), &mut eval);
+            engine.evaluate_into(&event, self.facts.unwrap_or(engine.facts()), &mut eval);
             (report.details, report.suppressed) = (eval.details, eval.suppressed);
             for id in eval.matched {
                 *report.matched.entry(id).or_default() += 1;
@@ -694,6 +722,18 @@ pub struct Totals {
     pub repeats: u64,
     pub matched: BTreeMap<&'static str, u64>,
     pub alerts: BTreeMap<&'static str, u64>,
+    /// Files in the folders that were not read, by reason.
+    pub skipped: BTreeMap<crate::cloudtrail::input::SkippedFile, u64>,
+}
+
+/// Which rules the summary lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SummaryRules {
+    /// The rules that looked at an event (the others are counted in one line).
+    #[default]
+    Seen,
+    /// Every enabled rule, zeros included.
+    All,
 }
 
 impl Totals {
@@ -721,20 +761,41 @@ impl Totals {
     }
 
     /// The per-rule summary: every rule the engine ran, events looked at and alerts raised.
-    pub fn write_summary(&self, engine: &Engine, elapsed: std::time::Duration, out: &mut dyn Write) -> io::Result<()> {
+    pub fn write_summary(
+        &self,
+        engine: &Engine,
+        elapsed: std::time::Duration,
+        rules: SummaryRules,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         let mut table = comfy_table::Table::new();
         table.load_style(comfy_table::presets::NOTHING).set_header(["rule", "severity", "events", "alerts"]);
+        let mut unseen = 0;
         for rule in engine.rules() {
-            let n = |m: &BTreeMap<&str, u64>| m.get(rule.id).copied().unwrap_or(0).to_string();
+            let n = |m: &BTreeMap<&str, u64>| m.get(rule.id).copied().unwrap_or(0);
+            if rules == SummaryRules::Seen && n(&self.matched) == 0 && n(&self.alerts) == 0 {
+                unseen += 1;
+                continue;
+            }
             // Rules can come from other crates: even their ids reach the terminal only made safe.
-            table.add_row([one_line(rule.id), rule.severity.to_string(), n(&self.matched), n(&self.alerts)]);
+            let [events, alerts] = [n(&self.matched), n(&self.alerts)].map(|n| n.to_string());
+            table.add_row([one_line(rule.id), rule.severity.to_string(), events, alerts]);
         }
         for i in 2..4 {
             if let Some(col) = table.column_mut(i) {
                 col.set_cell_alignment(comfy_table::CellAlignment::Right);
             }
         }
-        writeln!(out, "{table}")?;
+        if !table.is_empty() {
+            writeln!(out, "{table}")?;
+        }
+        if unseen > 0 {
+            writeln!(out, "{unseen} more rules saw no event (--summary all lists every rule)")?;
+        }
+        if !self.skipped.is_empty() {
+            let each: Vec<String> = self.skipped.iter().map(|(why, n)| format!("{n} {}", why.reason())).collect();
+            writeln!(out, "skipped in the folders: {}", each.join("; "))?;
+        }
         let secs = elapsed.as_secs_f64();
         let rate = if secs > 0.0 { self.records as f64 / secs } else { 0.0 };
         let window = match self.outside_window {
@@ -846,32 +907,52 @@ pub fn write_suppressed_table(items: &[crate::engine::Suppressed], out: &mut dyn
     writeln!(out, "{table}")
 }
 
-/// Writes alerts as a table for people.
-pub fn write_table(details: &[EventDetail], out: &mut dyn Write) -> io::Result<()> {
+/// Writes alerts as a table for people: one row per event, in time order, its alerts one line
+/// each; with `width` (a terminal's columns) the table wraps to fit it.
+pub fn write_table(details: &[EventDetail], width: Option<u16>, out: &mut dyn Write) -> io::Result<()> {
     if details.is_empty() {
         return writeln!(out, "no alerts");
     }
+    // In time order; one event's alerts together, in the order the rules raised them.
+    let mut order: Vec<&EventDetail> = details.iter().collect();
+    order.sort_by(|a, b| (&a.event_time, &a.event_id).cmp(&(&b.event_time, &b.event_id)));
     let mut table = comfy_table::Table::new();
     table
         .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .set_header(["time", "severity", "rule", "account", "region", "actor", "summary"]);
-    for d in details {
+        .set_header(["event (time, account region, actor)", "alerts (severity rule: summary)"]);
+    if let Some(width) = width {
+        // Fit the terminal: the alerts wrap; the event's column takes at most a third.
+        table.set_width(width).set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+        if let Some(column) = table.column_mut(0) {
+            let most = (width / 3).max(24);
+            column.set_constraint(comfy_table::ColumnConstraint::UpperBoundary(comfy_table::Width::Fixed(most)));
+        }
+    }
+    for group in order.chunk_by(|a, b| a.event_id == b.event_id && a.event_time == b.event_time) {
+        let d = group[0];
         // Every field comes from the record (or a rule's reading of it): none reaches the
         // terminal raw.
-        table.add_row([
-            one_line(&d.event_time),
-            d.severity.label().to_string(),
-            one_line(&d.rule_id),
-            one_line(&d.account_id),
-            one_line(&d.region),
-            match &d.actor.invoked_by {
-                Some(service) => {
-                    one_line(&format!("{} via {}", d.actor.name, crate::cloudtrail::actor::service_name(service)))
-                }
-                None => one_line(&d.actor.name),
-            },
-            one_line(&d.summary),
-        ]);
+        // The same alert of the same event read from several files (copies of one log) once,
+        // with its count.
+        let mut alerts: Vec<(String, usize)> = Vec::new();
+        for a in group {
+            let line = format!("{} {}: {}", a.severity.label(), one_line(&a.rule_id), one_line(&a.summary));
+            match alerts.iter_mut().find(|(l, _)| *l == line) {
+                Some((_, n)) => *n += 1,
+                None => alerts.push((line, 1)),
+            }
+        }
+        let alerts: Vec<String> =
+            alerts.into_iter().map(|(line, n)| if n > 1 { format!("{line} (in {n} files)") } else { line }).collect();
+        let actor = match &d.actor.invoked_by {
+            Some(service) => {
+                one_line(&format!("{} via {}", d.actor.name, crate::cloudtrail::actor::service_name(service)))
+            }
+            None => one_line(&d.actor.name),
+        };
+        let event =
+            format!("{}\n{} {}\n{actor}", one_line(&d.event_time), one_line(&d.account_id), one_line(&d.region));
+        table.add_row([event, alerts.join("\n")]);
     }
     writeln!(out, "{table}")
 }

@@ -37,7 +37,8 @@ fn example_bin(name: &str) -> PathBuf {
 }
 
 fn replay(args: &[&str]) -> Output {
-    Command::new(replay_bin()).args(args).current_dir(ROOT).env("NO_COLOR", "1").output().unwrap()
+    // No COLUMNS from the caller's shell: the goldens are the unfitted table.
+    Command::new(replay_bin()).args(args).current_dir(ROOT).env("NO_COLOR", "1").env_remove("COLUMNS").output().unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -87,6 +88,101 @@ fn testdata_as_a_table() {
     let out = replay(&["testdata/"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     golden("testdata.table", &text(&out.stdout));
+}
+
+#[test]
+fn the_table_fits_the_terminal_one_row_per_event_in_time_order_and_json_lines_keep_the_text() {
+    let run = |columns: &str| {
+        Command::new(replay_bin()).arg("testdata/").current_dir(ROOT).env("COLUMNS", columns).output().unwrap()
+    };
+    for columns in [80usize, 120, 200] {
+        let out = run(&columns.to_string());
+        assert_eq!(out.status.code(), Some(0));
+        let table = text(&out.stdout);
+        let widest = table.lines().map(|l| l.chars().count()).max().unwrap();
+        assert!(widest <= columns, "{widest} columns at COLUMNS={columns}");
+    }
+    // Rows in time order, one per event: each row's first line is the event's time.
+    let table = text(&run("120").stdout);
+    let times: Vec<&str> = table
+        .lines()
+        .filter_map(|l| l.strip_prefix("│ "))
+        .map(|l| l.split(' ').next().unwrap())
+        .filter(|t| t.len() >= 20 && t.as_bytes()[4] == b'-' && t.contains('T'))
+        .collect();
+    assert!(times.len() > 100, "{}", times.len());
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "rows out of time order");
+    let jsonl = text(&replay(&["--format", "jsonl", "testdata/"]).stdout);
+    let events: std::collections::BTreeSet<(String, String)> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| (v["event_time"].as_str().unwrap().to_string(), v["event_id"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(times.len(), events.len(), "one row per event");
+    // The table wraps a long summary; the JSON lines keep it whole, on one line.
+    let long = "Lambda function stratus-red-team-lambda-layer-simpleLambda now runs layers";
+    assert!(jsonl.contains(long) && !table.contains(long));
+}
+
+#[test]
+fn the_summary_lists_the_rules_that_saw_events_and_all_of_them_on_request() {
+    let path = "testdata/events/cloudtrail-trail-deleted";
+    let seen = text(&replay(&[path]).stderr);
+    let rows = |s: &str| s.lines().filter(|l| l.starts_with(' ') && !l.contains("severity")).count();
+    assert_eq!(rows(&seen), 1, "{seen}");
+    assert!(seen.contains(" cloudtrail-trail-deleted "), "{seen}");
+    let more = trailwarden::registry().len() - 1;
+    assert!(seen.contains(&format!("{more} more rules saw no event (--summary all lists every rule)")), "{seen}");
+    let all = text(&replay(&["--summary", "all", path]).stderr);
+    assert_eq!(rows(&all), trailwarden::registry().len(), "{all}");
+    assert!(!all.contains("more rules saw no event"));
+}
+
+#[test]
+fn the_first_documented_command_shows_every_firing_fixture_s_alert() {
+    // `cargo run --example replay testdata/`: a fixture that needs live state has its answers in
+    // `NAME.facts` beside it, and replay reads them for that file.
+    let out = replay(&["--summary", "all", "testdata/"]);
+    let summary = text(&out.stderr);
+    let alerts: std::collections::BTreeMap<&str, u64> = summary
+        .lines()
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            (cols.len() == 4).then(|| (cols[0], cols[3].parse().unwrap_or(0)))
+        })
+        .collect();
+    let events = Path::new(ROOT).join("testdata/events");
+    let mut checked = 0;
+    for rule in trailwarden::registry() {
+        let dir = events.join(rule.id);
+        let fires = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(Result::ok).any(|e| e.file_name().to_string_lossy().starts_with("fires_")))
+            .unwrap_or(false);
+        if fires {
+            assert!(alerts.get(rule.id).copied().unwrap_or(0) > 0, "{} has a firing fixture and no alert", rule.id);
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked}");
+    // Files that are not input are counted, with the reason.
+    assert!(
+        summary.contains("skipped in the folders: 8 facts (each answers the questions of the input file beside it)"),
+        "{summary}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.log"), "not a trail").unwrap();
+    std::fs::copy(
+        Path::new(ROOT).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json"),
+        dir.path().join("a.json"),
+    )
+    .unwrap();
+    let out = replay(&[dir.path().to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("skipped in the folders: 1 not a log format (.json, .jsonl, .json.gz, .jsonl.gz)"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0), "a skipped file is no error");
 }
 
 #[test]
@@ -263,14 +359,26 @@ fn suppressed_alerts_are_listed_with_their_entry_on_request() {
 
 #[test]
 fn facts_answer_the_rules_questions() {
-    let fixture = "testdata/events/ec2-sg-created-open-to-world/fires_rdp_open.json";
-    let out = replay(&["--format", "jsonl", fixture]);
+    // The fixture alone, without the facts beside it: the questions are unknown, and it is quiet.
+    let dir = tempfile::tempdir().unwrap();
+    let alone = dir.path().join("fires_rdp_open.json");
+    std::fs::copy(Path::new(ROOT).join("testdata/events/ec2-sg-created-open-to-world/fires_rdp_open.json"), &alone)
+        .unwrap();
+    let alone = alone.to_str().unwrap();
+    let out = replay(&["--format", "jsonl", alone]);
     assert_eq!((out.status.code(), text(&out.stdout).as_str()), (Some(0), ""), "unknown: quiet");
     let facts = "testdata/events/ec2-sg-created-open-to-world/fires_rdp_open.facts";
-    let out = replay(&["--format", "jsonl", "--facts", facts, fixture]);
+    let out = replay(&["--format", "jsonl", "--facts", facts, alone]);
     let alert: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
     assert_eq!(alert["severity"], "critical");
     assert_eq!(alert["summary"], "Security group sg-0c1d2e3f4a5b60001 was created open to the internet on tcp/3389");
+    // In place, the facts beside it answer for it.
+    let fixture = "testdata/events/ec2-sg-created-open-to-world/fires_rdp_open.json";
+    let out = replay(&["--format", "jsonl", fixture]);
+    assert_eq!(
+        text(&out.stdout),
+        text(&replay(&["--format", "jsonl", "--facts", facts, alone]).stdout).replace(alone, fixture)
+    );
     let out = replay(&["--facts", "Cargo.toml", fixture]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -295,7 +403,9 @@ fn print_event_pattern_is_the_registry_s_patterns() {
 #[test]
 fn standard_input_reads_like_the_files_it_came_from() {
     // `cat testdata/**/*.json.gz`-style: each file gzip-compressed, the members one after another.
+    // The files with facts beside them are left out: a stream has nothing beside it.
     let (files, _) = trailwarden::cloudtrail::input::collect_files(&[Path::new(ROOT).join("testdata")]);
+    let files: Vec<PathBuf> = files.into_iter().filter(|f| !f.with_extension("facts").exists()).collect();
     let mut stream = Vec::new();
     for f in &files {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -315,7 +425,11 @@ fn standard_input_reads_like_the_files_it_came_from() {
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    golden("testdata.jsonl", &text(&out.stdout));
+    let mut args = vec!["--format".to_string(), "jsonl".to_string()];
+    args.extend(files.iter().map(|f| f.to_str().unwrap().to_string()));
+    let from_files = Command::new(replay_bin()).args(&args).current_dir(ROOT).output().unwrap();
+    assert!(from_files.stdout.len() > 100_000);
+    assert_eq!(text(&out.stdout), text(&from_files.stdout));
     assert!(text(&out.stderr).contains("\n1 files, "), "{}", text(&out.stderr));
 
     let out = replay(&["-", "testdata/"]);

@@ -47,9 +47,13 @@ pub struct ReplayArgs {
     /// not a terminal (always), or none.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     progress: ProgressMode,
-    /// Alert output: a table for people, or one JSON object per line for machines.
+    /// Alert output: a table for people (one row per event, in time order, fitted to the
+    /// terminal's width or to COLUMNS), or one JSON object per line for machines (full text).
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
+    /// The per-rule summary on stderr: the rules that saw events, or all of them.
+    #[arg(long, value_enum, default_value_t = SummaryMode::Seen)]
+    summary: SummaryMode,
     /// Also write each alert email, as it would be sent, into this folder (NNNN-<event id>.html/.txt).
     #[arg(long, value_name = "DIR")]
     html: Option<PathBuf>,
@@ -81,6 +85,12 @@ enum ProgressMode {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SummaryMode {
+    Seen,
+    All,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -127,10 +137,12 @@ pub fn run(cli: ReplayArgs) -> anyhow::Result<ExitCode> {
         true => None,
         false => Some(s3::open(&urls, &scan, &cli.accounts, &cli.regions)?),
     };
-    let (mut files, walk_errors) = match stdin || s3.is_some() {
-        true => (Vec::new(), Vec::new()),
-        false => crate::cloudtrail::input::collect_files(&cli.paths),
+    let crate::cloudtrail::input::Collected { mut files, errors: walk_errors, skipped } = match stdin || s3.is_some() {
+        true => Default::default(),
+        false => crate::cloudtrail::input::collect_inputs(&cli.paths),
     };
+    // A fixture's `NAME.facts` answers the questions of `NAME.json` beside it.
+    scan.facts_beside_files = true;
     // Local copies of a trail bucket (AWSLogs/...) are filtered by their paths as S3 keys are.
     files.retain(|f| {
         let Some((account, region)) = f.to_str().and_then(crate::objects::key_place) else { return true };
@@ -142,6 +154,9 @@ pub fn run(cli: ReplayArgs) -> anyhow::Result<ExitCode> {
         say("error", e);
     }
     totals.errors += walk_errors.len() as u64;
+    for (_, why) in &skipped {
+        *totals.skipped.entry(*why).or_default() += 1;
+    }
 
     if let Some(dir) = &cli.html {
         std::fs::create_dir_all(dir)?;
@@ -233,7 +248,7 @@ pub fn run(cli: ReplayArgs) -> anyhow::Result<ExitCode> {
         result
     })?;
     if format == Format::Table && !cli.plan {
-        replay::write_table(&table_rows, &mut out)?;
+        replay::write_table(&table_rows, terminal_width(), &mut out)?;
         if cli.show_suppressed {
             writeln!(out, "suppressed:")?;
             replay::write_suppressed_table(&suppressed_rows, &mut out)?;
@@ -241,8 +256,21 @@ pub fn run(cli: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     // Like every stderr line, the summary is lost, not fatal, if stderr is closed.
-    let _ = totals.write_summary(&engine, started.elapsed(), &mut io::stderr());
+    let rules = match cli.summary {
+        SummaryMode::Seen => replay::SummaryRules::Seen,
+        SummaryMode::All => replay::SummaryRules::All,
+    };
+    let _ = totals.write_summary(&engine, started.elapsed(), rules, &mut io::stderr());
     Ok(if totals.errors > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+/// The width the table fits: `COLUMNS` when set, else the terminal's when the output is one.
+fn terminal_width() -> Option<u16> {
+    match std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse().ok()) {
+        Some(columns) => Some(columns),
+        None if io::stdout().is_terminal() => comfy_table::Table::new().width(),
+        None => None,
+    }
 }
 
 /// Records per second so far, and the time left by the share of files done.

@@ -522,14 +522,48 @@ pub fn is_input_file(path: &Path) -> bool {
     [".json", ".jsonl", ".json.gz", ".jsonl.gz"].iter().any(|ext| name.ends_with(ext))
 }
 
+/// Why a file found in a folder is not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkippedFile {
+    /// `NAME.facts`: live-state facts for the input file beside it, not an input.
+    Facts,
+    /// Any other extension.
+    NotALogFormat,
+}
+
+impl SkippedFile {
+    pub fn reason(self) -> &'static str {
+        match self {
+            SkippedFile::Facts => "facts (each answers the questions of the input file beside it)",
+            SkippedFile::NotALogFormat => "not a log format (.json, .jsonl, .json.gz, .jsonl.gz)",
+        }
+    }
+}
+
+/// What [`collect_inputs`] found.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// The input files, each folder's sorted.
+    pub files: Vec<PathBuf>,
+    /// Folders that could not be walked.
+    pub errors: Vec<InputError>,
+    /// Files inside folders that are not read, with the reason.
+    pub skipped: Vec<(PathBuf, SkippedFile)>,
+}
+
 /// Expands files and folders (recursively) into the input files, sorted, skipping CloudTrail
 /// digest files (integrity hashes, not events). Named files are taken whatever their extension.
 pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputError>) {
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
+    let found = collect_inputs(paths);
+    (found.files, found.errors)
+}
+
+/// [`collect_files`], also naming the files of the folders that are not read, and why.
+pub fn collect_inputs(paths: &[PathBuf]) -> Collected {
+    let mut out = Collected::default();
     for path in paths {
         if !path.is_dir() {
-            files.push(path.clone());
+            out.files.push(path.clone());
             continue;
         }
         let mut found = Vec::new();
@@ -537,17 +571,24 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputError>) {
         for entry in walk.filter_entry(|e| e.file_name() != "CloudTrail-Digest") {
             match entry {
                 Ok(e) if e.file_type().is_file() && is_input_file(e.path()) => found.push(e.into_path()),
+                Ok(e) if e.file_type().is_file() => {
+                    let why = match e.path().extension().is_some_and(|x| x == "facts") {
+                        true => SkippedFile::Facts,
+                        false => SkippedFile::NotALogFormat,
+                    };
+                    out.skipped.push((e.into_path(), why));
+                }
                 Ok(_) => {}
-                Err(e) => errors.push(InputError::Io {
+                Err(e) => out.errors.push(InputError::Io {
                     path: e.path().map(Path::to_path_buf).unwrap_or_else(|| path.clone()),
                     source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("filesystem loop")),
                 }),
             }
         }
         found.sort();
-        files.extend(found);
+        out.files.extend(found);
     }
-    (files, errors)
+    out
 }
 
 /// Reads a whole file, gunzipping it when it starts with the gzip magic bytes (whatever its name),
