@@ -361,9 +361,15 @@ fn the_org_trail_stack_reads_the_bucket_through_a_queue_with_batch_item_failures
         "TRAILWARDEN_TRAIL_PREFIX",
         "TRAILWARDEN_TRAIL_ACCOUNTS",
         "TRAILWARDEN_ACCOUNT_NAMES",
+        "TRAILWARDEN_ACCOUNT_NAMES_FROM_ORGANIZATIONS",
     ] {
         assert!(env.contains_key(var), "{var} is not set for the function");
     }
+    // Organizations is listed only when the names are asked for.
+    let statements = &r["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+    let org =
+        statements.as_array().unwrap().iter().find(|s| s.to_string().contains("organizations:ListAccounts")).unwrap();
+    assert_eq!(org["Fn::If"][0], "NamesFromOrganizations");
     // It may read the trail's log files and nothing else of the bucket.
     let statements = r["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].to_string();
     assert!(statements.contains("${TrailBucket}/${TrailPrefix}AWSLogs/*"), "{statements}");

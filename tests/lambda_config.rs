@@ -158,6 +158,10 @@ fn org_trail_settings() {
     assert_eq!(cfg.objects.accounts, ["111122223333", "444455556666"]);
     assert_eq!(cfg.objects.account_names["444455556666"], "dev");
     assert_eq!(cfg.max_object_bytes, 16 << 20);
+    assert!(!cfg.account_names_from_organizations, "off unless asked for");
+    let mut named = vars.clone();
+    named.push(("TRAILWARDEN_ACCOUNT_NAMES_FROM_ORGANIZATIONS", "true"));
+    assert!(load(&named).unwrap().account_names_from_organizations);
     // Half the function's memory for an object inflated whole.
     assert_eq!(cfg.objects.whole_object_bytes, 64 << 20);
     vars.push(("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1769"));
@@ -177,6 +181,11 @@ fn org_trail_settings() {
             "TRAILWARDEN_ACCOUNT_NAMES",
             "111122223333=",
             "environment variable TRAILWARDEN_ACCOUNT_NAMES: `111122223333=` is not",
+        ),
+        (
+            "TRAILWARDEN_ACCOUNT_NAMES_FROM_ORGANIZATIONS",
+            "yes",
+            "environment variable TRAILWARDEN_ACCOUNT_NAMES_FROM_ORGANIZATIONS: `yes` is not true or false",
         ),
         (
             "TRAILWARDEN_MAX_OBJECT_MIB",

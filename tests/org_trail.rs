@@ -168,3 +168,63 @@ async fn a_gzip_bomb_object_fails_its_own_message_and_the_others_are_read() {
     assert_eq!(response.batch_item_failures, vec![ItemFailure { item_identifier: "m-000".into() }]);
     assert!(!moto.sent_messages().is_empty(), "the good object's alerts are mailed");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_name_accounts_from_organizations_where_the_function_may_list_them() {
+    use trailwarden::lambda::accounts::{AccountDirectory, OrganizationsDirectory};
+    let moto = Moto::start();
+    let (mailer, s3) = setup(&moto).await;
+    let engine = Engine::new(Config::default()).unwrap();
+    let org = aws_sdk_organizations::Client::new(&moto.sdk().await);
+
+    // No organisation yet: ListAccounts fails, the directory knows no name, nothing panics.
+    let without = OrganizationsDirectory::new(org.clone());
+    assert_eq!(without.name(ACCOUNTS[0]).await, None);
+
+    org.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let created =
+        org.create_account().account_name("payments-prod").email("payments@example.com").send().await.unwrap();
+    let id = created.create_account_status().and_then(|s| s.account_id()).unwrap().to_string();
+    let directory = OrganizationsDirectory::new(org.clone());
+    assert_eq!(directory.name(&id).await.as_deref(), Some("payments-prod"));
+    // The listing failed once, so the first directory waits before asking again.
+    assert_eq!(without.name(&id).await, None);
+
+    // A log file of that account, and one of an account the configured map names: each alert
+    // names its account, the map first.
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/events/cloudtrail-trail-deleted/fires_stratus.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut messages = Vec::new();
+    for (i, account) in [id.as_str(), ACCOUNTS[0]].iter().enumerate() {
+        let mut r = record.clone();
+        r["recipientAccountId"] = (*account).into();
+        r["eventID"] = format!("named-{i}").into();
+        let key = format!(
+            "AWSLogs/o-abc123/{account}/CloudTrail/us-east-1/2026/01/01/{account}_CloudTrail_us-east-1_20260101T0000Z_{i}.json.gz"
+        );
+        let body = gzip(&serde_json::to_vec(&serde_json::json!({ "Records": [r] })).unwrap());
+        s3.put_object().bucket(BUCKET).key(&key).body(body.into()).send().await.unwrap();
+        messages.push(message(3, &key));
+        messages.last_mut().unwrap()["messageId"] = format!("m-{i}").into();
+    }
+    let event: SqsEvent = serde_json::from_value(serde_json::json!({ "Records": messages })).unwrap();
+    let store = S3Objects::new(s3.clone(), 64 << 20);
+    let names = BTreeMap::from([(ACCOUNTS[0].to_string(), "logging".to_string())]);
+    let settings = ObjectSettings { account_names: names, ..ObjectSettings::default() };
+    let options = Options { accounts: Some(&directory as &dyn AccountDirectory), ..Options::default() };
+    let response = handle_sqs(&engine, &mailer, &Facts::default(), &store, &settings, &event, options).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let sent: Vec<String> = moto.sent_messages().iter().map(|m| m.to_string()).collect();
+    assert_eq!(sent.len(), 2);
+    assert!(sent.iter().any(|m| m.contains("in payments-prod")), "{sent:?}");
+    assert!(sent.iter().any(|m| m.contains("in logging")), "{sent:?}");
+}

@@ -5,6 +5,7 @@ use serde_json::value::RawValue;
 use trailwarden::Engine;
 use trailwarden::dedupe::{InMemory, Ledger};
 use trailwarden::facts::aws::AwsFacts;
+use trailwarden::lambda::accounts::{AccountDirectory, OrganizationsDirectory};
 use trailwarden::lambda::backfill::{self, Call, backfill_call};
 use trailwarden::lambda::objects::{handle_sqs, sqs_event};
 use trailwarden::lambda::{LambdaConfig, Options, handle_with};
@@ -100,10 +101,19 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let s3 = aws_sdk_s3::Client::from_conf(s3);
     let store = S3Objects::new(s3.clone(), cfg.max_object_bytes);
 
+    // Names for the organisation's accounts, where the function may list them.
+    let directory = cfg
+        .account_names_from_organizations
+        .then(|| OrganizationsDirectory::new(aws_sdk_organizations::Client::new(&sdk)));
+
     lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
         let (engine, notifier, facts, account) = (&engine, notifier.as_ref(), &facts, cfg.account_name.as_str());
-        let options =
-            Options { ledger: Some(ledger.as_ref()), workflow: workflow.as_deref(), responder: responder.as_deref() };
+        let options = Options {
+            ledger: Some(ledger.as_ref()),
+            workflow: workflow.as_deref(),
+            responder: responder.as_deref(),
+            accounts: directory.as_ref().map(|d| d as &dyn AccountDirectory),
+        };
         let (store, objects, s3) = (&store, &cfg.objects, &s3);
         async move {
             let payload = event.payload.get();

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+pub mod accounts;
 pub mod backfill;
 pub mod objects;
 
@@ -40,6 +41,9 @@ pub struct LambdaConfig {
     pub objects: objects::ObjectSettings,
     /// `TRAILWARDEN_MAX_OBJECT_MIB`: the largest log object read, as stored (64 MiB).
     pub max_object_bytes: u64,
+    /// `TRAILWARDEN_ACCOUNT_NAMES_FROM_ORGANIZATIONS` (`true`/`false`, default false): name the
+    /// accounts the configured map does not with Organizations `ListAccounts`.
+    pub account_names_from_organizations: bool,
 }
 
 impl LambdaConfig {
@@ -117,9 +121,18 @@ impl LambdaConfig {
             accounts,
             account_names,
         };
+        let from_org = "TRAILWARDEN_ACCOUNT_NAMES_FROM_ORGANIZATIONS";
+        let account_names_from_organizations = match optional(from_org).as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(env(from_org, format!("`{}` is not true or false", crate::text::one_line(other))));
+            }
+        };
         Ok(LambdaConfig {
             objects,
             max_object_bytes,
+            account_names_from_organizations,
             dedupe_table: optional("TRAILWARDEN_DEDUPE_TABLE"),
             dedupe_ttl_days,
             sns_topic_arn,
@@ -202,6 +215,9 @@ pub struct Options<'a> {
     pub workflow: Option<&'a dyn crate::notify::FindingsWorkflow>,
     /// Applies the response plan when `respond = "apply"`; without one, plans are shown only.
     pub responder: Option<&'a dyn crate::respond::Responder>,
+    /// Names for the accounts of an organisation trail's alerts that the configured map does not
+    /// name (Organizations `ListAccounts`).
+    pub accounts: Option<&'a dyn accounts::AccountDirectory>,
 }
 
 /// Handles one EventBridge event (its JSON text): evaluate, and send the alerts through the

@@ -224,7 +224,15 @@ pub async fn handle_object<F: FactSource, S: ObjectStore>(
     for group in crate::notify::render::per_event(&alerts) {
         let group = group.to_vec();
         let account = group[0].account_id.clone();
-        let name = settings.account_names.get(&account).cloned().unwrap_or(account);
+        // The configured name, else the organisation's, else the id.
+        let name = match settings.account_names.get(&account) {
+            Some(name) => Some(name.clone()),
+            None => match options.accounts {
+                Some(directory) => directory.name(&account).await,
+                None => None,
+            },
+        };
+        let name = name.unwrap_or(account);
         let mut sent = Summary::default();
         send(notifier, group, &name, options, engine.config(), &mut sent).await?;
         summary.alerts.extend(sent.alerts);
