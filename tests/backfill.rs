@@ -162,8 +162,9 @@ async fn result_writer(
         files["SUCCEEDED"].as_array_mut().unwrap().push(json!({"Key": key, "Size": 1}));
     }
     if let Some(failed) = failed {
+        // JSON lines, as the stack's ResultWriter (OutputType JSONL) writes failed executions.
         let key = format!("{prefix}FAILED_0.json");
-        put(&t.s3, &key, failed.to_string()).await;
+        put(&t.s3, &key, failed.as_array().unwrap().iter().map(|v| format!("{v}\n")).collect()).await;
         files["FAILED"].as_array_mut().unwrap().push(json!({"Key": key, "Size": 1}));
     }
     let manifest = json!({"DestinationBucket": REPORTS,
@@ -213,6 +214,10 @@ async fn the_plan_lists_region_folders_and_names_each_region_day() {
     let (all, _) = run_plan(&t, &plan_payload("2026-01-01", "2026-01-06", &[])).await;
     assert_eq!((all.region_folders, all.days), (4, 4 * 7));
 
+    // A mistyped year is refused, not planned as millions of region-days.
+    let Some(Ok(Call::Plan(long))) = backfill_call(&plan_payload("1970-01-01", "2026-01-06", &[])) else { panic!() };
+    let e = backfill::plan(&t.s3, &long).await.unwrap_err();
+    assert!(e.to_string().contains("over 1100 days"), "{e}");
     // A range that is not one is an error naming it.
     let Some(Ok(Call::Plan(bad))) = backfill_call(&plan_payload("2026-01-05", "2026-01-01", &[])) else { panic!() };
     let e = backfill::plan(&t.s3, &bad).await.unwrap_err();
@@ -264,8 +269,11 @@ async fn children_find_what_replay_finds_and_the_summary_counts_it() {
     // The ResultWriter's output (FLATTEN, JSONL) split over two files, one failed child, and
     // its manifest; then the summary step.
     let (a, b) = results.split_at(results.len() / 2);
+    let child_input = json!({"Items": [{"Prefix": "AWSLogs/o-abc123/444455556666/CloudTrail/us-east-1/2026/01/03/"}],
+        "BatchInput": batch})
+    .to_string();
     let failed = json!([{"ExecutionArn": "arn:aws:states:us-east-1:123456789012:express:backfill:x:child-7",
-        "Error": "S3", "Cause": "s3://org-trail/AWSLogs/...: GetObject: SlowDown"}]);
+        "Error": "S3", "Cause": "s3://org-trail/AWSLogs/...: GetObject: SlowDown", "Input": child_input}]);
     let input = result_writer(&t, "run-1", &[a, b], Some(failed), true).await;
     let summary =
         backfill::summarize(&t.s3, Some(&t.mailer as &dyn trailwarden::notify::Notifier), &input).await.unwrap();
@@ -282,6 +290,16 @@ async fn children_find_what_replay_finds_and_the_summary_counts_it() {
     assert_eq!(summary.objects, 5 * 4 * 8 + 2);
     assert_eq!(summary.failed_children.len(), 1);
     assert!(summary.failed_children[0].contains("SlowDown"), "{:?}", summary.failed_children);
+    // It names what it did not read, to run again.
+    assert!(
+        summary.failed_children[0]
+            .contains("first item AWSLogs/o-abc123/444455556666/CloudTrail/us-east-1/2026/01/03/")
+    );
+    assert_eq!(summary.unreadable_lines, 0);
+    // The step returns the totals; the whole summary is in summary.json.
+    let out = backfill::SummaryOutput::from(&summary);
+    assert_eq!((out.alerts, out.failed_children), (summary.alerts, 1));
+    assert!(serde_json::to_string(&out).unwrap().len() < 1024);
     // summary.json is what the step returned.
     let stored: RunSummary = serde_json::from_slice(&get(&t.s3, REPORTS, "reports/run-1/summary.json").await).unwrap();
     assert_eq!(stored, summary);
@@ -372,10 +390,36 @@ async fn a_child_takes_objects_as_an_s3_listing_item_reader_gives_them() {
         .map(|d| (d.rule_id.to_string(), d.event_id))
         .collect();
     assert_eq!(alerts_of(&out), expected);
-    // An object that cannot be read fails the child, so the state machine retries it.
-    let missing = json!({"Key": "AWSLogs/o-abc123/111122223333/CloudTrail/eu-west-1/2026/01/03/111122223333_CloudTrail_eu-west-1_20260103T0000Z_gone.json.gz"});
-    let payload = json!({"Items": [missing], "BatchInput": batch_input("2026-01-01", "2026-01-06")}).to_string();
+    // An object no retry can read (gone, denied, archived) is an error of its own; the rest of
+    // the batch is read.
+    let gone = "AWSLogs/o-abc123/111122223333/CloudTrail/eu-west-1/2026/01/03/111122223333_CloudTrail_eu-west-1_20260103T0000Z_gone.json.gz";
+    let mut with_gone = items.clone();
+    with_gone.insert(0, json!({"Key": gone}));
+    let out = run_child(&t, &engine, &with_gone, &batch_input("2026-01-01", "2026-01-06")).await;
+    let line: ChildLine = serde_json::from_value(out.last().unwrap().clone()).unwrap();
+    assert_eq!(line.objects, u64::from(FILES_PER_DAY) + 1);
+    assert_eq!(line.errors.len(), 1, "{:?}", line.errors);
+    assert!(line.errors[0].contains("gone.json.gz") && line.errors[0].contains("NoSuchKey"), "{}", line.errors[0]);
+    assert_eq!(alerts_of(&out), expected);
+
+    // Throttling or a 5xx that outlasts the SDK's retries fails the child: the state machine
+    // retries it whole.
+    let faults = support::faults::Faults::scripted(&[support::faults::Fault::Unavailable; 8]);
+    let sdk = t.moto.sdk().await;
+    let retries = aws_sdk_s3::config::retry::RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(std::time::Duration::from_millis(1));
+    let flaky = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .http_client(faults.clone())
+            .retry_config(retries)
+            .build(),
+    );
+    let log_file = items.iter().find(|i| !i["Key"].as_str().unwrap().contains("Digest")).unwrap();
+    let payload = json!({"Items": [log_file], "BatchInput": batch_input("2026-01-01", "2026-01-06")}).to_string();
     let Some(Ok(Call::Child(input))) = backfill_call(&payload) else { panic!() };
-    let e = backfill::child(&engine, &t.s3, &t.store, &input).await.unwrap_err();
-    assert!(e.to_string().contains("gone.json.gz") && e.to_string().contains("NoSuchKey"), "{e}");
+    let e = backfill::child(&engine, &flaky, &t.store, &input).await.unwrap_err();
+    assert!(e.to_string().contains("GetObject") && e.to_string().contains("503"), "{e}");
+    assert_eq!(faults.count(support::faults::Fault::Unavailable), 3, "the SDK's own retries first");
 }

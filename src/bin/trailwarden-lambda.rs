@@ -124,7 +124,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                     Call::Plan(input) => serde_json::to_value(backfill::plan(s3, &input).await?),
                     Call::Child(input) => serde_json::to_value(backfill::child(engine, s3, store, &input).await?),
                     Call::Summary(input) => {
-                        serde_json::to_value(backfill::summarize(s3, Some(notifier), &input).await?)
+                        // The totals only: the whole summary is in summary.json.
+                        let summary = backfill::summarize(s3, Some(notifier), &input).await?;
+                        serde_json::to_value(backfill::SummaryOutput::from(&summary))
                     }
                 };
                 return Ok(done?);

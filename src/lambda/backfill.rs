@@ -32,7 +32,6 @@ use crate::detail::EventDetail;
 use crate::engine::Engine;
 use crate::notify::{Batch, Notifier};
 use crate::objects::ObjectRef;
-use crate::objects::ObjectStore;
 use crate::objects::s3::{S3Objects, Walk};
 use crate::replay::{Replay, TimeWindow};
 use crate::text::one_line;
@@ -40,6 +39,10 @@ use crate::text::one_line;
 /// The most a child returns inline; the rest of its report goes to an overflow object. Step
 /// Functions caps a state's output at 256 KiB.
 pub const CHILD_OUTPUT_BYTES: usize = 200 << 10;
+
+/// The longest range one run plans (about three years): a mistyped year would otherwise plan
+/// millions of region-days.
+pub const MAX_RANGE_DAYS: i64 = 1100;
 
 /// Objects a child fetches at once.
 const FETCH_AT_ONCE: usize = 8;
@@ -189,6 +192,9 @@ pub struct RunSummary {
     pub failed_children: Vec<String>,
     /// Children the Map never ran (`PENDING` files: the run was stopped).
     pub pending_files: u64,
+    /// Result lines that were neither an alert nor a child's line (none, unless the results
+    /// were edited): counted, not dropped silently.
+    pub unreadable_lines: u64,
     pub by_rule: BTreeMap<String, u64>,
     pub by_account: BTreeMap<String, u64>,
     pub by_month: BTreeMap<String, u64>,
@@ -199,6 +205,34 @@ pub struct RunSummary {
     /// What the digest did: the channel's message id, or why none was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+}
+
+/// What the summary step returns to the state machine: the totals and where the whole summary
+/// is (a state's output is capped at 256 KiB; `summary.json` is not).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SummaryOutput {
+    pub alerts: u64,
+    pub objects: u64,
+    pub records: u64,
+    pub input_errors: u64,
+    pub failed_children: u64,
+    pub report: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+impl From<&RunSummary> for SummaryOutput {
+    fn from(s: &RunSummary) -> Self {
+        SummaryOutput {
+            alerts: s.alerts,
+            objects: s.objects,
+            records: s.records,
+            input_errors: s.input_errors,
+            failed_children: s.failed_children.len() as u64,
+            report: s.report.clone(),
+            digest: s.digest.clone(),
+        }
+    }
 }
 
 /// Alerts of one rule in one account in one month (`YYYY-MM` of the event).
@@ -256,6 +290,11 @@ pub async fn plan(client: &aws_sdk_s3::Client, input: &PlanInput) -> Result<Plan
     };
     if since >= until {
         return Err(BackfillError::BadInput(format!("Since ({since}) is not before Until ({until})")));
+    }
+    if until.duration_since(since) > jiff::SignedDuration::from_hours(24 * MAX_RANGE_DAYS) {
+        return Err(BackfillError::BadInput(format!(
+            "{since} to {until} is over {MAX_RANGE_DAYS} days: start one run per year or so"
+        )));
     }
     let walk = Walk { window, accounts: run.accounts.clone(), regions: run.regions.clone() };
     let root = format!("{}AWSLogs/", input.prefix);
@@ -348,22 +387,34 @@ pub async fn child(
     for chunk in objects.chunks(FETCH_AT_ONCE) {
         let mut set = tokio::task::JoinSet::new();
         for (i, object) in chunk.iter().enumerate() {
-            let (store, object) = (store.clone(), object.clone());
-            set.spawn(async move { (i, store.get(&object).await) });
+            let (client, object, most) = (client.clone(), object.clone(), store.max_bytes());
+            set.spawn(async move { (i, fetch(&client, &object, most).await) });
         }
-        let mut bodies: Vec<Option<Vec<u8>>> = vec![None; chunk.len()];
+        let mut bodies: Vec<Option<Result<Vec<u8>, String>>> = vec![None; chunk.len()];
         while let Some(done) = set.join_next().await {
             let (i, body) = done.map_err(|e| BackfillError::S3(format!("a fetch stopped: {e}")))?;
-            // An object that cannot be fetched fails the child: the state machine retries it.
             let object = &chunk[i];
-            bodies[i] = Some(body.map_err(|e| {
-                BackfillError::S3(format!("s3://{}/{}: {e}", one_line(&object.bucket), one_line(&object.key)))
-            })?);
+            let name = format!("s3://{}/{}", one_line(&object.bucket), one_line(&object.key));
+            bodies[i] = Some(match body {
+                Ok(bytes) => Ok(bytes),
+                // Throttling, a 5xx, a timeout: the child fails, and the state machine retries it.
+                Err(Fetch::Retry(e)) => return Err(BackfillError::S3(format!("{name}: {e}"))),
+                // Gone, denied, archived, too large: no retry reads it; the rest is read.
+                Err(Fetch::Skip(e)) => Err(format!("{name}: cannot read: {e}")),
+            });
         }
         for (object, body) in chunk.iter().zip(bodies) {
-            let path = PathBuf::from(format!("s3://{}/{}", object.bucket, object.key));
-            let report = scan.scan_object(&path, &body.unwrap_or_default());
             line.objects += 1;
+            let bytes = match body {
+                Some(Ok(bytes)) => bytes,
+                Some(Err(e)) => {
+                    line.errors.push(e);
+                    continue;
+                }
+                None => continue,
+            };
+            let path = PathBuf::from(format!("s3://{}/{}", object.bucket, object.key));
+            let report = scan.scan_object(&path, &bytes);
             line.records += report.records;
             line.errors.extend(report.errors.iter().map(|e| one_line(&e.to_string())));
             alerts.extend(report.details);
@@ -399,6 +450,47 @@ pub async fn child(
     line.overflow = Some(format!("s3://{}/{key}", batch.report_bucket));
     line.errors.truncate(0);
     Ok(vec![serde_json::to_value(&line).map_err(|e| BackfillError::BadInput(e.to_string()))?])
+}
+
+/// Why an object could not be read.
+enum Fetch {
+    /// Worth trying again: throttling (`SlowDown`, 429), a 5xx, a timeout, a dropped connection.
+    Retry(String),
+    /// Not: the object is gone, denied (its KMS key too), archived (Glacier), or over the limit.
+    Skip(String),
+}
+
+/// GetObject, telling errors worth a retry from those that are not.
+async fn fetch(client: &aws_sdk_s3::Client, object: &ObjectRef, most: u64) -> Result<Vec<u8>, Fetch> {
+    use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+    let over = |size: u64| {
+        Fetch::Skip(format!("{size} bytes, over the {} limit for one object", crate::cloudtrail::input::mib(most)))
+    };
+    if let Some(size) = object.size.filter(|&s| s > most) {
+        return Err(over(size));
+    }
+    let out = match client.get_object().bucket(&object.bucket).key(&object.key).send().await {
+        Ok(out) => out,
+        Err(e) => {
+            let what = format!("GetObject: {}", aws_sdk_s3::error::DisplayErrorContext(&e));
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            let throttled =
+                matches!(e.code(), Some("SlowDown" | "RequestTimeout" | "Throttling" | "ThrottlingException"));
+            return Err(match (&e, status) {
+                (SdkError::ServiceError(_), Some(status))
+                    if (400..500).contains(&status) && status != 429 && !throttled =>
+                {
+                    Fetch::Skip(what)
+                }
+                _ => Fetch::Retry(what),
+            });
+        }
+    };
+    if let Some(size) = out.content_length().filter(|&s| s as u64 > most) {
+        return Err(over(size as u64));
+    }
+    let body = out.body.collect().await.map_err(|e| Fetch::Retry(format!("reading the object: {e}")))?;
+    Ok(body.into_bytes().to_vec())
 }
 
 fn item_name(item: &Item) -> String {
@@ -441,7 +533,7 @@ pub async fn summarize(
         BackfillError::BadInput(format!("s3://{}/{}: {e}", input.result_writer.bucket, input.result_writer.key))
     })?;
     let bucket = &manifest.destination_bucket;
-    let mut counts = Counter::default();
+    let mut counts = Counter { keep: input.digest, ..Counter::default() };
     for file in &manifest.result_files.succeeded {
         let text = get(client, bucket, &file.key).await?;
         for (n, line) in text.split(|&b| b == b'\n').enumerate().filter(|(_, l)| !l.trim_ascii().is_empty()) {
@@ -464,16 +556,23 @@ pub async fn summarize(
     }
     for file in &manifest.result_files.failed {
         let text = get(client, bucket, &file.key).await?;
-        // A FAILED file is a JSON array of the failed children's executions.
-        let failed: Vec<serde_json::Value> = serde_json::from_slice(&text).unwrap_or_default();
-        for execution in failed {
-            let what = |k: &str| execution.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
-            counts.summary.failed_children.push(one_line(&format!(
-                "{}: {}: {}",
-                what("ExecutionArn"),
-                what("Error"),
-                what("Cause")
-            )));
+        // The failed children's executions: JSON lines (the stack's OutputType), or a JSON array.
+        let executions: Vec<serde_json::Value> = match serde_json::from_slice::<Vec<serde_json::Value>>(&text) {
+            Ok(array) => array,
+            Err(_) => text
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.trim_ascii().is_empty())
+                .filter_map(|l| match serde_json::from_slice(l) {
+                    Ok(v) => Some(v),
+                    Err(_) => {
+                        counts.summary.unreadable_lines += 1;
+                        None
+                    }
+                })
+                .collect(),
+        };
+        for execution in executions {
+            counts.summary.failed_children.push(failed_child(&execution));
         }
     }
     counts.summary.pending_files = manifest.result_files.pending.len() as u64;
@@ -485,9 +584,8 @@ pub async fn summarize(
             None => "no channel is configured".into(),
             Some(_) if counts.alerts.is_empty() => "no alerts: nothing sent".into(),
             Some(notifier) => {
-                let mut top = counts.alerts;
-                top.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.event_time.cmp(&b.event_time)));
-                top.truncate(DIGEST_ALERTS);
+                counts.trim();
+                let top = counts.alerts;
                 let title = format!(
                     "backfill: {} alerts in {} accounts; the {} most severe",
                     summary.alerts,
@@ -506,28 +604,52 @@ pub async fn summarize(
     Ok(summary)
 }
 
+/// A failed child, for the summary: its execution, Step Functions' error and cause, and the first
+/// region-day it was given (its `Input`), so the run can be repeated for what it missed.
+fn failed_child(execution: &serde_json::Value) -> String {
+    let what = |k: &str| execution.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let input: Option<serde_json::Value> = execution.get("Input").and_then(|i| match i {
+        serde_json::Value::String(text) => serde_json::from_str(text).ok(),
+        other => Some(other.clone()),
+    });
+    let first = input
+        .as_ref()
+        .and_then(|i| i.get("Items")?.get(0).cloned())
+        .and_then(|item| serde_json::from_value::<Item>(item).ok())
+        .map(|item| item_name(&item))
+        .unwrap_or_default();
+    one_line(&format!("{}: {}: {}: first item {first}", what("ExecutionArn"), what("Error"), what("Cause")))
+}
+
 /// Counts as the result lines are read.
 #[derive(Default)]
 struct Counter {
     summary: RunSummary,
     cells: BTreeMap<(String, String, String), u64>,
-    /// Kept for the digest: the most severe are chosen at the end.
+    /// Keep the most severe alerts for a digest (at most [`DIGEST_ALERTS`] once finished).
+    keep: bool,
     alerts: Vec<EventDetail>,
 }
 
 impl Counter {
     fn add(&mut self, value: serde_json::Value) {
         if value.get("trailwarden_backfill").is_some() {
-            if let Ok(line) = serde_json::from_value::<ChildLine>(value) {
-                let s = &mut self.summary;
-                s.objects += line.objects;
-                s.skipped += line.skipped;
-                s.records += line.records;
-                s.input_errors += line.errors.len() as u64;
+            match serde_json::from_value::<ChildLine>(value) {
+                Ok(line) => {
+                    let s = &mut self.summary;
+                    s.objects += line.objects;
+                    s.skipped += line.skipped;
+                    s.records += line.records;
+                    s.input_errors += line.errors.len() as u64;
+                }
+                Err(_) => self.summary.unreadable_lines += 1,
             }
             return;
         }
-        let Ok(alert) = serde_json::from_value::<EventDetail>(value) else { return };
+        let Ok(alert) = serde_json::from_value::<EventDetail>(value) else {
+            self.summary.unreadable_lines += 1;
+            return;
+        };
         let month = alert.event_time.get(..7).unwrap_or("unknown").to_string();
         let s = &mut self.summary;
         s.alerts += 1;
@@ -535,7 +657,18 @@ impl Counter {
         *s.by_account.entry(alert.account_id.clone()).or_default() += 1;
         *s.by_month.entry(month.clone()).or_default() += 1;
         *self.cells.entry((alert.rule_id.to_string(), alert.account_id.clone(), month)).or_default() += 1;
-        self.alerts.push(alert);
+        if self.keep {
+            self.alerts.push(alert);
+            // Memory bounded by the digest, not the run: the most severe, earliest first.
+            if self.alerts.len() >= 4 * DIGEST_ALERTS {
+                self.trim();
+            }
+        }
+    }
+
+    fn trim(&mut self) {
+        self.alerts.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.event_time.cmp(&b.event_time)));
+        self.alerts.truncate(DIGEST_ALERTS);
     }
 
     fn finish(&mut self) -> RunSummary {

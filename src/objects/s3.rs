@@ -16,6 +16,11 @@ impl S3Objects {
     pub fn new(client: aws_sdk_s3::Client, max_bytes: u64) -> Self {
         S3Objects { client, max_bytes }
     }
+
+    /// The largest object read, as stored.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
 }
 
 impl ObjectStore for S3Objects {
