@@ -38,6 +38,7 @@ pub mod dedupe;
 pub mod detail;
 pub mod engine;
 pub mod envelope;
+pub mod export;
 pub mod facts;
 pub mod findings;
 #[cfg(feature = "aws")]

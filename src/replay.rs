@@ -707,6 +707,8 @@ pub enum Format {
     Table,
     /// One `EventDetail` JSON object per line, as alerts are found.
     Jsonl,
+    /// One OCSF Detection Finding per line ([`crate::export::ocsf`]), as alerts are found.
+    Ocsf,
 }
 
 /// Totals over a whole replay, for the summary.
@@ -854,6 +856,17 @@ pub fn write_suppressed_jsonl(s: &crate::engine::Suppressed, out: &mut dyn Write
     }
     let line = Line { suppressed_by: &s.by, detail: &s.detail };
     line.serialize(&mut serde_json::Serializer::with_formatter(&mut *out, TerminalSafe))?;
+    out.write_all(b"\n")
+}
+
+/// Writes one alert as an OCSF Detection Finding, one line; a suppressed one (with the entry that
+/// silenced it) has status Suppressed.
+pub fn write_ocsf(detail: &EventDetail, suppressed_by: Option<&str>, out: &mut dyn Write) -> io::Result<()> {
+    let finding = match suppressed_by {
+        None => crate::export::ocsf::detection_finding(detail),
+        Some(by) => crate::export::ocsf::suppressed_finding(detail, by),
+    };
+    finding.serialize(&mut serde_json::Serializer::with_formatter(&mut *out, TerminalSafe))?;
     out.write_all(b"\n")
 }
 

@@ -48,7 +48,8 @@ pub struct ReplayArgs {
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     progress: ProgressMode,
     /// Alert output: a table for people (one row per event, in time order, fitted to the
-    /// terminal's width or to COLUMNS), or one JSON object per line for machines (full text).
+    /// terminal's width or to COLUMNS), one JSON object per line for machines (full text), or
+    /// one OCSF Detection Finding per line.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
     /// The per-rule summary on stderr: the rules that saw events, or all of them.
@@ -97,6 +98,8 @@ enum SummaryMode {
 enum OutputFormat {
     Table,
     Jsonl,
+    /// OCSF Detection Findings (class 2004, schema 1.3.0), one a line: for Security Lake and SIEMs.
+    Ocsf,
 }
 
 /// Runs a replay: the exit code is 2 when the input held errors, 1 on a failure.
@@ -117,6 +120,7 @@ pub fn run(cli: ReplayArgs) -> anyhow::Result<ExitCode> {
     let format = match cli.format {
         OutputFormat::Table => Format::Table,
         OutputFormat::Jsonl => Format::Jsonl,
+        OutputFormat::Ocsf => Format::Ocsf,
     };
 
     let mut scan = replay::Replay::new(&engine);
@@ -215,6 +219,11 @@ pub fn run(cli: ReplayArgs) -> anyhow::Result<ExitCode> {
                             replay::write_jsonl(d, &mut out)?;
                         }
                     }
+                    Format::Ocsf => {
+                        for d in &report.details {
+                            replay::write_ocsf(d, None, &mut out)?;
+                        }
+                    }
                     Format::Table => table_rows.extend(report.details),
                 }
                 if cli.show_suppressed {
@@ -222,6 +231,11 @@ pub fn run(cli: ReplayArgs) -> anyhow::Result<ExitCode> {
                         Format::Jsonl => {
                             for s in &report.suppressed {
                                 replay::write_suppressed_jsonl(s, &mut out)?;
+                            }
+                        }
+                        Format::Ocsf => {
+                            for s in &report.suppressed {
+                                replay::write_ocsf(&s.detail, Some(&s.by), &mut out)?;
                             }
                         }
                         Format::Table => suppressed_rows.extend(report.suppressed),

@@ -14,7 +14,15 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// PyPI packages the tests install (pinned majors).
-pub const PACKAGES: &[&str] = &["moto[server]>=5.1,<6", "cargo-lambda>=1.8,<2", "cfn-lint>=1.20,<2", "checkov>=3.2,<4"];
+pub const PACKAGES: &[&str] = &[
+    "moto[server]>=5.1,<6",
+    "cargo-lambda>=1.8,<2",
+    "cfn-lint>=1.20,<2",
+    "checkov>=3.2,<4",
+    // The OCSF schema (every version, as JSON Schema) and a validator for `--format ocsf`.
+    "ocsf-json-schema>=1.2,<2",
+    "jsonschema>=4.20,<5",
+];
 
 /// The cargo target directory (the test binary lives in `<target>/<profile>/deps/`).
 pub fn target_dir() -> PathBuf {
