@@ -709,6 +709,8 @@ pub enum Format {
     Jsonl,
     /// One OCSF Detection Finding per line ([`crate::export::ocsf`]), as alerts are found.
     Ocsf,
+    /// One SARIF 2.1.0 log ([`crate::export::sarif`]), written once all input is read.
+    Sarif,
 }
 
 /// Totals over a whole replay, for the summary.
@@ -867,6 +869,13 @@ pub fn write_ocsf(detail: &EventDetail, suppressed_by: Option<&str>, out: &mut d
         Some(by) => crate::export::ocsf::suppressed_finding(detail, by),
     };
     finding.serialize(&mut serde_json::Serializer::with_formatter(&mut *out, TerminalSafe))?;
+    out.write_all(b"\n")
+}
+
+/// Writes every alert, with the file each was read from, as one SARIF log.
+pub fn write_sarif(alerts: &[(PathBuf, EventDetail)], out: &mut dyn Write) -> io::Result<()> {
+    let log = crate::export::sarif::log(alerts.iter().map(|(p, d)| (p.as_path(), d)));
+    log.serialize(&mut serde_json::Serializer::with_formatter(&mut *out, TerminalSafe))?;
     out.write_all(b"\n")
 }
 

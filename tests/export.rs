@@ -114,3 +114,53 @@ fn a_suppressed_alert_is_a_suppressed_finding() {
     assert_eq!(suppressed[0]["status"], "Suppressed");
     assert!(suppressed[0]["status_detail"].as_str().unwrap().contains("bastion"), "{}", suppressed[0]);
 }
+
+#[test]
+fn sarif_is_one_log_with_each_alert_a_result_of_its_rule_in_its_file() {
+    let out = trailwarden(&["replay", "--format", "sarif", "testdata/events/"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "trailwarden");
+    let rules = driver["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    let jsonl = String::from_utf8(trailwarden(&["replay", "--format", "jsonl", "testdata/events/"]).stdout).unwrap();
+    let alerts: Vec<Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(results.len(), alerts.len());
+    assert!(results.len() > 200);
+    let mut fingerprints = std::collections::BTreeSet::new();
+    for (r, a) in results.iter().zip(&alerts) {
+        // Each result points at its rule's descriptor, by id and index.
+        let rule = &rules[r["ruleIndex"].as_u64().unwrap() as usize];
+        assert_eq!(rule["id"], r["ruleId"]);
+        assert_eq!(r["ruleId"], a["rule_id"]);
+        assert_eq!(r["message"]["text"], a["summary"]);
+        let level = match a["severity"].as_str().unwrap() {
+            "critical" | "high" => "error",
+            "medium" => "warning",
+            _ => "note",
+        };
+        assert_eq!(r["level"], level);
+        // In the fixture it came from, relative to the working folder, as a URI reference.
+        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(uri.starts_with("testdata/events/") && Path::new(ROOT).join(uri).is_file(), "{uri}");
+        assert!(uri.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~/%".contains(&b)), "{uri}");
+        let fingerprint = r["partialFingerprints"]["trailwarden/v1"].as_str().unwrap();
+        assert_eq!(fingerprint, format!("{}:{}", a["rule_id"].as_str().unwrap(), a["event_id"].as_str().unwrap()));
+        fingerprints.insert(fingerprint.to_string());
+    }
+    // One descriptor per rule that alerted, with what code-scanning services rank and show.
+    let alerted: std::collections::BTreeSet<&str> = alerts.iter().map(|a| a["rule_id"].as_str().unwrap()).collect();
+    assert_eq!(rules.len(), alerted.len());
+    for rule in rules {
+        let score: f64 = rule["properties"]["security-severity"].as_str().unwrap().parse().unwrap();
+        assert!((0.0..=10.0).contains(&score));
+        assert!(!rule["fullDescription"]["text"].as_str().unwrap().is_empty());
+        assert!(!rule["help"]["text"].as_str().unwrap().is_empty());
+        assert!(rule["helpUri"].as_str().unwrap().starts_with("https://"));
+    }
+    let ssh = rules.iter().find(|r| r["id"] == "ec2-sg-ingress-open-to-world").unwrap();
+    assert!(ssh["properties"]["tags"].to_string().contains("external/mitre/attack/T"), "{ssh}");
+}

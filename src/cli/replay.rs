@@ -48,8 +48,8 @@ pub struct ReplayArgs {
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     progress: ProgressMode,
     /// Alert output: a table for people (one row per event, in time order, fitted to the
-    /// terminal's width or to COLUMNS), one JSON object per line for machines (full text), or
-    /// one OCSF Detection Finding per line.
+    /// terminal's width or to COLUMNS), one JSON object per line for machines (full text),
+    /// one OCSF Detection Finding per line, or one SARIF log.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
     /// The per-rule summary on stderr: the rules that saw events, or all of them.
@@ -100,6 +100,8 @@ enum OutputFormat {
     Jsonl,
     /// OCSF Detection Findings (class 2004, schema 1.3.0), one a line: for Security Lake and SIEMs.
     Ocsf,
+    /// One SARIF 2.1.0 log, at the end: for code review and CI pipelines.
+    Sarif,
 }
 
 /// Runs a replay: the exit code is 2 when the input held errors, 1 on a failure.
@@ -121,6 +123,7 @@ pub fn run(cli: ReplayArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Table => Format::Table,
         OutputFormat::Jsonl => Format::Jsonl,
         OutputFormat::Ocsf => Format::Ocsf,
+        OutputFormat::Sarif => Format::Sarif,
     };
 
     let mut scan = replay::Replay::new(&engine);
@@ -169,6 +172,7 @@ pub fn run(cli: ReplayArgs) -> anyhow::Result<ExitCode> {
     let progress = Progress::default();
     let mut table_rows = Vec::new();
     let mut suppressed_rows = Vec::new();
+    let mut sarif_rows = Vec::new();
     let done = AtomicBool::new(false);
     let total = match &s3 {
         Some(s3) => Some(s3.objects() as u64),
@@ -225,6 +229,7 @@ pub fn run(cli: ReplayArgs) -> anyhow::Result<ExitCode> {
                         }
                     }
                     Format::Table => table_rows.extend(report.details),
+                    Format::Sarif => sarif_rows.extend(report.details.into_iter().map(|d| (report.path.clone(), d))),
                 }
                 if cli.show_suppressed {
                     match format {
@@ -239,6 +244,8 @@ pub fn run(cli: ReplayArgs) -> anyhow::Result<ExitCode> {
                             }
                         }
                         Format::Table => suppressed_rows.extend(report.suppressed),
+                        // A suppressed alert is not a result a pull request should fail on.
+                        Format::Sarif => {}
                     }
                 }
                 Ok(())
@@ -261,6 +268,9 @@ pub fn run(cli: ReplayArgs) -> anyhow::Result<ExitCode> {
         done.store(true, Ordering::Relaxed);
         result
     })?;
+    if format == Format::Sarif && !cli.plan {
+        replay::write_sarif(&sarif_rows, &mut out)?;
+    }
     if format == Format::Table && !cli.plan {
         replay::write_table(&table_rows, terminal_width(), &mut out)?;
         if cli.show_suppressed {
