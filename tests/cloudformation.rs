@@ -109,6 +109,7 @@ fn the_function_runs_the_binary_cargo_lambda_packages() {
         "TRAILWARDEN_SNS_TOPIC_ARN",
         "TRAILWARDEN_FINDINGS_MIN_SEVERITY",
         "TRAILWARDEN_FINDINGS_UPDATE_WORKFLOW",
+        "TRAILWARDEN_SECURITYHUB_IMPORT",
     ] {
         assert!(env.contains_key(var), "{var} is not set for the function");
     }

@@ -162,6 +162,9 @@ fn org_trail_settings() {
     let mut named = vars.clone();
     named.push(("TRAILWARDEN_ACCOUNT_NAMES_FROM_ORGANIZATIONS", "true"));
     assert!(load(&named).unwrap().account_names_from_organizations);
+    assert!(!cfg.securityhub_import, "off unless asked for");
+    named.push(("TRAILWARDEN_SECURITYHUB_IMPORT", "true"));
+    assert!(load(&named).unwrap().securityhub_import);
     // Half the function's memory for an object inflated whole.
     assert_eq!(cfg.objects.whole_object_bytes, 64 << 20);
     vars.push(("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1769"));

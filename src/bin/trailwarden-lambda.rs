@@ -9,7 +9,7 @@ use trailwarden::lambda::accounts::{AccountDirectory, OrganizationsDirectory};
 use trailwarden::lambda::backfill::{self, Call, backfill_call};
 use trailwarden::lambda::objects::{handle_sqs, sqs_event};
 use trailwarden::lambda::{LambdaConfig, Options, handle_with};
-use trailwarden::notify::securityhub::SecurityHubWorkflow;
+use trailwarden::notify::securityhub::{SecurityHubImporter, SecurityHubWorkflow};
 use trailwarden::notify::ses::SesMailer;
 use trailwarden::notify::sns::SnsNotifier;
 use trailwarden::notify::{Fanout, FindingsWorkflow, Notifier};
@@ -49,13 +49,17 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     }
     let secrets = aws_sdk_secretsmanager::Client::from_conf(secrets.build());
     let mailer = SesMailer::new(&sdk, secrets, &cfg.secret_name, cfg.recipients.clone());
-    // SES always; SNS too when a topic is configured.
-    let notifier: Box<dyn Notifier> = match &cfg.sns_topic_arn {
-        Some(topic) => Box::new(Fanout(vec![
-            Box::new(mailer),
-            Box::new(SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), topic.clone())),
-        ])),
-        None => Box::new(mailer),
+    // SES always; SNS too when a topic is configured; Security Hub when importing is on.
+    let mut channels: Vec<Box<dyn Notifier>> = vec![Box::new(mailer)];
+    if let Some(topic) = &cfg.sns_topic_arn {
+        channels.push(Box::new(SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), topic.clone())));
+    }
+    if cfg.securityhub_import {
+        channels.push(Box::new(SecurityHubImporter::new(aws_sdk_securityhub::Client::new(&sdk))));
+    }
+    let notifier: Box<dyn Notifier> = match channels.len() {
+        1 => channels.remove(0),
+        _ => Box::new(Fanout(channels)),
     };
     let ledger: Box<dyn Ledger> = match &cfg.dedupe_table {
         Some(table) => Box::new(

@@ -41,6 +41,9 @@ pub struct LambdaConfig {
     pub objects: objects::ObjectSettings,
     /// `TRAILWARDEN_MAX_OBJECT_MIB`: the largest log object read, as stored (64 MiB).
     pub max_object_bytes: u64,
+    /// `TRAILWARDEN_SECURITYHUB_IMPORT` (`true`/`false`, default false): also import each
+    /// CloudTrail alert into Security Hub as an ASFF finding.
+    pub securityhub_import: bool,
     /// `TRAILWARDEN_ACCOUNT_NAMES_FROM_ORGANIZATIONS` (`true`/`false`, default false): name the
     /// accounts the configured map does not with Organizations `ListAccounts`.
     pub account_names_from_organizations: bool,
@@ -121,18 +124,18 @@ impl LambdaConfig {
             accounts,
             account_names,
         };
-        let from_org = "TRAILWARDEN_ACCOUNT_NAMES_FROM_ORGANIZATIONS";
-        let account_names_from_organizations = match optional(from_org).as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(other) => {
-                return Err(env(from_org, format!("`{}` is not true or false", crate::text::one_line(other))));
-            }
+        let flag = |var: &str| match optional(var).as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(env(var, format!("`{}` is not true or false", crate::text::one_line(other)))),
         };
+        let account_names_from_organizations = flag("TRAILWARDEN_ACCOUNT_NAMES_FROM_ORGANIZATIONS")?;
+        let securityhub_import = flag("TRAILWARDEN_SECURITYHUB_IMPORT")?;
         Ok(LambdaConfig {
             objects,
             max_object_bytes,
             account_names_from_organizations,
+            securityhub_import,
             dedupe_table: optional("TRAILWARDEN_DEDUPE_TABLE"),
             dedupe_ttl_days,
             sns_topic_arn,
