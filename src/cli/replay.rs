@@ -217,35 +217,27 @@ pub fn run(cli: ReplayArgs) -> anyhow::Result<ExitCode> {
                 for e in &report.errors {
                     say("error", e);
                 }
+                let suppressed = if cli.show_suppressed { report.suppressed } else { Vec::new() };
                 match format {
+                    Format::Table => {
+                        table_rows.extend(report.details);
+                        suppressed_rows.extend(suppressed);
+                    }
+                    // A suppressed alert is not a result a pull request should fail on.
+                    Format::Sarif => sarif_rows.extend(report.details.into_iter().map(|d| (report.path.clone(), d))),
                     Format::Jsonl => {
                         for d in &report.details {
                             replay::write_jsonl(d, &mut out)?;
                         }
+                        for s in &suppressed {
+                            replay::write_suppressed_jsonl(s, &mut out)?;
+                        }
                     }
                     Format::Ocsf => {
-                        for d in &report.details {
-                            replay::write_ocsf(d, None, &mut out)?;
+                        let lines = report.details.iter().map(|d| (d, None));
+                        for (d, by) in lines.chain(suppressed.iter().map(|s| (&s.detail, Some(s.by.as_str())))) {
+                            replay::write_ocsf(d, by, &mut out)?;
                         }
-                    }
-                    Format::Table => table_rows.extend(report.details),
-                    Format::Sarif => sarif_rows.extend(report.details.into_iter().map(|d| (report.path.clone(), d))),
-                }
-                if cli.show_suppressed {
-                    match format {
-                        Format::Jsonl => {
-                            for s in &report.suppressed {
-                                replay::write_suppressed_jsonl(s, &mut out)?;
-                            }
-                        }
-                        Format::Ocsf => {
-                            for s in &report.suppressed {
-                                replay::write_ocsf(&s.detail, Some(&s.by), &mut out)?;
-                            }
-                        }
-                        Format::Table => suppressed_rows.extend(report.suppressed),
-                        // A suppressed alert is not a result a pull request should fail on.
-                        Format::Sarif => {}
                     }
                 }
                 Ok(())

@@ -32,7 +32,7 @@ use crate::detail::EventDetail;
 use crate::engine::Engine;
 use crate::notify::{Batch, Notifier};
 use crate::objects::ObjectRef;
-use crate::objects::s3::{S3Objects, Walk};
+use crate::objects::s3::{Fetch, S3Objects, Walk, get_object};
 use crate::replay::{Replay, TimeWindow};
 use crate::text::one_line;
 
@@ -388,7 +388,7 @@ pub async fn child(
         let mut set = tokio::task::JoinSet::new();
         for (i, object) in chunk.iter().enumerate() {
             let (client, object, most) = (client.clone(), object.clone(), store.max_bytes());
-            set.spawn(async move { (i, fetch(&client, &object, most).await) });
+            set.spawn(async move { (i, get_object(&client, &object, most).await) });
         }
         let mut bodies: Vec<Option<Result<Vec<u8>, String>>> = vec![None; chunk.len()];
         while let Some(done) = set.join_next().await {
@@ -450,47 +450,6 @@ pub async fn child(
     line.overflow = Some(format!("s3://{}/{key}", batch.report_bucket));
     line.errors.truncate(0);
     Ok(vec![serde_json::to_value(&line).map_err(|e| BackfillError::BadInput(e.to_string()))?])
-}
-
-/// Why an object could not be read.
-enum Fetch {
-    /// Worth trying again: throttling (`SlowDown`, 429), a 5xx, a timeout, a dropped connection.
-    Retry(String),
-    /// Not: the object is gone, denied (its KMS key too), archived (Glacier), or over the limit.
-    Skip(String),
-}
-
-/// GetObject, telling errors worth a retry from those that are not.
-async fn fetch(client: &aws_sdk_s3::Client, object: &ObjectRef, most: u64) -> Result<Vec<u8>, Fetch> {
-    use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-    let over = |size: u64| {
-        Fetch::Skip(format!("{size} bytes, over the {} limit for one object", crate::cloudtrail::input::mib(most)))
-    };
-    if let Some(size) = object.size.filter(|&s| s > most) {
-        return Err(over(size));
-    }
-    let out = match client.get_object().bucket(&object.bucket).key(&object.key).send().await {
-        Ok(out) => out,
-        Err(e) => {
-            let what = format!("GetObject: {}", aws_sdk_s3::error::DisplayErrorContext(&e));
-            let status = e.raw_response().map(|r| r.status().as_u16());
-            let throttled =
-                matches!(e.code(), Some("SlowDown" | "RequestTimeout" | "Throttling" | "ThrottlingException"));
-            return Err(match (&e, status) {
-                (SdkError::ServiceError(_), Some(status))
-                    if (400..500).contains(&status) && status != 429 && !throttled =>
-                {
-                    Fetch::Skip(what)
-                }
-                _ => Fetch::Retry(what),
-            });
-        }
-    };
-    if let Some(size) = out.content_length().filter(|&s| s as u64 > most) {
-        return Err(over(size as u64));
-    }
-    let body = out.body.collect().await.map_err(|e| Fetch::Retry(format!("reading the object: {e}")))?;
-    Ok(body.into_bytes().to_vec())
 }
 
 fn item_name(item: &Item) -> String {
@@ -681,12 +640,10 @@ impl Counter {
     }
 }
 
+/// A report file of the run (no size limit: the run wrote it).
 async fn get(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Vec<u8>, BackfillError> {
-    let out = client.get_object().bucket(bucket).key(key).send().await.map_err(|e| {
-        BackfillError::S3(format!("s3://{bucket}/{key}: GetObject: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))
-    })?;
-    let body = out.body.collect().await.map_err(|e| BackfillError::S3(format!("s3://{bucket}/{key}: {e}")))?;
-    Ok(body.into_bytes().to_vec())
+    let object = ObjectRef { bucket: bucket.to_string(), key: key.to_string(), size: None };
+    get_object(client, &object, u64::MAX).await.map_err(|e| BackfillError::S3(format!("s3://{bucket}/{key}: {e}")))
 }
 
 async fn put(

@@ -110,7 +110,7 @@ pub fn asff_finding(
         crate::detail::Severity::Critical => SeverityLabel::Critical,
     };
     // Security Hub's limits: a description of 1,024 characters, a recommendation of 512.
-    let cut = |s: &str, n: usize| crate::text::one_line(s).chars().take(n).collect::<String>();
+    let cut = |s: &str, n: usize| crate::text::bounded(&crate::text::one_line(s), n);
     let mut recommendation = Recommendation::builder().text(cut(&d.remediation, 512));
     if let Some(url) = d.references.first() {
         recommendation = recommendation.url(url);

@@ -25,29 +25,59 @@ impl S3Objects {
 
 impl ObjectStore for S3Objects {
     async fn get(&self, object: &ObjectRef) -> Result<Vec<u8>, String> {
-        if let Some(size) = object.size.filter(|&s| s > self.max_bytes) {
-            return Err(format!(
-                "{size} bytes, over the {} limit for one object",
-                crate::cloudtrail::input::mib(self.max_bytes)
-            ));
-        }
-        let out = self
-            .client
-            .get_object()
-            .bucket(&object.bucket)
-            .key(&object.key)
-            .send()
-            .await
-            .map_err(|e| format!("GetObject: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
-        if let Some(size) = out.content_length().filter(|&s| s as u64 > self.max_bytes) {
-            return Err(format!(
-                "{size} bytes, over the {} limit for one object",
-                crate::cloudtrail::input::mib(self.max_bytes)
-            ));
-        }
-        let body = out.body.collect().await.map_err(|e| format!("reading the object: {e}"))?;
-        Ok(body.into_bytes().to_vec())
+        get_object(&self.client, object, self.max_bytes).await.map_err(|e| e.to_string())
     }
+}
+
+/// Why an object could not be read.
+#[derive(Debug)]
+pub enum Fetch {
+    /// Worth trying again: throttling (`SlowDown`, 429), a 5xx, a timeout, a dropped connection.
+    Retry(String),
+    /// Not: the object is gone, denied (its KMS key too), archived (Glacier), or over the limit.
+    Skip(String),
+}
+
+impl std::fmt::Display for Fetch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fetch::Retry(what) | Fetch::Skip(what) => f.write_str(what),
+        }
+    }
+}
+
+/// GetObject, refusing an object larger than `most` (as stored) before reading it, and telling
+/// errors worth a retry from those that are not.
+pub async fn get_object(client: &aws_sdk_s3::Client, object: &ObjectRef, most: u64) -> Result<Vec<u8>, Fetch> {
+    use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+    let over = |size: u64| {
+        Fetch::Skip(format!("{size} bytes, over the {} limit for one object", crate::cloudtrail::input::mib(most)))
+    };
+    if let Some(size) = object.size.filter(|&s| s > most) {
+        return Err(over(size));
+    }
+    let out = match client.get_object().bucket(&object.bucket).key(&object.key).send().await {
+        Ok(out) => out,
+        Err(e) => {
+            let what = format!("GetObject: {}", aws_sdk_s3::error::DisplayErrorContext(&e));
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            let throttled =
+                matches!(e.code(), Some("SlowDown" | "RequestTimeout" | "Throttling" | "ThrottlingException"));
+            return Err(match (&e, status) {
+                (SdkError::ServiceError(_), Some(status))
+                    if (400..500).contains(&status) && status != 429 && !throttled =>
+                {
+                    Fetch::Skip(what)
+                }
+                _ => Fetch::Retry(what),
+            });
+        }
+    };
+    if let Some(size) = out.content_length().filter(|&s| s as u64 > most) {
+        return Err(over(size as u64));
+    }
+    let body = out.body.collect().await.map_err(|e| Fetch::Retry(format!("reading the object: {e}")))?;
+    Ok(body.into_bytes().to_vec())
 }
 
 /// `s3://bucket/prefix` as (bucket, prefix); `None` for anything else.
