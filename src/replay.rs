@@ -979,6 +979,51 @@ pub fn write_table(details: &[EventDetail], width: Option<u16>, out: &mut dyn Wr
     writeln!(out, "{table}")
 }
 
+/// Writes the emails a storm-grouping delivery would send for `details` (all of a run's alerts):
+/// per actor and account, the first alert's email (with its event's other alerts), then one
+/// `NNNN-digest-<group>.html/.txt` per window of `window_secs` with the rest
+/// ([`crate::notify::storm::plan`], by event time). Critical alerts are never held.
+pub fn write_grouped_previews(
+    dir: &Path,
+    details: &[EventDetail],
+    account_name: &str,
+    window_secs: i64,
+    seq: &mut u64,
+) -> io::Result<()> {
+    use crate::notify::storm::{Message, plan};
+    let messages = plan(details, window_secs);
+    let mut pending: Vec<EventDetail> = Vec::new();
+    let flush = |pending: &mut Vec<EventDetail>, seq: &mut u64| -> io::Result<()> {
+        if !pending.is_empty() {
+            write_previews(dir, pending, account_name, seq)?;
+            pending.clear();
+        }
+        Ok(())
+    };
+    for m in messages {
+        match m {
+            Message::Now(i) => {
+                let d = &details[i];
+                if pending.last().is_some_and(|p| p.event_id != d.event_id || p.event_time != d.event_time) {
+                    flush(&mut pending, seq)?;
+                }
+                pending.push(d.clone());
+            }
+            Message::Digest(digest, held) => {
+                flush(&mut pending, seq)?;
+                let alerts: Vec<EventDetail> = held.iter().map(|&i| details[i].clone()).collect();
+                let email =
+                    crate::notify::render::render_digest(&alerts, account_name, &digest).map_err(io::Error::other)?;
+                *seq += 1;
+                let stem = dir.join(format!("{:04}-digest-{}", *seq, digest.id));
+                std::fs::write(stem.with_extension("html"), &email.html)?;
+                std::fs::write(stem.with_extension("txt"), format!("Subject: {}\n\n{}", email.subject, email.text))?;
+            }
+        }
+    }
+    flush(&mut pending, seq)
+}
+
 /// Writes each event's alert email as it would be sent: `NNNN-<event id>.html` (the subject is
 /// its title) and `.txt` (subject line, blank line, text body). `seq` numbers files across calls.
 pub fn write_previews(dir: &Path, details: &[EventDetail], account_name: &str, seq: &mut u64) -> io::Result<()> {

@@ -27,7 +27,7 @@ async fn sns_gets_a_json_message_a_short_subject_and_filter_attributes() {
     let topic = client.create_topic().name("secops-alerts").send().await.unwrap().topic_arn().unwrap().to_string();
     let alerts = finding_alerts("guardduty-ec2-backdoor/fires_cc_activity_dns.json");
     let sns = SnsNotifier::new(client, topic.clone());
-    let id = sns.notify(Batch { alerts: &alerts, account_name: "prod" }).await.unwrap();
+    let id = sns.notify(Batch::new(&alerts, "prod")).await.unwrap();
     let sent = moto.sns_notifications(&topic);
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0][0], id.as_str());
@@ -52,7 +52,7 @@ fn subjects_are_what_sns_accepts_whatever_the_alert_says() {
         "\u{7}\u{0}",
     ] {
         alerts[0].summary = hostile.to_string();
-        let s = subject(&Batch { alerts: &alerts, account_name: "pr\u{e9}d\n" });
+        let s = subject(&Batch::new(&alerts, "pr\u{e9}d\n"));
         assert!(!s.is_empty() && s.chars().count() <= MAX_SUBJECT_CHARS, "{s:?}");
         assert!(s.chars().all(|c| c.is_ascii_graphic() || c == ' '), "{s:?}");
     }
@@ -62,7 +62,7 @@ fn subjects_are_what_sns_accepts_whatever_the_alert_says() {
 fn a_message_over_the_limit_keeps_the_alerts_that_fit_and_counts_the_rest() {
     let one = finding_alerts("guardduty-ec2-backdoor/fires_cc_activity_dns.json").remove(0);
     let alerts: Vec<EventDetail> = (0..200).map(|_| one.clone()).collect();
-    let batch = Batch { alerts: &alerts, account_name: "prod" };
+    let batch = Batch::new(&alerts, "prod");
     let whole = message(&batch, usize::MAX);
     let limit = whole.len() / 3;
     let cut = message(&batch, limit);
@@ -82,13 +82,13 @@ async fn a_fanout_sends_through_every_channel_and_fails_when_one_does() {
     let topic = client.create_topic().name("t").send().await.unwrap().topic_arn().unwrap().to_string();
     let both = Fanout(vec![Box::new(mailer), Box::new(SnsNotifier::new(client.clone(), topic.clone()))]);
     let alerts = finding_alerts("guardduty-ec2-backdoor/fires_cc_activity_dns.json");
-    both.notify(Batch { alerts: &alerts, account_name: "prod" }).await.unwrap();
+    both.notify(Batch::new(&alerts, "prod")).await.unwrap();
     assert_eq!(moto.sent_messages().len(), 1);
     assert_eq!(moto.sns_notifications(&topic).len(), 1);
 
     let missing = format!("{topic}-missing");
     let broken = Fanout(vec![Box::new(SnsNotifier::new(client, missing.clone()))]);
-    let err = broken.notify(Batch { alerts: &alerts, account_name: "prod" }).await.unwrap_err().to_string();
+    let err = broken.notify(Batch::new(&alerts, "prod")).await.unwrap_err().to_string();
     assert!(err.starts_with(&format!("sns: publishing to SNS topic {missing}: ")), "{err}");
 }
 

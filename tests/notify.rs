@@ -70,8 +70,8 @@ async fn one_message_carries_the_alerts_of_several_events_through_a_boxed_notifi
     }
     assert_eq!(alerts.len(), 2);
     for channel in &channels {
-        assert_eq!(channel.name(), "ses");
-        let id = channel.notify(Batch { alerts: &alerts, account_name: "prod" }).await.unwrap();
+        assert_eq!(channel.name(), "email");
+        let id = channel.notify(Batch::new(&alerts, "prod")).await.unwrap();
         assert!(!id.is_empty());
     }
     let sent = moto.sent_messages();

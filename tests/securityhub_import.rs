@@ -45,10 +45,10 @@ async fn imported_once_each() {
     assert!(from_cloudtrail > 150 && from_cloudtrail < alerts.len(), "{from_cloudtrail} of {}", alerts.len());
 
     let importer = SecurityHubImporter::new(client.clone());
-    let said = importer.notify(Batch { alerts: &alerts, account_name: "" }).await.unwrap();
+    let said = importer.notify(Batch::new(&alerts, "")).await.unwrap();
     assert_eq!(said, format!("imported {from_cloudtrail} findings"));
     // Imported again (a redelivery): the same Ids, so no new findings.
-    importer.notify(Batch { alerts: &alerts, account_name: "" }).await.unwrap();
+    importer.notify(Batch::new(&alerts, "")).await.unwrap();
 
     let mut found = Vec::new();
     let mut token = None;

@@ -8,10 +8,13 @@ use trailwarden::facts::aws::AwsFacts;
 use trailwarden::lambda::accounts::{AccountDirectory, OrganizationsDirectory};
 use trailwarden::lambda::backfill::{self, Call, backfill_call};
 use trailwarden::lambda::objects::{handle_sqs, sqs_event};
-use trailwarden::lambda::{LambdaConfig, Options, handle_with};
+use trailwarden::lambda::{LambdaConfig, Options, flush, handle_with};
+use trailwarden::notify::hold::{DynamoHolds, Schedules, flush_call};
 use trailwarden::notify::securityhub::{SecurityHubImporter, SecurityHubWorkflow};
 use trailwarden::notify::ses::SesMailer;
 use trailwarden::notify::sns::SnsNotifier;
+use trailwarden::notify::storm::Holds;
+use trailwarden::notify::webhook::{Flavor, WebhookNotifier};
 use trailwarden::notify::{Fanout, FindingsWorkflow, Notifier};
 use trailwarden::objects::s3::S3Objects;
 use trailwarden::respond::aws::{AwsResponder, DynamoBudget};
@@ -48,14 +51,33 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         secrets = secrets.region(aws_sdk_secretsmanager::config::Region::new(region.clone()));
     }
     let secrets = aws_sdk_secretsmanager::Client::from_conf(secrets.build());
-    let mailer = SesMailer::new(&sdk, secrets, &cfg.secret_name, cfg.recipients.clone());
-    // SES always; SNS too when a topic is configured; Security Hub when importing is on.
+    let mailer = SesMailer::new(&sdk, secrets.clone(), &cfg.secret_name, cfg.recipients.clone());
+    // Email always; then each channel the environment and the config file set up, in the order
+    // of `LambdaConfig::channel_names` (routes name them).
+    let sns = aws_sdk_sns::Client::new(&sdk);
     let mut channels: Vec<Box<dyn Notifier>> = vec![Box::new(mailer)];
     if let Some(topic) = &cfg.sns_topic_arn {
-        channels.push(Box::new(SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), topic.clone())));
+        channels.push(Box::new(SnsNotifier::new(sns.clone(), topic.clone())));
+    }
+    if let Some((secret, spec)) = &cfg.webhook {
+        let flavor = spec.kind.parse().unwrap_or(Flavor::Slack);
+        channels.push(Box::new(WebhookNotifier::new("webhook", flavor, secrets.clone(), secret.clone())));
+    }
+    if let Some(topic) = &cfg.amazon_q_topic_arn {
+        channels.push(Box::new(SnsNotifier::amazon_q(sns.clone(), topic.clone())));
     }
     if cfg.securityhub_import {
         channels.push(Box::new(SecurityHubImporter::new(aws_sdk_securityhub::Client::new(&sdk))));
+    }
+    for spec in &cfg.rules.channels {
+        let topic = spec.topic_arn.clone().unwrap_or_default();
+        let secret = spec.secret.clone().unwrap_or_default();
+        channels.push(match spec.kind.as_str() {
+            "slack" => Box::new(WebhookNotifier::new(&spec.name, Flavor::Slack, secrets.clone(), secret)),
+            "teams" => Box::new(WebhookNotifier::new(&spec.name, Flavor::Teams, secrets.clone(), secret)),
+            "amazon-q" => Box::new(SnsNotifier::amazon_q(sns.clone(), topic).named(&spec.name)),
+            _ => Box::new(SnsNotifier::new(sns.clone(), topic).named(&spec.name)),
+        });
     }
     let notifier: Box<dyn Notifier> = match channels.len() {
         1 => channels.remove(0),
@@ -67,6 +89,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 .with_ttl_days(cfg.dedupe_ttl_days),
         ),
         None => Box::new(InMemory::new()),
+    };
+    // Storm groups and daily digests: in the dedupe table, flushed by Scheduler.
+    let holds: Option<DynamoHolds> = match (&cfg.dedupe_table, &cfg.digest_schedule_role_arn) {
+        (Some(table), Some(role)) => {
+            let schedules = Schedules::new(aws_sdk_scheduler::Client::new(&sdk), &cfg.digest_schedule_group, role)
+                .with_dead_letter(cfg.digest_dead_letter_arn.clone());
+            Some(DynamoHolds::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone(), schedules))
+        }
+        _ => None,
     };
     let workflow: Option<Box<dyn FindingsWorkflow>> = cfg.rules.findings_update_workflow.then(|| {
         Box::new(SecurityHubWorkflow::new(aws_sdk_securityhub::Client::new(&sdk))) as Box<dyn FindingsWorkflow>
@@ -95,6 +126,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     tracing::info!(
         rules = engine.rules().len(),
         ledger = ledger.name(),
+        channels = ?cfg.channel_names(),
+        storms = holds.is_some(),
         respond = cfg.rules.respond.mode.name(),
         "trailwarden ready"
     );
@@ -117,10 +150,26 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             workflow: workflow.as_deref(),
             responder: responder.as_deref(),
             accounts: directory.as_ref().map(|d| d as &dyn AccountDirectory),
+            holds: holds.as_ref().map(|h| h as &dyn Holds),
+            now: None,
         };
+        // The flush schedules invoke this function: its own ARN is their target.
+        if let Some(h) = &holds {
+            h.schedules().set_target(&event.context.invoked_function_arn);
+        }
         let (store, objects, s3) = (&store, &cfg.objects, &s3);
         async move {
             let payload = event.payload.get();
+            // A digest's flush, at the end of its window (an EventBridge Scheduler schedule).
+            if let Some(id) = flush_call(payload) {
+                return match flush(notifier, account, &id, options).await {
+                    Ok(done) => Ok(serde_json::to_value(done)?),
+                    Err(e) => {
+                        tracing::error!(error = %e, "digest flush failed");
+                        Err(lambda_runtime::Error::from(e))
+                    }
+                };
+            }
             // A step of a backfill (cloudformation/backfill.yaml): it fails the task on error, so
             // the state machine retries it.
             if let Some(call) = backfill_call(payload) {

@@ -56,8 +56,13 @@ pub struct ReplayArgs {
     #[arg(long, value_enum, default_value_t = SummaryMode::Seen)]
     summary: SummaryMode,
     /// Also write each alert email, as it would be sent, into this folder (NNNN-<event id>.html/.txt).
+    /// Storms are grouped as the Lambda groups them: one actor's alerts within the window
+    /// (`storm_window_minutes`, 5) after the first become one NNNN-digest-<group>.html.
     #[arg(long, value_name = "DIR")]
     html: Option<PathBuf>,
+    /// With --html: one email per event, no storm grouping.
+    #[arg(long, requires = "html")]
+    no_group: bool,
     /// Account name shown in the emails' subject (ACCOUNTNAME in the Lambda).
     #[arg(long, default_value = "")]
     account_name: String,
@@ -169,6 +174,8 @@ pub fn run(cli: ReplayArgs) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(dir)?;
     }
     let mut previews = 0u64;
+    let mut preview_rows = Vec::new();
+    let group_window = Some(engine.config().storm_window_secs).filter(|w| *w > 0 && !cli.no_group);
     let progress = Progress::default();
     let mut table_rows = Vec::new();
     let mut suppressed_rows = Vec::new();
@@ -212,7 +219,11 @@ pub fn run(cli: ReplayArgs) -> anyhow::Result<ExitCode> {
                 }
                 if let Some(dir) = &cli.html {
                     replay::attach_plans(&mut report.details, respond);
-                    replay::write_previews(dir, &report.details, &cli.account_name, &mut previews)?;
+                    match group_window {
+                        // Grouping sees the whole run: written at the end.
+                        Some(_) => preview_rows.extend(report.details.iter().cloned()),
+                        None => replay::write_previews(dir, &report.details, &cli.account_name, &mut previews)?,
+                    }
                 }
                 for e in &report.errors {
                     say("error", e);
@@ -260,6 +271,11 @@ pub fn run(cli: ReplayArgs) -> anyhow::Result<ExitCode> {
         done.store(true, Ordering::Relaxed);
         result
     })?;
+    if let (Some(dir), Some(window)) = (&cli.html, group_window)
+        && !cli.plan
+    {
+        replay::write_grouped_previews(dir, &preview_rows, &cli.account_name, window, &mut previews)?;
+    }
     if format == Format::Sarif && !cli.plan {
         replay::write_sarif(&sarif_rows, &mut out)?;
     }

@@ -22,6 +22,16 @@
 //! forensics_document = "Acme-CollectVolatileData"
 //! lifecycle_expiration_days = 7                  # S3 lifecycle rules expiring sooner alert
 //! bulk_suppression_findings = 5                  # suppressing this many findings at once alerts
+//! storm_window_minutes = 5                       # group one actor's burst; 0 turns grouping off
+//!
+//! [[channels]]                                   # more channels (see notify::route::ChannelSpec)
+//! name = "chat"
+//! kind = "slack"
+//! secret = "trailwarden/chat-webhook"
+//!
+//! [[routes]]                                     # which alerts go where (see notify::route)
+//! channels = ["chat", "email"]
+//! min_severity = "high"
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,6 +41,7 @@ use serde::Deserialize;
 
 use crate::analysis::network::PortList;
 use crate::detail::Severity;
+use crate::notify::route::{ChannelSpec, RouteFile, Routing};
 use crate::respond::settings::{Budget, Settings as RespondSettings};
 pub mod suppress;
 
@@ -88,6 +99,12 @@ pub struct Config {
     /// Suppressing at least this many Security Hub findings in one call alerts
     /// (`securityhub-findings-suppressed`). 5 by default.
     pub bulk_suppression_findings: usize,
+    /// Storm grouping's window in seconds (300; 0 turns it off): see [`crate::notify::storm`].
+    pub storm_window_secs: i64,
+    /// Which alerts go to which channels (see [`crate::notify::route`]).
+    pub routes: Routing,
+    /// Channels declared in the config file, beside the environment's.
+    pub channels: Vec<ChannelSpec>,
 }
 
 impl Default for Config {
@@ -107,6 +124,9 @@ impl Default for Config {
             respond: RespondSettings::default(),
             lifecycle_expiration_days: 7,
             bulk_suppression_findings: 5,
+            storm_window_secs: crate::notify::storm::DEFAULT_WINDOW_SECS,
+            routes: Routing::default(),
+            channels: Vec::new(),
         }
     }
 }
@@ -156,6 +176,9 @@ struct FileConfig {
     forensics_document: Option<String>,
     lifecycle_expiration_days: Option<u32>,
     bulk_suppression_findings: Option<usize>,
+    storm_window_minutes: Option<u32>,
+    routes: Option<Vec<RouteFile>>,
+    channels: Option<Vec<ChannelSpec>>,
 }
 
 #[derive(Deserialize)]
@@ -165,8 +188,16 @@ struct BudgetFile {
     keys: Option<u32>,
 }
 
+/// A storm window of `minutes` (0 to 1440) in seconds.
+fn window(minutes: u32) -> Result<i64, String> {
+    match minutes {
+        0..=1440 => Ok(i64::from(minutes) * 60),
+        _ => Err(format!("{minutes} minutes is more than a day")),
+    }
+}
+
 /// The environment variables read by [`Config::apply_env`].
-pub const ENV_VARS: [&str; 22] = [
+pub const ENV_VARS: [&str; 24] = [
     "TRAILWARDEN_INGRESS_ALLOWED_PORTS",
     "TRAILWARDEN_EGRESS_ALLOWED_PORTS",
     "TRAILWARDEN_TRUSTED_ACCOUNTS",
@@ -189,6 +220,8 @@ pub const ENV_VARS: [&str; 22] = [
     "TRAILWARDEN_FORENSICS_DOCUMENT",
     "TRAILWARDEN_LIFECYCLE_EXPIRATION_DAYS",
     "TRAILWARDEN_BULK_SUPPRESSION_FINDINGS",
+    "TRAILWARDEN_STORM_WINDOW_MINUTES",
+    "TRAILWARDEN_ROUTES",
 ];
 
 /// `rule-id=low,other-id=high` or a TOML table's entries into severities.
@@ -288,6 +321,18 @@ impl Config {
         if let Some(n) = file.bulk_suppression_findings {
             cfg.bulk_suppression_findings = n.max(1);
         }
+        if let Some(m) = file.storm_window_minutes {
+            cfg.storm_window_secs = window(m).map_err(|m| err("storm_window_minutes", m))?;
+        }
+        if let Some(routes) = file.routes {
+            cfg.routes = Routing::from_file(routes).map_err(|m| err("routes", m))?;
+        }
+        if let Some(channels) = file.channels {
+            for c in &channels {
+                c.check().map_err(|m| err("channels", m))?;
+            }
+            cfg.channels = channels;
+        }
         Ok(cfg)
     }
 
@@ -318,6 +363,8 @@ impl Config {
             forensics,
             lifecycle_days,
             bulk_suppression,
+            storm_window,
+            routes,
         ] = ENV_VARS;
         let set = |var: &str| get(var).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let boolean = |var: &str, v: &str| match v.to_ascii_lowercase().as_str() {
@@ -407,6 +454,12 @@ impl Config {
         }
         if let Some(v) = set(bulk_suppression) {
             self.bulk_suppression_findings = number(bulk_suppression, &v)?.max(1) as usize;
+        }
+        if let Some(v) = set(storm_window) {
+            self.storm_window_secs = window(number(storm_window, &v)?).map_err(|m| env(storm_window, m))?;
+        }
+        if let Some(v) = set(routes) {
+            self.routes = Routing::parse(&v).map_err(|m| env(routes, m))?;
         }
         Ok(())
     }

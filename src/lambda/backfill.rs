@@ -551,10 +551,7 @@ pub async fn summarize(
                     summary.by_account.len(),
                     top.len()
                 );
-                notifier
-                    .notify(Batch { alerts: &top, account_name: &title })
-                    .await
-                    .map_err(|e| BackfillError::Digest(e.to_string()))?
+                notifier.notify(Batch::new(&top, &title)).await.map_err(|e| BackfillError::Digest(e.to_string()))?
             }
         });
     }

@@ -47,6 +47,33 @@ pub struct LambdaConfig {
     /// `TRAILWARDEN_ACCOUNT_NAMES_FROM_ORGANIZATIONS` (`true`/`false`, default false): name the
     /// accounts the configured map does not with Organizations `ListAccounts`.
     pub account_names_from_organizations: bool,
+    /// `TRAILWARDEN_WEBHOOK_SECRET`: the channel `webhook`, a chat webhook whose URL is this
+    /// Secrets Manager secret; `TRAILWARDEN_WEBHOOK_FORMAT`: `slack` (default) or `teams`.
+    pub webhook: Option<(String, crate::notify::route::ChannelSpec)>,
+    /// `TRAILWARDEN_AMAZON_Q_TOPIC_ARN`: the channel `amazon-q`, Amazon Q Developer's custom
+    /// notifications to this topic.
+    pub amazon_q_topic_arn: Option<String>,
+    /// `TRAILWARDEN_DIGEST_SCHEDULE_ROLE_ARN`: the role EventBridge Scheduler invokes the function
+    /// with to flush digests. With the dedupe table, it turns storm grouping and daily digests
+    /// on; without it nothing is held. `TRAILWARDEN_DIGEST_SCHEDULE_GROUP` (`default`) is the
+    /// schedule group, `TRAILWARDEN_DIGEST_DEAD_LETTER_ARN` the queue for flushes that never ran.
+    pub digest_schedule_role_arn: Option<String>,
+    pub digest_schedule_group: String,
+    pub digest_dead_letter_arn: Option<String>,
+}
+
+impl LambdaConfig {
+    /// Every channel the function sends through, by name, in order: `email`, then `sns`,
+    /// `webhook`, `amazon-q`, `securityhub` when set, then the config file's `[[channels]]`.
+    pub fn channel_names(&self) -> Vec<String> {
+        let mut names = vec!["email".to_string()];
+        names.extend(self.sns_topic_arn.as_ref().map(|_| "sns".to_string()));
+        names.extend(self.webhook.as_ref().map(|_| "webhook".to_string()));
+        names.extend(self.amazon_q_topic_arn.as_ref().map(|_| "amazon-q".to_string()));
+        names.extend(self.securityhub_import.then(|| "securityhub".to_string()));
+        names.extend(self.rules.channels.iter().map(|c| c.name.clone()));
+        names
+    }
 }
 
 impl LambdaConfig {
@@ -131,7 +158,77 @@ impl LambdaConfig {
         };
         let account_names_from_organizations = flag("TRAILWARDEN_ACCOUNT_NAMES_FROM_ORGANIZATIONS")?;
         let securityhub_import = flag("TRAILWARDEN_SECURITYHUB_IMPORT")?;
+        let webhook = match optional("TRAILWARDEN_WEBHOOK_SECRET") {
+            None => None,
+            Some(secret) => {
+                let kind = optional("TRAILWARDEN_WEBHOOK_FORMAT").unwrap_or_else(|| "slack".into());
+                let flavor = kind.to_ascii_lowercase();
+                if flavor != "slack" && flavor != "teams" {
+                    let what = format!("`{}` is not slack or teams", crate::text::one_line(&kind));
+                    return Err(env("TRAILWARDEN_WEBHOOK_FORMAT", what));
+                }
+                let spec = crate::notify::route::ChannelSpec {
+                    name: "webhook".into(),
+                    kind: flavor,
+                    secret: Some(secret.clone()),
+                    topic_arn: None,
+                };
+                Some((secret, spec))
+            }
+        };
+        let amazon_q_topic_arn = optional("TRAILWARDEN_AMAZON_Q_TOPIC_ARN");
+        if let Some(arn) = &amazon_q_topic_arn
+            && !crate::notify::route::is_topic_arn(arn)
+        {
+            let what = format!("`{}` is not an SNS topic ARN", crate::text::one_line(arn));
+            return Err(env("TRAILWARDEN_AMAZON_Q_TOPIC_ARN", what));
+        }
+        let digest_schedule_role_arn = optional("TRAILWARDEN_DIGEST_SCHEDULE_ROLE_ARN");
+        if let Some(arn) = &digest_schedule_role_arn
+            && !(arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/"))
+        {
+            let what = format!("`{}` is not an IAM role ARN", crate::text::one_line(arn));
+            return Err(env("TRAILWARDEN_DIGEST_SCHEDULE_ROLE_ARN", what));
+        }
+        let built = LambdaConfig {
+            objects: objects.clone(),
+            max_object_bytes,
+            account_names_from_organizations,
+            securityhub_import,
+            dedupe_table: optional("TRAILWARDEN_DEDUPE_TABLE"),
+            dedupe_ttl_days,
+            sns_topic_arn: sns_topic_arn.clone(),
+            account_name: String::new(),
+            recipients: recipients.clone(),
+            secret_name: String::new(),
+            secret_region: None,
+            rules: rules.clone(),
+            webhook: webhook.clone(),
+            amazon_q_topic_arn: amazon_q_topic_arn.clone(),
+            digest_schedule_role_arn: digest_schedule_role_arn.clone(),
+            digest_schedule_group: String::new(),
+            digest_dead_letter_arn: None,
+        };
+        // Channel names are unique, and every route names one.
+        let names = built.channel_names();
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                return Err(ConfigError::Invalid(format!("two channels are named `{}`", crate::text::one_line(n))));
+            }
+        }
+        if let Some(unknown) = rules.routes.channel_names().find(|r| !names.iter().any(|n| n == r)) {
+            return Err(ConfigError::Invalid(format!(
+                "a route names channel `{}`, which is not configured (channels: {})",
+                crate::text::one_line(unknown),
+                names.join(", ")
+            )));
+        }
         Ok(LambdaConfig {
+            webhook,
+            amazon_q_topic_arn,
+            digest_schedule_role_arn,
+            digest_schedule_group: optional("TRAILWARDEN_DIGEST_SCHEDULE_GROUP").unwrap_or_else(|| "default".into()),
+            digest_dead_letter_arn: optional("TRAILWARDEN_DIGEST_DEAD_LETTER_ARN"),
             objects,
             max_object_bytes,
             account_names_from_organizations,
@@ -173,8 +270,14 @@ pub struct Summary {
     pub alerts: Vec<String>,
     /// Alerts a suppression silenced: `rule-id: suppression #N (line L) …: reason`.
     pub suppressed: Vec<String>,
-    /// The channel's message id, when a message was sent.
+    /// The first channel's message id, when a message was sent.
     pub message_id: Option<String>,
+    /// Per channel that sent now: `email: <message id>`, or `webhook: failed: <why>`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<String>,
+    /// Alerts held for a digest: `rule-id: <digest id> via <channel>`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<String>,
     /// Why the event was turned away without evaluation ("not for me"): an EventBridge event
     /// of a kind no rule takes.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -206,6 +309,9 @@ pub enum HandlerError {
     Notify { channel: String, error: NotifyError },
     #[error("{0}")]
     Ledger(#[from] crate::dedupe::LedgerError),
+    /// Several channels failed (each named, with its error); the others delivered.
+    #[error("channels failed: {0}")]
+    Channels(String),
 }
 
 /// What the handler does beyond evaluating and sending: the once-per-alert ledger, and the
@@ -221,6 +327,10 @@ pub struct Options<'a> {
     /// Names for the accounts of an organisation trail's alerts that the configured map does not
     /// name (Organizations `ListAccounts`).
     pub accounts: Option<&'a dyn accounts::AccountDirectory>,
+    /// Where storm groups and daily digests wait for their flush; `None`: nothing is held.
+    pub holds: Option<&'a dyn crate::notify::storm::Holds>,
+    /// The time (Unix seconds) to act at; `None`: the clock's. Tests control time with it.
+    pub now: Option<i64>,
 }
 
 /// Handles one EventBridge event (its JSON text): evaluate, and send the alerts through the
@@ -302,11 +412,13 @@ pub async fn handle_with<F: FactSource>(
     Ok(summary)
 }
 
-/// Sends the alerts (when there are any) as one message, and logs one "alert sent" line per
-/// alert (the stack's metric filter counts them by severity and input kind). With a ledger, each
-/// alert is claimed first (once per key: a finding's alerts share one), those already sent are
-/// dropped into `summary.repeats`, and the claims are confirmed after the send or released when
-/// it fails (so EventBridge's retry sends them). Then the workflow update, if configured.
+/// Delivers the alerts through every channel the routes give them ([`crate::notify::route`]), each
+/// channel on its own: with a ledger, each alert is claimed per channel first (`key@channel`;
+/// those already sent there are dropped into `summary.repeats`), so a retry after one channel
+/// failed sends through that channel only. A storm's held alerts and daily-digest alerts go into
+/// their group ([`crate::notify::storm`], with `options.holds`) instead of out. Logs one
+/// "alert sent" line per alert sent (the stack's metric filter counts them by severity and input
+/// kind). Fails, after every channel was tried, naming the channels that failed.
 async fn send(
     notifier: &dyn Notifier,
     alerts: Vec<crate::detail::EventDetail>,
@@ -315,49 +427,58 @@ async fn send(
     config: &crate::config::Config,
     summary: &mut Summary,
 ) -> Result<(), HandlerError> {
-    use crate::dedupe::{Claim, key, level};
-    let mut tickets = Vec::new();
-    let mut to_send = Vec::new();
-    match options.ledger {
-        None => to_send = alerts,
-        Some(ledger) => {
-            let now = jiff::Timestamp::now().as_second();
-            let mut decided: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
-            for alert in alerts {
-                let k = key(&alert);
-                let fresh = match decided.get(&k) {
-                    Some(&fresh) => fresh,
-                    None => {
-                        let claim = match ledger.claim(&k, level(&alert), now).await {
-                            Ok(claim) => claim,
-                            Err(e) => {
-                                release(ledger, &tickets).await;
-                                return Err(e.into());
-                            }
-                        };
-                        let fresh = matches!(claim, Claim::Fresh(_));
-                        if let Claim::Fresh(ticket) = claim {
-                            tickets.push(ticket);
-                        }
-                        decided.insert(k.clone(), fresh);
-                        fresh
-                    }
-                };
-                if fresh {
-                    to_send.push(alert);
-                } else {
-                    summary.repeats.push(format!("{}: {k}", alert.rule_id));
+    use crate::dedupe::{Claim, Ticket, key, level};
+    use crate::notify::route::Mode;
+    use crate::notify::storm::{Digest, Joined, group_key, holdable};
+    let now = options.now.unwrap_or_else(|| jiff::Timestamp::now().as_second());
+    let channels = crate::notify::channels_of(notifier);
+    let names: Vec<&str> = channels.iter().map(|c| c.name()).collect();
+    // What each alert gets, per channel: (alert index, channel index, mode, claim).
+    let mut fresh: Vec<(usize, usize, Mode, Option<Ticket>)> = Vec::new();
+    let mut decided: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+    let mut all_tickets: Vec<Ticket> = Vec::new();
+    for (i, alert) in alerts.iter().enumerate() {
+        for (channel, mode) in config.routes.deliveries(alert, &names) {
+            let Some(c) = names.iter().position(|n| *n == channel) else { continue };
+            let Some(ledger) = options.ledger else {
+                fresh.push((i, c, mode, None));
+                continue;
+            };
+            let k = format!("{}@{channel}", key(alert));
+            if let Some(&was_fresh) = decided.get(&k) {
+                // Another alert of the same finding: it goes with the one that claimed.
+                if was_fresh {
+                    fresh.push((i, c, mode, None));
                 }
+                continue;
+            }
+            let claim = match ledger.claim(&k, level(alert), now).await {
+                Ok(claim) => claim,
+                Err(e) => {
+                    release(ledger, &all_tickets).await;
+                    return Err(e.into());
+                }
+            };
+            decided.insert(k.clone(), matches!(claim, Claim::Fresh(_)));
+            match claim {
+                Claim::Fresh(ticket) => {
+                    all_tickets.push(ticket.clone());
+                    fresh.push((i, c, mode, Some(ticket)));
+                }
+                Claim::Seen { .. } => summary.repeats.push(format!("{}: {k}", alert.rule_id)),
             }
         }
     }
-    summary.alerts = to_send.iter().map(|d| d.rule_id.to_string()).collect();
-    if to_send.is_empty() {
+    let mut alerts = alerts;
+    let touched: std::collections::BTreeSet<usize> = fresh.iter().map(|f| f.0).collect();
+    summary.alerts = touched.iter().map(|&i| alerts[i].rule_id.to_string()).collect();
+    if fresh.is_empty() {
         return Ok(());
     }
-    // The response is planned (and, in apply mode, applied) before the send so that the email
+    // The response is planned (and, in apply mode, applied) before the send so that the message
     // carries its outcome; it never fails the invocation, and never holds the alert back.
-    for alert in &mut to_send {
+    for &i in &touched {
+        let alert = &mut alerts[i];
         crate::respond::respond(alert, &config.respond, options.responder).await;
         for step in &alert.response {
             summary.response.push(format!("{} {}: {}", step.action, step.resource, step.status.label()));
@@ -370,36 +491,206 @@ async fn send(
             );
         }
     }
-    let sent = notifier.notify(Batch { alerts: &to_send, account_name }).await;
-    let id = match sent {
-        Ok(id) => id,
-        Err(error) => {
-            if let Some(ledger) = options.ledger {
-                release(ledger, &tickets).await;
+    // Storms: one join per actor in this invocation (an event's alerts go together).
+    let mut joined: std::collections::HashMap<String, Joined> = std::collections::HashMap::new();
+    let mut failed: Vec<(String, NotifyError)> = Vec::new();
+    let mut settle: Vec<(Ticket, bool)> = Vec::new();
+    let mut now_send: Vec<Vec<(usize, Option<Ticket>)>> = vec![Vec::new(); channels.len()];
+    for (i, c, mode, ticket) in fresh {
+        let alert = &alerts[i];
+        let digest = match (options.holds, mode) {
+            (Some(_), Mode::Daily) => Some(Digest::daily(names[c], now)),
+            (Some(holds), Mode::Now) if config.storm_window_secs > 0 && holdable(alert) => {
+                let group = group_key(alert).unwrap_or_default();
+                let state = match joined.get(&group) {
+                    Some(state) => state.clone(),
+                    None => match holds.join(alert, now, config.storm_window_secs).await {
+                        Ok(state) => {
+                            joined.insert(group, state.clone());
+                            state
+                        }
+                        Err(e) => {
+                            failed.push((names[c].to_string(), NotifyError::Channels(e.to_string())));
+                            settle.extend(ticket.map(|t| (t, false)));
+                            continue;
+                        }
+                    },
+                };
+                match state {
+                    Joined::First => None,
+                    Joined::Open(digest) => Some(digest),
+                }
             }
-            return Err(HandlerError::Notify { channel: notifier.name().to_string(), error });
+            _ => None,
+        };
+        if let (Some(holds), Some(digest)) = (options.holds, digest) {
+            match holds.hold(&digest, &key(alert), alert, names[c], now).await {
+                Ok(true) => {
+                    summary.held.push(format!("{}: {} via {}", alert.rule_id, digest.id, names[c]));
+                    tracing::info!(rule = %alert.rule_id, digest = %digest.id, channel = names[c], "alert held");
+                    settle.extend(ticket.map(|t| (t, true)));
+                    continue;
+                }
+                // The group's digest is already going out: this one goes now.
+                Ok(false) => {}
+                Err(e) => {
+                    failed.push((names[c].to_string(), NotifyError::Channels(e.to_string())));
+                    settle.extend(ticket.map(|t| (t, false)));
+                    continue;
+                }
+            }
         }
-    };
+        now_send[c].push((i, ticket));
+    }
+    let mut sent_any: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
+    let mut first_id = None;
+    for (c, list) in now_send.into_iter().enumerate() {
+        if list.is_empty() {
+            continue;
+        }
+        let batch: Vec<crate::detail::EventDetail> = list.iter().map(|(i, _)| alerts[*i].clone()).collect();
+        let ok = match channels[c].notify(Batch::new(&batch, account_name)).await {
+            Ok(id) => {
+                summary.channels.push(format!("{}: {id}", names[c]));
+                first_id.get_or_insert(id);
+                sent_any.extend(list.iter().map(|(i, _)| *i));
+                true
+            }
+            Err(error) => {
+                summary.channels.push(format!("{}: failed: {}", names[c], crate::text::one_line(&error.to_string())));
+                failed.push((names[c].to_string(), error));
+                false
+            }
+        };
+        settle.extend(list.into_iter().filter_map(|(_, t)| t.map(|t| (t, ok))));
+    }
     if let Some(ledger) = options.ledger {
-        for ticket in &tickets {
-            if let Err(e) = ledger.confirm(ticket).await {
-                // Sent, but not recorded: the claim lapses after its lease, and a later delivery
-                // may send it again. A double alert is better than a lost one.
-                tracing::warn!(error = %e, "the alert was sent but the ledger did not record it");
+        for (ticket, ok) in &settle {
+            let done = if *ok { ledger.confirm(ticket).await } else { ledger.release(ticket).await };
+            if let Err(e) = done {
+                // Sent but not recorded: the claim lapses after its lease, and a later delivery
+                // may send it again (a double alert is better than a lost one); or a release that
+                // did not go through: the claim lapses after its lease.
+                tracing::warn!(error = %e, sent = ok, "the ledger did not record the outcome");
             }
         }
     }
-    for alert in &to_send {
+    for &i in &sent_any {
+        let alert = &alerts[i];
         let input = if alert.origin.is_cloudtrail() { "cloudtrail" } else { "finding" };
         tracing::info!(severity = %alert.severity, input, rule = %alert.rule_id, "alert sent");
     }
-    if config.findings_update_workflow
+    let sent: Vec<crate::detail::EventDetail> = sent_any.iter().map(|&i| alerts[i].clone()).collect();
+    if let Some(id) = &first_id
+        && config.findings_update_workflow
         && let Some(workflow) = options.workflow
     {
-        summary.workflow = workflow_update(workflow, &to_send, &id).await;
+        summary.workflow = workflow_update(workflow, &sent, id).await;
     }
-    summary.message_id = Some(id);
-    Ok(())
+    summary.message_id = first_id;
+    match failed.len() {
+        0 => Ok(()),
+        1 => {
+            let (channel, error) = failed.remove(0);
+            Err(HandlerError::Notify { channel, error })
+        }
+        _ => {
+            Err(HandlerError::Channels(failed.iter().map(|(c, e)| format!("{c}: {e}")).collect::<Vec<_>>().join("; ")))
+        }
+    }
+}
+
+/// What a digest's flush did: the function's response to its schedule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FlushSummary {
+    pub digest: String,
+    /// Alerts the digest held.
+    pub alerts: usize,
+    /// Per channel: `email: <message id>`, `webhook: already sent`.
+    pub channels: Vec<String>,
+}
+
+/// Flushes the group `id` at the end of its window (the schedule's call): seals it, and sends its
+/// digest through each channel its alerts were held for, once per channel (claimed in the ledger
+/// as `digest#<id>@<channel>`). A channel that fails fails the invocation (Scheduler retries) and
+/// only it is tried again; the group is forgotten once every channel has its digest. Flushing
+/// again after that, or a group that held nothing, does nothing.
+pub async fn flush(
+    notifier: &dyn Notifier,
+    account_name: &str,
+    id: &str,
+    options: Options<'_>,
+) -> Result<FlushSummary, HandlerError> {
+    use crate::dedupe::Claim;
+    let mut summary = FlushSummary { digest: crate::text::one_line(id), ..FlushSummary::default() };
+    let Some(holds) = options.holds else {
+        return Err(HandlerError::BadEvent("a digest flush, but no group store is configured".into()));
+    };
+    let hold_error = |e: crate::notify::storm::HoldError| HandlerError::Notify {
+        channel: "digest".into(),
+        error: NotifyError::Channels(e.to_string()),
+    };
+    let Some(sealed) = holds.seal(id).await.map_err(hold_error)? else {
+        tracing::info!(digest = %summary.digest, "nothing held, or already flushed");
+        return Ok(summary);
+    };
+    summary.alerts = sealed.alerts.len();
+    let now = options.now.unwrap_or_else(|| jiff::Timestamp::now().as_second());
+    let mut failed: Vec<(String, NotifyError)> = Vec::new();
+    for channel in crate::notify::channels_of(notifier) {
+        let name = channel.name();
+        let alerts: Vec<crate::detail::EventDetail> =
+            sealed.alerts.iter().filter(|(_, cs)| cs.iter().any(|c| c == name)).map(|(a, _)| a.clone()).collect();
+        if alerts.is_empty() {
+            continue;
+        }
+        let top = alerts.iter().map(|a| a.severity).max().unwrap_or_default();
+        let ticket = match options.ledger {
+            None => None,
+            Some(ledger) => match ledger.claim(&format!("digest#{id}@{name}"), top, now).await? {
+                Claim::Fresh(ticket) => Some(ticket),
+                Claim::Seen { .. } => {
+                    summary.channels.push(format!("{name}: already sent"));
+                    continue;
+                }
+            },
+        };
+        let sent = channel.notify(Batch { alerts: &alerts, account_name, digest: Some(&sealed.digest) }).await;
+        let ok = sent.is_ok();
+        match sent {
+            Ok(message_id) => {
+                summary.channels.push(format!("{name}: {message_id}"));
+                for alert in &alerts {
+                    let input = if alert.origin.is_cloudtrail() { "cloudtrail" } else { "finding" };
+                    tracing::info!(severity = %alert.severity, input, rule = %alert.rule_id, "alert sent");
+                }
+            }
+            Err(e) => {
+                summary.channels.push(format!("{name}: failed: {}", crate::text::one_line(&e.to_string())));
+                failed.push((name.to_string(), e));
+            }
+        }
+        if let (Some(ledger), Some(ticket)) = (options.ledger, ticket) {
+            let done = if ok { ledger.confirm(&ticket).await } else { ledger.release(&ticket).await };
+            if let Err(e) = done {
+                tracing::warn!(error = %e, sent = ok, "the ledger did not record the digest's outcome");
+            }
+        }
+    }
+    tracing::info!(digest = %summary.digest, alerts = summary.alerts, channels = ?summary.channels, "digest flushed");
+    match failed.len() {
+        0 => {
+            holds.forget(id).await.map_err(hold_error)?;
+            Ok(summary)
+        }
+        1 => {
+            let (channel, error) = failed.remove(0);
+            Err(HandlerError::Notify { channel, error })
+        }
+        _ => {
+            Err(HandlerError::Channels(failed.iter().map(|(c, e)| format!("{c}: {e}")).collect::<Vec<_>>().join("; ")))
+        }
+    }
 }
 
 /// Releases claims after a failure, logging (not failing on) a release that did not go through:

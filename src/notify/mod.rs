@@ -10,23 +10,40 @@ use std::pin::Pin;
 
 use crate::detail::EventDetail;
 
+pub mod chat;
+#[cfg(feature = "aws")]
+pub mod hold;
 pub mod render;
+pub mod route;
 #[cfg(feature = "aws")]
 pub mod securityhub;
 #[cfg(feature = "aws")]
 pub mod ses;
 #[cfg(feature = "aws")]
 pub mod sns;
+pub mod storm;
+#[cfg(feature = "aws")]
+pub mod webhook;
 
 /// A boxed future, so that [`Notifier`] can be a trait object.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// What one message carries: alerts (of one event or several) and the account's display name.
+/// What one message carries: alerts (of one event or several) and the account's display name;
+/// for a digest (a storm's held alerts, or a channel's day), what it is a digest of.
 #[derive(Debug, Clone, Copy)]
 pub struct Batch<'a> {
     pub alerts: &'a [EventDetail],
     /// `ACCOUNTNAME`, shown in subjects and headers; may be empty.
     pub account_name: &'a str,
+    /// Set for a digest: channels render it as one (a list, with its heading).
+    pub digest: Option<&'a storm::Digest>,
+}
+
+impl<'a> Batch<'a> {
+    /// Alerts sent now (not a digest).
+    pub fn new(alerts: &'a [EventDetail], account_name: &'a str) -> Self {
+        Batch { alerts, account_name, digest: None }
+    }
 }
 
 /// Why a message was not delivered. Messages name what failed, never a credential.
@@ -41,29 +58,48 @@ pub enum NotifyError {
     #[cfg(feature = "aws")]
     #[error("publishing to SNS topic {topic}: {message}")]
     Sns { topic: String, message: String },
+    /// A chat webhook failed; the message never holds the URL (a credential).
+    #[error("channel {channel}: {message}")]
+    Webhook { channel: String, message: String },
     /// Several channels, and which failed.
     #[error("{0}")]
     Channels(String),
 }
 
-/// A channel alerts are delivered through: SES email, and whatever a library user brings.
+/// A channel alerts are delivered through: SES email, SNS, a chat webhook, Amazon Q through SNS,
+/// Security Hub, and whatever a library user brings.
 pub trait Notifier: Send + Sync {
-    /// A short name for logs and summaries: `ses`.
+    /// The channel's name, as routes name it (`email`, `sns`, `webhook`, ...).
     fn name(&self) -> &str;
 
     /// Delivers one message holding every alert of `batch`; returns the provider's message id.
     fn notify<'a>(&'a self, batch: Batch<'a>) -> BoxFuture<'a, Result<String, NotifyError>>;
+
+    /// The channels this notifier is made of when it is several ([`Fanout`]); none for a
+    /// single channel. See [`channels_of`].
+    fn members(&self) -> Vec<&dyn Notifier> {
+        Vec::new()
+    }
 }
 
-/// Several channels as one: every channel gets the batch, in order; the message id is the
-/// first's. When one fails the whole send fails (and the Lambda's invocation with it, so
-/// EventBridge retries): a retry may repeat a message on a channel that had succeeded, which is
-/// better than a channel that silently never heard of the alert.
+/// The channels of a notifier: a [`Fanout`]'s members, or the notifier itself.
+pub fn channels_of(notifier: &dyn Notifier) -> Vec<&dyn Notifier> {
+    let members = notifier.members();
+    if members.is_empty() { vec![notifier] } else { members }
+}
+
+/// Several channels as one. The Lambda routes, deduplicates and fails each member on its own
+/// ([`channels_of`]); called directly, every channel gets the batch, in order, the message id is
+/// the first's, and the send fails naming the channels that failed.
 pub struct Fanout(pub Vec<Box<dyn Notifier>>);
 
 impl Notifier for Fanout {
     fn name(&self) -> &str {
         "fanout"
+    }
+
+    fn members(&self) -> Vec<&dyn Notifier> {
+        self.0.iter().map(|c| c.as_ref()).collect()
     }
 
     fn notify<'a>(&'a self, batch: Batch<'a>) -> BoxFuture<'a, Result<String, NotifyError>> {

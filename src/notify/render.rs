@@ -481,3 +481,131 @@ fn check_entities(text: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// One alert of a digest, as its table shows it; every value one safe line.
+struct DigestRow {
+    time: String,
+    severity: &'static str,
+    color: &'static str,
+    title: String,
+    summary: String,
+    rule_id: String,
+    account: String,
+    region: String,
+    actor: String,
+    resource: String,
+    console_url: Option<String>,
+}
+
+macro_rules! digest_template {
+    ($name:ident, $path:literal) => {
+        #[derive(Template)]
+        #[template(path = $path)]
+        // The text body shows a subset of what the HTML body does.
+        #[allow(dead_code)]
+        struct $name<'a> {
+            subject: &'a str,
+            heading: &'a str,
+            intro: &'a str,
+            banner_color: &'static str,
+            rows: &'a [DigestRow],
+            more: &'a str,
+            /// Each rule's "How to fix", once.
+            fixes: &'a [(String, String)],
+            why: &'a str,
+        }
+    };
+}
+digest_template!(HtmlDigest, "digest.html");
+digest_template!(TextDigest, "digest.txt");
+
+/// A digest's email: its heading, one table row per held alert (time, severity, what, resource
+/// with its console link), "and N more" for alerts past the group's cap, and each rule's fix once.
+pub fn render_digest(
+    details: &[EventDetail],
+    account_name: &str,
+    digest: &crate::notify::storm::Digest,
+) -> Result<Email, RenderError> {
+    if details.is_empty() && digest.more.is_empty() {
+        return Err(RenderError::Empty);
+    }
+    let heading = digest.heading(details.len());
+    let top = details.iter().map(|d| d.severity).max().unwrap_or_default();
+    let name = one_line(account_name);
+    let subject = match name.is_empty() {
+        true => format!("[{}] {heading}", top.label()),
+        false => format!("[{}] {heading} - {}", top.label(), bounded(&name, 40)),
+    };
+    let mut rows: Vec<&EventDetail> = details.iter().collect();
+    rows.sort_by(|a, b| a.event_time.cmp(&b.event_time));
+    let rows: Vec<DigestRow> = rows
+        .into_iter()
+        .map(|d| DigestRow {
+            time: one_line(d.event_time.get(11..19).unwrap_or(&d.event_time)),
+            severity: d.severity.label(),
+            color: color(d.severity),
+            title: one_line(&d.title),
+            summary: bounded(&one_line(&d.summary), 400),
+            rule_id: one_line(&d.rule_id),
+            account: one_line(&d.account_id),
+            region: one_line(&d.region),
+            actor: bounded(&one_line(if d.actor.arn.is_empty() { &d.actor.name } else { &d.actor.arn }), 200),
+            resource: one_line(&format!("{} {}", d.resource.kind, d.resource.id)),
+            console_url: console_url(&d.resource.kind, &d.resource.id, &d.region),
+        })
+        .collect();
+    let more = match digest.more.is_empty() {
+        true => String::new(),
+        false => one_line(&format!(
+            "And {} more, past the {} a digest lists (each is in the function's log): {}.",
+            digest.more.iter().map(|(_, n)| n).sum::<u64>(),
+            crate::notify::storm::MAX_HELD,
+            digest.more.iter().map(|(r, n)| format!("{n} {r}")).collect::<Vec<_>>().join(", ")
+        )),
+    };
+    let mut fixes: Vec<(String, String)> = Vec::new();
+    for d in details {
+        if !fixes.iter().any(|(r, _)| *r == *d.rule_id) {
+            fixes.push((one_line(&d.rule_id), d.remediation.to_string()));
+        }
+    }
+    let (intro, why) = match digest.kind.as_str() {
+        "daily" => (
+            "The alerts routed to this channel's daily digest.".to_string(),
+            "Routes with digest = \"daily\" collect their alerts here.",
+        ),
+        _ => (
+            one_line(&format!(
+                "The first alert of this burst was sent at once; these followed within {} minutes and were held so the burst arrives as one message. Critical alerts are never held.",
+                (digest.end - digest.start) / 60
+            )),
+            "Alerts of one actor in one account within the storm window are grouped.",
+        ),
+    };
+    macro_rules! fill {
+        ($t:ident) => {
+            $t {
+                subject: &subject,
+                heading: &heading,
+                intro: &intro,
+                banner_color: color(top),
+                rows: &rows,
+                more: &more,
+                fixes: &fixes,
+                why,
+            }
+            .render()?
+        };
+    }
+    let html = fill!(HtmlDigest);
+    let text = fill!(TextDigest);
+    Ok(Email { subject: one_line(&subject), html, text })
+}
+
+/// The email for a batch: [`render`], or [`render_digest`] for a digest.
+pub fn render_batch(batch: &crate::notify::Batch) -> Result<Email, RenderError> {
+    match batch.digest {
+        Some(d) => render_digest(batch.alerts, batch.account_name, d),
+        None => render(batch.alerts, batch.account_name),
+    }
+}

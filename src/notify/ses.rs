@@ -10,7 +10,7 @@ use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
-use crate::notify::render::{Email, render};
+use crate::notify::render::Email;
 use crate::notify::{Batch, BoxFuture, Notifier, NotifyError};
 
 /// Why an email was not sent. Messages name the secret and the key at fault, never a value.
@@ -162,13 +162,13 @@ impl SesMailer {
 
 impl Notifier for SesMailer {
     fn name(&self) -> &str {
-        "ses"
+        "email"
     }
 
     /// Renders the batch into one email ([`render`]) and sends it.
     fn notify<'a>(&'a self, batch: Batch<'a>) -> BoxFuture<'a, Result<String, NotifyError>> {
         Box::pin(async move {
-            let email = render(batch.alerts, batch.account_name)?;
+            let email = crate::notify::render::render_batch(&batch)?;
             Ok(self.send(&email).await?)
         })
     }
