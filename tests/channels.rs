@@ -31,7 +31,9 @@ async fn sns_gets_a_json_message_a_short_subject_and_filter_attributes() {
     let sent = moto.sns_notifications(&topic);
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0][0], id.as_str());
-    let body: serde_json::Value = serde_json::from_str(sent[0][1].as_str().unwrap()).unwrap();
+    // Per protocol: the JSON for queues and endpoints is the `default` message.
+    let structured: serde_json::Value = serde_json::from_str(sent[0][1].as_str().unwrap()).unwrap();
+    let body: serde_json::Value = serde_json::from_str(structured["default"].as_str().unwrap()).unwrap();
     assert_eq!(body["account_name"], "prod");
     assert_eq!(body["alerts"][0]["rule_id"], "guardduty-ec2-backdoor");
     assert_eq!(body["alerts"][0]["origin"]["input"], "finding");

@@ -354,8 +354,8 @@ async fn the_lambda_routes_critical_to_chat_and_email_and_medium_to_email_only()
     let hook = Hook::start(vec![OK]);
     let chat = webhook(&moto, &hook, Flavor::Slack, "webhook").await;
     let both = Fanout(vec![Box::new(mailer), Box::new(chat)]);
-    let mut config = Config::default();
-    config.routes = Routing::parse("critical=webhook,email;medium+=email").unwrap();
+    let config =
+        Config { routes: Routing::parse("critical=webhook,email;medium+=email").unwrap(), ..Config::default() };
     let engine = Engine::new(config).unwrap();
     let high = fixture("ec2-sg-ingress-open-to-world/fires_high_port_range.json");
     let critical = fixture("cloudtrail-logging-stopped/fires_stratus.json");

@@ -173,7 +173,10 @@ mod dedupe_table {
         assert!(duplicate.alerts.is_empty(), "{duplicate:?}");
         assert_eq!(
             duplicate.repeats,
-            ["cloudtrail-logging-stopped: cloudtrail#10163ed2-2253-469d-a5ee-cbc6651f8934#cloudtrail-logging-stopped"]
+            // Claimed per channel: this one's only channel is email.
+            [
+                "cloudtrail-logging-stopped: cloudtrail#10163ed2-2253-469d-a5ee-cbc6651f8934#cloudtrail-logging-stopped@email"
+            ]
         );
         assert_eq!(moto.sent_messages().len(), 1);
     }

@@ -302,6 +302,7 @@ fn html_previews_are_written_one_per_event() {
     let out = replay(&[
         "--html",
         dir.path().to_str().unwrap(),
+        "--no-group",
         "--account-name",
         "prod",
         "testdata/events/ec2-sg-ingress-open-to-world",
@@ -860,4 +861,57 @@ fn the_installed_command_is_the_example_and_has_rules_pattern_completions_and_a_
     let bad = run(&["replay", "--since", "yesterday", "testdata/"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(text(&bad.stderr).contains("yesterday"), "{}", text(&bad.stderr));
+}
+
+#[test]
+fn html_previews_group_one_actors_storm_into_a_digest() {
+    // Alice opens six security groups in four minutes and stops CloudTrail in the middle: the
+    // first alert at once, the Critical one at once, the other five in one digest.
+    let input = tempfile::tempdir().unwrap();
+    let base: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string("testdata/events/ec2-sg-ingress-open-to-world/fires_high_port_range.json").unwrap(),
+    )
+    .unwrap();
+    for i in 0..6 {
+        let mut event = base.clone();
+        event["eventID"] = format!("7f1c2e3d-0000-4000-8000-00000000000{i}").into();
+        event["eventTime"] = format!("2026-03-14T09:{:02}:{:02}Z", 26 + (i * 45) / 60, (i * 45) % 60).into();
+        event["requestParameters"]["groupId"] = format!("sg-0a1b2c3d4e5f6071{i}").into();
+        std::fs::write(input.path().join(format!("sg{i}.json")), event.to_string()).unwrap();
+    }
+    let mut stop: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string("testdata/events/cloudtrail-logging-stopped/fires_stratus.json").unwrap(),
+    )
+    .unwrap();
+    let record = if stop.get("detail").is_some() { &mut stop["detail"] } else { &mut stop };
+    record["userIdentity"] = base["userIdentity"].clone();
+    record["recipientAccountId"] = "111122223333".into();
+    record["eventTime"] = "2026-03-14T09:27:10Z".into();
+    std::fs::write(input.path().join("stop.json"), stop.to_string()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = replay(&["--html", dir.path().to_str().unwrap(), input.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".txt"))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names[0].starts_with("0001-7f1c2e3d-0000-4000-8000-000000000000"), "{names:?}");
+    let critical = std::fs::read_to_string(dir.path().join(&names[1])).unwrap();
+    assert!(critical.starts_with("Subject: [CRITICAL] "), "{critical}");
+    assert!(names[2].starts_with("0003-digest-storm-"), "{names:?}");
+    let digest = std::fs::read_to_string(dir.path().join(&names[2])).unwrap();
+    assert!(
+        digest.starts_with("Subject: [HIGH] Digest: 5 more alert(s) by arn:aws:iam::111122223333:user/alice"),
+        "{digest}"
+    );
+    for i in 1..6 {
+        assert!(digest.contains(&format!("Resource: security-group sg-0a1b2c3d4e5f6071{i}")), "{digest}");
+    }
+    // --no-group: one email per event.
+    let each = tempfile::tempdir().unwrap();
+    replay(&["--html", each.path().to_str().unwrap(), "--no-group", input.path().to_str().unwrap()]);
+    assert_eq!(std::fs::read_dir(each.path()).unwrap().count(), 14);
 }

@@ -565,8 +565,12 @@ pub fn render_digest(
     };
     let mut fixes: Vec<(String, String)> = Vec::new();
     for d in details {
-        if !fixes.iter().any(|(r, _)| *r == *d.rule_id) {
-            fixes.push((one_line(&d.rule_id), d.remediation.to_string()));
+        let rule = one_line(&d.rule_id);
+        if !fixes.iter().any(|(r, _)| r.starts_with(&format!("{rule} "))) {
+            let n = details.iter().filter(|x| x.rule_id == d.rule_id).count();
+            let like = if n > 1 { format!("; the other {} alike", n - 1) } else { String::new() };
+            let label = one_line(&format!("{rule} (as for {} {}{like})", d.resource.kind, d.resource.id));
+            fixes.push((label, d.remediation.to_string()));
         }
     }
     let (intro, why) = match digest.kind.as_str() {
