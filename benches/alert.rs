@@ -77,6 +77,38 @@ fn main() {
             render(&details, "prod").unwrap()
         });
     });
+    // Delivery, beside evaluate_and_render_one_alerting_event above (the baseline, same run): a
+    // storm of 40 alerts grouped as replay and the Lambda group them, the digest's email for the
+    // 39 held, and one alert as Slack, Teams and Amazon Q JSON.
+    let one = engine.evaluate(&Event::from_json(ALERT).unwrap()).details;
+    let storm: Vec<trailwarden::EventDetail> = (0..40)
+        .map(|i| {
+            let mut d = one[0].clone();
+            d.event_id = format!("e3b0c442-98fc-41c4-9a1b-{i:012}");
+            d.event_time = format!("2026-03-14T09:{:02}:{:02}Z", 26 + i * 7 / 60, i * 7 % 60);
+            d.resource.id = format!("sg-{i:017}");
+            d
+        })
+        .collect();
+    c.bench_function("alert/delivery/group_a_storm_of_40", |b| {
+        b.iter(|| trailwarden::notify::storm::plan(black_box(&storm), 300));
+    });
+    let messages = trailwarden::notify::storm::plan(&storm, 300);
+    let Some(trailwarden::notify::storm::Message::Digest(digest, held)) = messages.last() else {
+        panic!("a storm of 40 is one alert and one digest: {messages:?}")
+    };
+    let held: Vec<_> = held.iter().map(|&i| storm[i].clone()).collect();
+    c.bench_function("alert/delivery/render_the_digest_of_39", |b| {
+        b.iter(|| trailwarden::notify::render::render_digest(black_box(&held), "prod", digest).unwrap());
+    });
+    c.bench_function("alert/delivery/slack_teams_and_amazon_q_json_for_one_alert", |b| {
+        b.iter(|| {
+            let batch = trailwarden::notify::Batch::new(black_box(&one), "prod");
+            let chat = trailwarden::notify::chat::slack(&batch).to_string();
+            let card = trailwarden::notify::chat::teams(&batch).to_string();
+            (chat, card, trailwarden::notify::chat::amazon_q(&batch).to_string())
+        });
+    });
     #[cfg(feature = "aws")]
     cold_start::bench(&mut c);
     c.final_summary();

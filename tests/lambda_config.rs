@@ -202,3 +202,42 @@ fn org_trail_settings() {
         assert!(err.starts_with(message), "{err}");
     }
 }
+
+#[test]
+fn delivery_settings_and_their_problems() {
+    let base = [("EMAILIDS", "secops@example.com"), ("SECRETNAME", "s")];
+    let with = |extra: &[(&str, &str)]| {
+        let mut vars = base.to_vec();
+        vars.extend_from_slice(extra);
+        load(&vars)
+    };
+    let cfg = with(&[
+        ("TRAILWARDEN_WEBHOOK_SECRET", "trailwarden/chat"),
+        ("TRAILWARDEN_WEBHOOK_FORMAT", "Teams"),
+        ("TRAILWARDEN_AMAZON_Q_TOPIC_ARN", "arn:aws:sns:eu-west-1:111122223333:q"),
+        ("TRAILWARDEN_ROUTES", "critical=webhook,email;medium+=email;low=amazon-q@daily"),
+        ("TRAILWARDEN_STORM_WINDOW_MINUTES", "10"),
+        ("TRAILWARDEN_DIGEST_SCHEDULE_ROLE_ARN", "arn:aws:iam::111122223333:role/flush"),
+    ])
+    .unwrap();
+    assert_eq!(cfg.channel_names(), ["email", "webhook", "amazon-q"]);
+    assert_eq!(
+        cfg.webhook.as_ref().map(|(s, spec)| (s.as_str(), spec.kind.as_str())),
+        Some(("trailwarden/chat", "teams"))
+    );
+    assert_eq!(cfg.rules.storm_window_secs, 600);
+    assert_eq!(cfg.rules.routes.routes.len(), 3);
+    assert_eq!(cfg.digest_schedule_group, "default");
+    assert_eq!(
+        with(&[("TRAILWARDEN_ROUTES", "critical=webhook")]).unwrap_err(),
+        "a route names channel `webhook`, which is not configured (channels: email)"
+    );
+    assert_eq!(
+        with(&[("TRAILWARDEN_WEBHOOK_SECRET", "s"), ("TRAILWARDEN_WEBHOOK_FORMAT", "discord")]).unwrap_err(),
+        "environment variable TRAILWARDEN_WEBHOOK_FORMAT: `discord` is not slack or teams"
+    );
+    assert!(with(&[("TRAILWARDEN_AMAZON_Q_TOPIC_ARN", "q")]).unwrap_err().contains("TRAILWARDEN_AMAZON_Q_TOPIC_ARN"));
+    assert!(with(&[("TRAILWARDEN_STORM_WINDOW_MINUTES", "2000")]).unwrap_err().contains("more than a day"));
+    assert!(with(&[("TRAILWARDEN_ROUTES", "severe=email")]).unwrap_err().contains("TRAILWARDEN_ROUTES"));
+    assert!(with(&[("TRAILWARDEN_DIGEST_SCHEDULE_ROLE_ARN", "flush")]).unwrap_err().contains("is not an IAM role ARN"));
+}

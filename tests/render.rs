@@ -186,3 +186,32 @@ fn finding_links_are_built_from_checked_parts() {
         assert_eq!(finding_url("GuardDuty", arn, region), None, "{arn} {region}");
     }
 }
+
+#[test]
+fn a_digest_of_hostile_alerts_is_escaped_and_passes_the_email_oracle() {
+    use trailwarden::notify::storm::{Digest, Message, plan};
+    let mut details = Vec::new();
+    for i in 0..4 {
+        let mut record: serde_json::Value = serde_json::from_str(&hostile_sg()).unwrap();
+        record["eventID"] = format!("e3b0c442-98fc-41c4-9a1b-00000000010{i}").into();
+        record["eventTime"] = format!("2026-03-14T09:2{i}:00Z").into();
+        // A web port, so High (SSH open to the world is Critical and never held).
+        let item = &mut record["requestParameters"]["ipPermissions"]["items"][0];
+        (item["fromPort"], item["toPort"]) = (8080.into(), 8080.into());
+        details.extend(alerts(&record.to_string()));
+    }
+    let messages = plan(&details, 600);
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    let Message::Digest(digest, held) = &messages[1] else { panic!("{messages:?}") };
+    let held: Vec<EventDetail> = held.iter().map(|&i| details[i].clone()).collect();
+    let mut digest: Digest = digest.clone();
+    digest.actor = "<img src=x onerror=alert(1)>\r\nBcc: x@evil".into();
+    digest.more = vec![("<b>rule</b>".into(), 7)];
+    let email = trailwarden::notify::render::render_digest(&held, "pr\nod", &digest).unwrap();
+    assert!(!email.html.contains("<img") && !email.html.contains("<b>"), "{}", email.html);
+    assert!(!email.subject.contains(['\r', '\n']), "{}", email.subject);
+    assert!(email.html.contains("And 7 more"), "the alerts past the cap are counted");
+    assert_eq!(email.html.matches("e3b0c442").count(), 0, "rows show resources, not event ids");
+    assert!(email.text.contains("Rule: ec2-sg-ingress-open-to-world"));
+    trailwarden::notify::render::check_email(&email).unwrap();
+}

@@ -637,7 +637,25 @@ pub async fn flush(
     summary.alerts = sealed.alerts.len();
     let now = options.now.unwrap_or_else(|| jiff::Timestamp::now().as_second());
     let mut failed: Vec<(String, NotifyError)> = Vec::new();
-    for channel in crate::notify::channels_of(notifier) {
+    let channels = crate::notify::channels_of(notifier);
+    // A channel configured away since the alerts were held: said, with each alert in the log.
+    let mut gone: Vec<&str> = sealed.alerts.iter().flat_map(|(_, cs)| cs.iter().map(String::as_str)).collect();
+    gone.sort_unstable();
+    gone.dedup();
+    gone.retain(|c| !channels.iter().any(|k| k.name() == *c));
+    for c in gone {
+        summary.channels.push(format!("{}: not configured any more", crate::text::one_line(c)));
+        for (alert, _) in sealed.alerts.iter().filter(|(_, cs)| cs.iter().any(|x| x == c)) {
+            tracing::error!(
+                channel = %crate::text::one_line(c),
+                rule = %alert.rule_id,
+                event_id = %crate::text::one_line(&alert.event_id),
+                summary = %crate::text::one_line(&alert.summary),
+                "a held alert's channel is not configured any more"
+            );
+        }
+    }
+    for channel in channels {
         let name = channel.name();
         let alerts: Vec<crate::detail::EventDetail> =
             sealed.alerts.iter().filter(|(_, cs)| cs.iter().any(|c| c == name)).map(|(a, _)| a.clone()).collect();

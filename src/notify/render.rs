@@ -394,7 +394,7 @@ pub fn per_event(details: &[EventDetail]) -> impl Iterator<Item = &[EventDetail]
 pub fn check_email(email: &Email) -> Result<(), String> {
     const TAGS: &[&str] = &[
         "html", "head", "meta", "title", "body", "table", "tr", "td", "p", "span", "strong", "h2", "h3", "a", "ul",
-        "br", "li",
+        "br", "li", "th",
     ];
     const VOID: &[&str] = &["meta", "br"];
     if email.subject.contains(['\r', '\n']) {
