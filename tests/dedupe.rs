@@ -40,12 +40,15 @@ async fn behaves(ledger: &dyn Ledger) {
 
     // Claimed and not confirmed: others see it while its lease runs, and may take it after.
     let held = fresh(ledger.claim("cloudtrail#e1#rule", high, NOW).await.unwrap());
-    assert!(matches!(ledger.claim("cloudtrail#e1#rule", high, NOW + 60).await.unwrap(), Claim::Seen { .. }));
+    let busy = ledger.claim("cloudtrail#e1#rule", high, NOW + 60).await.unwrap();
+    assert!(matches!(busy, Claim::Busy { level: Severity::High, until } if until > NOW + 60), "{busy:?}");
     let taken = fresh(ledger.claim("cloudtrail#e1#rule", high, NOW + 10_000).await.unwrap());
     assert_eq!(taken.previous, None, "a lapsed claim was never sent");
     // The first holder's late release does not undo the new claim.
     ledger.release(&held).await.unwrap();
-    assert!(matches!(ledger.claim("cloudtrail#e1#rule", high, NOW + 10_001).await.unwrap(), Claim::Seen { .. }));
+    assert!(matches!(ledger.claim("cloudtrail#e1#rule", high, NOW + 10_001).await.unwrap(), Claim::Busy { .. }));
+    ledger.confirm(&taken).await.unwrap();
+    assert_eq!(ledger.claim("cloudtrail#e1#rule", high, NOW + 10_002).await.unwrap(), Claim::Seen { level: high });
 
     // A failed send of a new key: released, the retry is fresh.
     let first = fresh(ledger.claim("finding#b", high, NOW).await.unwrap());

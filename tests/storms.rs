@@ -13,6 +13,7 @@ use trailwarden::facts::Facts;
 use trailwarden::lambda::{Options, flush, handle_with};
 use trailwarden::notify::BoxFuture;
 use trailwarden::notify::hold::{DynamoHolds, Schedules, flush_call};
+use trailwarden::notify::route::Routing;
 use trailwarden::notify::ses::SesMailer;
 use trailwarden::notify::storm::{Digest, HoldError, Holds, Joined, Sealed};
 use trailwarden::{Config, Engine};
@@ -249,7 +250,10 @@ impl Holds for DiesBeforeForgetting {
         self.0.seal(id)
     }
     fn forget<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), HoldError>> {
-        Box::pin(async move { Err(HoldError { call: "DeleteItem", key: id.to_string(), message: "crashed".into() }) })
+        Box::pin(async move { Err(HoldError { call: "UpdateItem", key: id.to_string(), message: "crashed".into() }) })
+    }
+    fn again<'a>(&'a self, id: &'a str, at: i64) -> BoxFuture<'a, Result<(), HoldError>> {
+        self.0.again(id, at)
     }
 }
 
@@ -265,4 +269,132 @@ async fn a_retried_event_is_held_once() {
     assert!(again.held.is_empty() && again.repeats.len() == 1, "{again:?}");
     let flushed = stack.fire_schedules().await;
     assert_eq!(flushed[0].alerts, 1);
+}
+
+/// The group id the schedule of the first held alert calls.
+async fn scheduled_id(stack: &Stack) -> String {
+    let schedules = stack.schedules().await;
+    flush_call(&schedules.first().expect("a flush is scheduled").2).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_digest_whose_channel_fails_is_flushed_again_later_and_sent_once() {
+    let stack = Stack::new().await;
+    for i in 0..3 {
+        stack.deliver(&opened(i, "terraform"), T0 + 5 * i as i64).await;
+    }
+    let id = scheduled_id(&stack).await;
+    // The sender's secret is gone at the window's end: the digest fails, and the flush is called
+    // again in ten minutes by a schedule of its own, rather than failing into the dead-letter queue.
+    let secrets = aws_sdk_secretsmanager::Client::new(&stack.sdk);
+    let broken = SesMailer::new(&stack.sdk, secrets, "trailwarden/gone", vec!["secops@example.com".into()]);
+    let (ledger, holds) = stack.state();
+    let options = Options { ledger: Some(&ledger), holds: Some(&holds), now: Some(T0 + 300), ..Options::default() };
+    let failed = flush(&broken, "prod", &id, options).await.unwrap();
+    assert_eq!(failed.again, Some(T0 + 300 + trailwarden::lambda::FLUSH_RETRY_SECS), "{failed:?}");
+    assert!(failed.channels[0].starts_with("email: failed: ") && failed.channels[0].contains("trailwarden/gone"));
+    let names: Vec<String> = stack.schedules().await.into_iter().map(|s| s.0).collect();
+    assert_eq!(names, [format!("tw-{id}"), format!("tw-{id}-{}", T0 + 900)]);
+    assert_eq!(stack.moto.sent_messages().len(), 1, "only the burst's first alert");
+    // The retry sends the digest; later calls find the group done.
+    let sent = stack.flush(&id, T0 + 900).await;
+    assert_eq!((sent.alerts, sent.again), (2, None), "{sent:?}");
+    assert_eq!(stack.moto.sent_messages().len(), 2);
+    assert_eq!(stack.flush(&id, T0 + 901).await.alerts, 0);
+    assert_eq!(stack.moto.sent_messages().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flush_that_finds_another_holding_the_claim_looks_again_after_its_lease() {
+    let stack = Stack::new().await;
+    stack.deliver(&opened(0, "terraform"), T0).await;
+    stack.deliver(&opened(1, "terraform"), T0 + 5).await;
+    let id = scheduled_id(&stack).await;
+    // A flush that died mid-send: its claim stands, unconfirmed.
+    let (ledger, _) = stack.state();
+    use trailwarden::dedupe::{Claim, Ledger};
+    let claim = ledger.claim(&format!("digest#{id}@email"), trailwarden::Severity::High, T0 + 300).await.unwrap();
+    assert!(matches!(claim, Claim::Fresh(_)));
+    let busy = stack.flush(&id, T0 + 360).await;
+    assert_eq!(busy.channels, ["email: being sent by another flush"]);
+    let again = busy.again.expect("looked at again after the dead flush's lease");
+    assert!(again > T0 + 360, "{again}");
+    assert_eq!(stack.moto.sent_messages().len(), 1, "nothing sent, nothing forgotten");
+    let later = stack.flush(&id, again).await;
+    assert_eq!((later.alerts, later.again), (1, None), "{later:?}");
+    assert_eq!(stack.moto.sent_messages().len(), 2, "the digest, once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alert_that_comes_after_its_groups_flush_goes_at_once() {
+    let stack = Stack::new().await;
+    stack.deliver(&opened(0, "terraform"), T0).await;
+    stack.deliver(&opened(1, "terraform"), T0 + 5).await;
+    let id = scheduled_id(&stack).await;
+    assert_eq!(stack.flush(&id, T0 + 300).await.alerts, 1);
+    // A delivery that read its clock inside the window but reached the group after the flush.
+    let late = stack.deliver(&opened(2, "terraform"), T0 + 299).await;
+    assert!(late.held.is_empty() && late.message_id.is_some(), "{late:?}");
+    assert_eq!(stack.moto.sent_messages().len(), 3);
+    assert_eq!(stack.flush(&id, T0 + 400).await.alerts, 0, "the group stays done");
+
+    // A flush that ran before its group held anything leaves a mark: a later hold sends at once.
+    let first = stack.deliver(&opened(10, "zed"), T0).await;
+    assert!(first.message_id.is_some());
+    let alert = stack.engine.evaluate(&trailwarden::Event::from_json(&opened(10, "zed")).unwrap()).details;
+    let digest = Digest::storm(&alert[0], T0, trailwarden::notify::storm::DEFAULT_WINDOW_SECS);
+    assert_eq!(stack.flush(&digest.id, T0 + 300).await.alerts, 0);
+    let late = stack.deliver(&opened(11, "zed"), T0 + 100).await;
+    assert!(late.held.is_empty() && late.message_id.is_some(), "{late:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_critical_alert_on_a_daily_route_goes_at_once_and_an_unrouted_one_is_said() {
+    let mut stack = Stack::new().await;
+    let routes = |text: &str| Config { routes: Routing::parse(text).unwrap(), ..Config::default() };
+    stack.engine = Engine::new(routes("critical=email@daily;high=email@daily")).unwrap();
+    let critical = stack.deliver(&silenced(0, "eve"), T0).await;
+    assert!(critical.held.is_empty() && critical.message_id.is_some(), "{critical:?}");
+    let high = stack.deliver(&opened(0, "eve"), T0 + 10).await;
+    assert_eq!(high.held.len(), 1, "{high:?}");
+    assert!(high.held[0].contains("daily-email-"), "{high:?}");
+    // Nothing routes Medium or Low: the alert is named in the summary (and logged), not lost silently.
+    stack.engine = Engine::new(routes("critical=email")).unwrap();
+    let unrouted = stack.deliver(&opened(1, "eve"), T0 + 20).await;
+    assert_eq!(unrouted.unrouted, ["ec2-sg-ingress-open-to-world"], "{unrouted:?}");
+    assert!(unrouted.message_id.is_none());
+}
+
+#[test]
+fn replay_groups_an_events_alerts_as_the_lambda_does() {
+    use trailwarden::notify::storm::{Message, plan};
+    let engine = Engine::new(Config::default()).unwrap();
+    let alert = |i: usize| engine.evaluate(&trailwarden::Event::from_json(&opened(i, "eve")).unwrap()).details;
+    let first = alert(0)[0].clone();
+    let mut sibling = first.clone();
+    sibling.rule_id = "sibling-rule".into();
+    let mut next = alert(1)[0].clone();
+    next.event_time = first.event_time.clone();
+    let messages = plan(&[first, sibling, next.clone(), next], 300);
+    assert!(
+        matches!(messages[..], [Message::Now(0), Message::Now(1), Message::Digest(_, ref held)] if held == &[2, 3]),
+        "{messages:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_lists_its_first_hundred_and_counts_the_rest() {
+    let stack = Stack::new().await;
+    let over = trailwarden::notify::storm::MAX_HELD + 2;
+    for i in 0..=over {
+        stack.deliver(&opened(i, "terraform"), T0 + i as i64).await;
+    }
+    let id = scheduled_id(&stack).await;
+    let digest = stack.flush(&id, T0 + 300).await;
+    assert_eq!(digest.alerts, trailwarden::notify::storm::MAX_HELD, "{digest:?}");
+    let sent = stack.moto.sent_messages();
+    assert_eq!(sent.len(), 2);
+    let body = sent[1].to_string();
+    assert!(body.contains("And 2 more, past the 100 a digest lists"), "{body}");
+    assert!(body.contains("2 ec2-sg-ingress-open-to-world"), "{body}");
 }

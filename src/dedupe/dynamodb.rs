@@ -130,8 +130,17 @@ impl DynamoLedger {
             }
             Err(e) => match e.as_service_error() {
                 Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(ex)) => {
-                    let stored = ex.item().and_then(|item| item.get("level")).and_then(|v| v.as_n().ok());
-                    Ok(Claim::Seen { level: stored.and_then(|n| of_rank(n)).unwrap_or(level) })
+                    let item = ex.item();
+                    let stored = item.and_then(|item| item.get("level")).and_then(|v| v.as_n().ok());
+                    let level = stored.and_then(|n| of_rank(n)).unwrap_or(level);
+                    let claimed =
+                        item.and_then(|i| i.get("state")).and_then(|v| v.as_s().ok()).is_some_and(|s| s == "claimed");
+                    let lease =
+                        item.and_then(|i| i.get("lease")).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok());
+                    Ok(match (claimed, lease) {
+                        (true, Some(until)) => Claim::Busy { level, until },
+                        _ => Claim::Seen { level },
+                    })
                 }
                 _ => Err(self.error("PutItem", key, &e)),
             },

@@ -41,8 +41,11 @@ pub fn level(detail: &EventDetail) -> Severity {
 pub enum Claim {
     /// Ours to send: confirm or release the ticket afterwards.
     Fresh(Ticket),
-    /// Already sent at this level or higher, or being sent by another delivery now.
+    /// Already sent at this level or higher.
     Seen { level: Severity },
+    /// Being sent by another delivery now: its claim holds until `until` (Unix seconds), when,
+    /// if that delivery died before confirming, the key may be claimed again.
+    Busy { level: Severity, until: i64 },
 }
 
 /// A claim held while its alert is sent.
@@ -121,8 +124,11 @@ impl InMemory {
             None => true,
             Some(e) => e.level < level || e.claim.as_ref().is_some_and(|(_, until)| *until < now),
         };
-        if !fresh {
-            return Claim::Seen { level: previous.map_or(level, |e| e.level) };
+        if let (false, Some(e)) = (fresh, &previous) {
+            return match e.claim {
+                Some((_, until)) => Claim::Busy { level: e.level, until },
+                None => Claim::Seen { level: e.level },
+            };
         }
         let token = token(now);
         let lease = if self.lease_secs > 0 { self.lease_secs } else { DEFAULT_LEASE_SECS };

@@ -278,6 +278,9 @@ pub struct Summary {
     /// Alerts held for a digest: `rule-id: <digest id> via <channel>`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub held: Vec<String>,
+    /// Alerts no route sends anywhere (rule ids): logged at warn, one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unrouted: Vec<String>,
     /// Why the event was turned away without evaluation ("not for me"): an EventBridge event
     /// of a kind no rule takes.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -438,7 +441,19 @@ async fn send(
     let mut decided: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
     let mut all_tickets: Vec<Ticket> = Vec::new();
     for (i, alert) in alerts.iter().enumerate() {
-        for (channel, mode) in config.routes.deliveries(alert, &names) {
+        let deliveries = config.routes.deliveries(alert, &names);
+        if deliveries.is_empty() {
+            // No route takes it: said, so a routing table with a gap shows in the log.
+            summary.unrouted.push(alert.rule_id.to_string());
+            tracing::warn!(
+                rule = %alert.rule_id,
+                severity = %alert.severity,
+                event_id = %crate::text::one_line(&alert.event_id),
+                summary = %crate::text::one_line(&alert.summary),
+                "alert not routed to any channel"
+            );
+        }
+        for (channel, mode) in deliveries {
             let Some(c) = names.iter().position(|n| *n == channel) else { continue };
             let Some(ledger) = options.ledger else {
                 fresh.push((i, c, mode, None));
@@ -465,7 +480,9 @@ async fn send(
                     all_tickets.push(ticket.clone());
                     fresh.push((i, c, mode, Some(ticket)));
                 }
-                Claim::Seen { .. } => summary.repeats.push(format!("{}: {k}", alert.rule_id)),
+                // Busy: being sent by another delivery of the same event (or one that died
+                // mid-send, whose claim lapses after its lease): counted as a repeat.
+                Claim::Seen { .. } | Claim::Busy { .. } => summary.repeats.push(format!("{}: {k}", alert.rule_id)),
             }
         }
     }
@@ -499,7 +516,8 @@ async fn send(
     for (i, c, mode, ticket) in fresh {
         let alert = &alerts[i];
         let digest = match (options.holds, mode) {
-            (Some(_), Mode::Daily) => Some(Digest::daily(names[c], now)),
+            // Critical alerts are never held, not even by a daily route.
+            (Some(_), Mode::Daily) if alert.severity < crate::Severity::Critical => Some(Digest::daily(names[c], now)),
             (Some(holds), Mode::Now) if config.storm_window_secs > 0 && holdable(alert) => {
                 let group = group_key(alert).unwrap_or_default();
                 let state = match joined.get(&group) {
@@ -527,7 +545,15 @@ async fn send(
             match holds.hold(&digest, &key(alert), alert, names[c], now).await {
                 Ok(true) => {
                     summary.held.push(format!("{}: {} via {}", alert.rule_id, digest.id, names[c]));
-                    tracing::info!(rule = %alert.rule_id, digest = %digest.id, channel = names[c], "alert held");
+                    tracing::info!(
+                        rule = %alert.rule_id,
+                        digest = %digest.id,
+                        channel = names[c],
+                        event_id = %crate::text::one_line(&alert.event_id),
+                        resource = %crate::text::one_line(&format!("{} {}", alert.resource.kind, alert.resource.id)),
+                        summary = %crate::text::one_line(&alert.summary),
+                        "alert held"
+                    );
                     settle.extend(ticket.map(|t| (t, true)));
                     continue;
                 }
@@ -608,13 +634,19 @@ pub struct FlushSummary {
     pub alerts: usize,
     /// Per channel: `email: <message id>`, `webhook: already sent`.
     pub channels: Vec<String>,
+    /// When the flush is called again (Unix seconds), for channels that failed or were busy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub again: Option<i64>,
 }
 
 /// Flushes the group `id` at the end of its window (the schedule's call): seals it, and sends its
 /// digest through each channel its alerts were held for, once per channel (claimed in the ledger
-/// as `digest#<id>@<channel>`). A channel that fails fails the invocation (Scheduler retries) and
-/// only it is tried again; the group is forgotten once every channel has its digest. Flushing
-/// again after that, or a group that held nothing, does nothing.
+/// as `digest#<id>@<channel>`, settled right after each send). A channel that fails, or whose
+/// claim another flush holds, is tried again by a new schedule (every [`FLUSH_RETRY_SECS`], for a
+/// day past the window; after that the failure fails the invocation, so the function's retries
+/// and then its dead-letter queue keep it); only those channels are tried again. The group is
+/// marked done once every channel has its digest. Flushing again after that, or a group that
+/// held nothing, does nothing.
 pub async fn flush(
     notifier: &dyn Notifier,
     account_name: &str,
@@ -637,31 +669,27 @@ pub async fn flush(
     summary.alerts = sealed.alerts.len();
     let now = options.now.unwrap_or_else(|| jiff::Timestamp::now().as_second());
     let mut failed: Vec<(String, NotifyError)> = Vec::new();
+    // Channels to try again later (failed, or another delivery holds the claim): the flush is
+    // called again at the latest of these times, and the group stays until then.
+    let mut again: Option<i64> = None;
     let channels = crate::notify::channels_of(notifier);
-    // A channel configured away since the alerts were held: said, with each alert in the log.
-    let mut gone: Vec<&str> = sealed.alerts.iter().flat_map(|(_, cs)| cs.iter().map(String::as_str)).collect();
-    gone.sort_unstable();
-    gone.dedup();
-    gone.retain(|c| !channels.iter().any(|k| k.name() == *c));
-    for c in gone {
-        summary.channels.push(format!("{}: not configured any more", crate::text::one_line(c)));
-        for (alert, _) in sealed.alerts.iter().filter(|(_, cs)| cs.iter().any(|x| x == c)) {
-            tracing::error!(
-                channel = %crate::text::one_line(c),
-                rule = %alert.rule_id,
-                event_id = %crate::text::one_line(&alert.event_id),
-                summary = %crate::text::one_line(&alert.summary),
-                "a held alert's channel is not configured any more"
-            );
-        }
-    }
-    for channel in channels {
-        let name = channel.name();
-        let alerts: Vec<crate::detail::EventDetail> =
-            sealed.alerts.iter().filter(|(_, cs)| cs.iter().any(|c| c == name)).map(|(a, _)| a.clone()).collect();
-        if alerts.is_empty() {
+    for held in sealed.channels() {
+        let Some(channel) = channels.iter().find(|k| k.name() == held) else {
+            // A channel configured away since the alerts were held: said, with each alert in the log.
+            summary.channels.push(format!("{}: not configured any more", crate::text::one_line(held)));
+            for (alert, _) in sealed.alerts.iter().filter(|(_, cs)| cs.iter().any(|x| x == held)) {
+                tracing::error!(
+                    channel = %crate::text::one_line(held),
+                    rule = %alert.rule_id,
+                    event_id = %crate::text::one_line(&alert.event_id),
+                    summary = %crate::text::one_line(&alert.summary),
+                    "a held alert's channel is not configured any more"
+                );
+            }
             continue;
-        }
+        };
+        let name = channel.name();
+        let (alerts, digest) = sealed.for_channel(name);
         let top = alerts.iter().map(|a| a.severity).max().unwrap_or_default();
         let ticket = match options.ledger {
             None => None,
@@ -671,10 +699,23 @@ pub async fn flush(
                     summary.channels.push(format!("{name}: already sent"));
                     continue;
                 }
+                // Being sent by another flush, or by one that died mid-send: looked at again
+                // after its claim lapses.
+                Claim::Busy { until, .. } => {
+                    summary.channels.push(format!("{name}: being sent by another flush"));
+                    again = again.max(Some(until + 60));
+                    continue;
+                }
             },
         };
-        let sent = channel.notify(Batch { alerts: &alerts, account_name, digest: Some(&sealed.digest) }).await;
+        let sent = channel.notify(Batch { alerts: &alerts, account_name, digest: Some(&digest) }).await;
         let ok = sent.is_ok();
+        if let (Some(ledger), Some(ticket)) = (options.ledger, &ticket) {
+            let done = if ok { ledger.confirm(ticket).await } else { ledger.release(ticket).await };
+            if let Err(e) = done {
+                tracing::warn!(error = %e, sent = ok, "the ledger did not record the digest's outcome");
+            }
+        }
         match sent {
             Ok(message_id) => {
                 summary.channels.push(format!("{name}: {message_id}"));
@@ -683,24 +724,35 @@ pub async fn flush(
                     tracing::info!(severity = %alert.severity, input, rule = %alert.rule_id, "alert sent");
                 }
             }
+            // Tried again every RETRY_SECS for a day past the window; after that the
+            // invocation fails (the function's retries, then the dead-letter queue).
+            Err(e) if now < sealed.digest.end + 86_400 => {
+                let text = crate::text::one_line(&e.to_string());
+                tracing::error!(digest = %summary.digest, channel = name, error = %text, "a digest's channel failed; flushed again later");
+                summary.channels.push(format!("{name}: failed: {text}"));
+                again = again.max(Some(now + FLUSH_RETRY_SECS));
+            }
             Err(e) => {
                 summary.channels.push(format!("{name}: failed: {}", crate::text::one_line(&e.to_string())));
                 failed.push((name.to_string(), e));
             }
         }
-        if let (Some(ledger), Some(ticket)) = (options.ledger, ticket) {
-            let done = if ok { ledger.confirm(&ticket).await } else { ledger.release(&ticket).await };
-            if let Err(e) = done {
-                tracing::warn!(error = %e, sent = ok, "the ledger did not record the digest's outcome");
-            }
+    }
+    if let Some(at) = again
+        && failed.is_empty()
+    {
+        match holds.again(id, at).await {
+            Ok(()) => summary.again = Some(at),
+            Err(e) => failed.push(("digest".into(), NotifyError::Channels(e.to_string()))),
         }
     }
-    tracing::info!(digest = %summary.digest, alerts = summary.alerts, channels = ?summary.channels, "digest flushed");
+    tracing::info!(digest = %summary.digest, alerts = summary.alerts, channels = ?summary.channels, again = ?summary.again, "digest flushed");
     match failed.len() {
-        0 => {
+        0 if again.is_none() => {
             holds.forget(id).await.map_err(hold_error)?;
             Ok(summary)
         }
+        0 => Ok(summary),
         1 => {
             let (channel, error) = failed.remove(0);
             Err(HandlerError::Notify { channel, error })
@@ -710,6 +762,9 @@ pub async fn flush(
         }
     }
 }
+
+/// How long a digest whose channel failed waits before its flush is called again.
+pub const FLUSH_RETRY_SECS: i64 = 600;
 
 /// Releases claims after a failure, logging (not failing on) a release that did not go through:
 /// the claim then lapses after its lease.

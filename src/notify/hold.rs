@@ -6,16 +6,21 @@
 //! its time); a schedule fires once, at the group's end, whatever the window. Its name is the
 //! group's id, so creating it again is a no-op (`ConflictException`): every hold can make sure
 //! the flush exists without reading first. It deletes itself after it ran. Scheduler retries
-//! the invocation (185 times, for a day) and the flush is idempotent through the ledger.
+//! *starting* the function (185 times, for a day); a flush whose channel fails schedules itself
+//! again (`tw-<id>-<at>`, see `lambda::flush`), and the flush is idempotent through the ledger.
 //!
 //! Items (key `pk`, TTL `expires`):
 //! - `storm#<hash of account#actor>`: the open window, `{digest (JSON), end (N)}`. Opening a
 //!   window is one conditional write (`attribute_not_exists(pk) OR end <= now`), so of two
 //!   concurrent alerts one is the first.
-//! - `group#<id>`: the held alerts, `{digest, n, sealed?, a_<hash of alert key> (the alert's
-//!   JSON), c_<same hash> (string set: the channels it is held for), m#<rule id> (N: alerts past
-//!   the cap)}`. A hold is one conditional update (`attribute_not_exists(sealed)`), idempotent
-//!   per alert key; the flush seals the group in one update that returns what it holds.
+//! - `group#<id>`: the held alerts, `{digest, n, bytes, sealed?, done?, a_<hash of alert key>
+//!   (the alert's JSON), c_<same hash> (string set: the channels it is held for),
+//!   m#<rule id>#<channel> (N: alerts past the cap)}`. A new alert is one conditional update
+//!   (`attribute_not_exists(sealed)`, room by count and bytes); an alert held already only adds
+//!   its channel, so `n` counts alerts, not deliveries. The flush seals the group in one update
+//!   that returns what it holds (and seals an absent group too, so a hold that comes after its
+//!   flush sends at once); a finished flush marks it `done` rather than deleting it, for the
+//!   same reason.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -23,7 +28,7 @@ use std::sync::OnceLock;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use super::BoxFuture;
-use super::storm::{Digest, HoldError, Holds, Joined, MAX_HELD, Sealed, short_hash};
+use super::storm::{Digest, HoldError, Holds, Joined, MAX_GROUP_BYTES, MAX_HELD, MAX_HELD_BYTES, Sealed, short_hash};
 use crate::detail::EventDetail;
 
 /// The flush's payload, as the schedule delivers it to the function: `{"trailwarden_digest": id}`.
@@ -82,15 +87,28 @@ impl Schedules {
     /// Makes sure `digest`'s flush is scheduled (at its end, or a minute from `now` if that is
     /// sooner than a minute away).
     pub async fn ensure(&self, digest: &Digest, now: i64) -> Result<(), HoldError> {
+        let at = digest.end.max(now + 60);
+        self.create(&Self::name(&digest.id), &digest.id, at, &digest.heading(0)).await
+    }
+
+    /// Schedules another flush of `id` at `at` (its own schedule, `tw-<id>-<at>`).
+    pub async fn again(&self, id: &str, at: i64) -> Result<(), HoldError> {
+        let name = format!("{}-{at}", Self::name(id));
+        self.create(&name, id, at, &format!("trailwarden: flush {id} again")).await
+    }
+
+    /// Creates the one-time schedule `name` calling the flush of `id` at `at`; one that exists is
+    /// left as it is.
+    async fn create(&self, name: &str, id: &str, at: i64, description: &str) -> Result<(), HoldError> {
         use aws_sdk_scheduler::types::{
             ActionAfterCompletion, DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode, RetryPolicy, Target,
         };
-        let error = |message: String| HoldError { call: "CreateSchedule", key: Self::name(&digest.id), message };
+        let error = |message: String| HoldError { call: "CreateSchedule", key: name.to_string(), message };
         let Some(target) = self.target.get() else {
             return Err(error("the function's ARN is not known yet".into()));
         };
-        let at = jiff::Timestamp::from_second(digest.end.max(now + 60)).map_err(|e| error(e.to_string()))?;
-        let input = serde_json::json!({ FLUSH_KEY: digest.id }).to_string();
+        let at = jiff::Timestamp::from_second(at).map_err(|e| error(e.to_string()))?;
+        let input = serde_json::json!({ FLUSH_KEY: id }).to_string();
         let mut t = Target::builder().arn(target).role_arn(&self.role_arn).input(input).retry_policy(
             RetryPolicy::builder().maximum_event_age_in_seconds(86_400).maximum_retry_attempts(185).build(),
         );
@@ -100,7 +118,7 @@ impl Schedules {
         let created = self
             .client
             .create_schedule()
-            .name(Self::name(&digest.id))
+            .name(name)
             .group_name(&self.group)
             .schedule_expression(format!("at({})", at.strftime("%Y-%m-%dT%H:%M:%S")))
             .schedule_expression_timezone("UTC")
@@ -112,7 +130,7 @@ impl Schedules {
             )
             .target(t.build().map_err(|e| error(e.to_string()))?)
             .action_after_completion(ActionAfterCompletion::Delete)
-            .description(crate::text::bounded(&digest.heading(0), 500))
+            .description(crate::text::bounded(description, 500))
             .send()
             .await;
         match created {
@@ -209,28 +227,39 @@ impl DynamoHolds {
         now: i64,
     ) -> Result<bool, HoldError> {
         use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+        let json = serde_json::to_string(alert).unwrap_or_default();
+        if json.len() > MAX_HELD_BYTES {
+            return Ok(false);
+        }
         self.schedules.ensure(digest, now).await?;
         let key = format!("group#{}", digest.id);
         let h = short_hash(alert_key);
-        let json = serde_json::to_string(alert).unwrap_or_default();
+        let fails = |e: &aws_sdk_dynamodb::error::SdkError<UpdateItemError, _>| {
+            matches!(e.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_)))
+        };
+        // A new alert, listed while the group has room (by count and by size).
         let held = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(&key))
             .update_expression(
-                "SET digest = if_not_exists(digest, :d), #a = if_not_exists(#a, :a), expires = :ttl ADD #c :c, n :one",
+                "SET digest = if_not_exists(digest, :d), #a = :a, expires = :ttl ADD #c :c, n :one, #b :len",
             )
             .condition_expression(
-                "attribute_not_exists(sealed) AND (attribute_not_exists(n) OR n < :max OR attribute_exists(#a))",
+                "attribute_not_exists(sealed) AND attribute_not_exists(#a) \
+                 AND (attribute_not_exists(n) OR (n < :max AND #b <= :room))",
             )
             .expression_attribute_names("#a", format!("a_{h}"))
             .expression_attribute_names("#c", format!("c_{h}"))
+            .expression_attribute_names("#b", "bytes")
             .expression_attribute_values(":d", s(&serde_json::to_string(digest).unwrap_or_default()))
             .expression_attribute_values(":a", s(&json))
             .expression_attribute_values(":c", AttributeValue::Ss(vec![channel.to_string()]))
             .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":len", n(json.len() as i64))
             .expression_attribute_values(":max", n(MAX_HELD as i64))
+            .expression_attribute_values(":room", n((MAX_GROUP_BYTES - json.len()) as i64))
             .expression_attribute_values(":ttl", n(digest.end + self.ttl_secs))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -245,23 +274,25 @@ impl DynamoHolds {
         if failed.contains_key("sealed") {
             return Ok(false);
         }
-        // Full: counted per rule, for the digest's "and N more".
-        let counted = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(&key))
-            .update_expression("ADD #m :one")
-            .condition_expression("attribute_not_exists(sealed)")
-            .expression_attribute_names("#m", format!("m#{}", alert.rule_id))
-            .expression_attribute_values(":one", n(1))
-            .send()
-            .await;
-        match counted {
+        let update = self.client.update_item().table_name(&self.table).key("pk", s(&key));
+        let update = if failed.contains_key(&format!("a_{h}")) {
+            // Held already (another channel, or a retried delivery): this channel too.
+            update
+                .update_expression("ADD #c :c")
+                .condition_expression("attribute_not_exists(sealed)")
+                .expression_attribute_names("#c", format!("c_{h}"))
+                .expression_attribute_values(":c", AttributeValue::Ss(vec![channel.to_string()]))
+        } else {
+            // Full: counted per rule and channel, for that channel's "and N more".
+            update
+                .update_expression("ADD #m :one")
+                .condition_expression("attribute_not_exists(sealed)")
+                .expression_attribute_names("#m", format!("m#{}#{channel}", alert.rule_id))
+                .expression_attribute_values(":one", n(1))
+        };
+        match update.send().await {
             Ok(_) => Ok(true),
-            Err(e) if matches!(e.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) => {
-                Ok(false)
-            }
+            Err(e) if fails(&e) => Ok(false),
             Err(e) => Err(self.error("UpdateItem", &key, &e)),
         }
     }
@@ -274,9 +305,10 @@ impl DynamoHolds {
             .update_item()
             .table_name(&self.table)
             .key("pk", s(&key))
-            .update_expression("SET sealed = :t")
-            .condition_expression("attribute_exists(pk)")
+            .update_expression("SET sealed = :t, expires = if_not_exists(expires, :ttl)")
+            .condition_expression("attribute_not_exists(done)")
             .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .expression_attribute_values(":ttl", n(jiff::Timestamp::now().as_second() + self.ttl_secs))
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
@@ -287,10 +319,11 @@ impl DynamoHolds {
             }
             Err(e) => return Err(self.error("UpdateItem", &key, &e)),
         };
-        let Some(mut digest) = digest_of(&item) else {
-            return Err(HoldError { call: "UpdateItem", key, message: "a group without its digest".into() });
+        // Sealed before anything was held: the mark stops a late hold, which then sends at once.
+        let Some(digest) = digest_of(&item) else {
+            return Ok(None);
         };
-        let mut alerts = Vec::new();
+        let (mut alerts, mut more) = (Vec::new(), Vec::new());
         for (name, value) in &item {
             if let Some(h) = name.strip_prefix("a_")
                 && let Ok(text) = value.as_s()
@@ -305,15 +338,19 @@ impl DynamoHolds {
                 channels.sort();
                 alerts.push((alert, channels));
             }
-            if let Some(rule) = name.strip_prefix("m#")
+            // `m#<rule>#<channel>` (rule ids hold no `#`).
+            if let Some((rule, channel)) = name.strip_prefix("m#").and_then(|m| m.split_once('#'))
                 && let Some(count) = value.as_n().ok().and_then(|v| v.parse::<u64>().ok())
             {
-                digest.more.push((rule.to_string(), count));
+                more.push((channel.to_string(), rule.to_string(), count));
             }
         }
-        digest.more.sort();
+        more.sort();
         alerts.sort_by(|a, b| a.0.event_time.cmp(&b.0.event_time).then_with(|| a.0.event_id.cmp(&b.0.event_id)));
-        Ok(Some(Sealed { digest, alerts }))
+        if alerts.is_empty() && more.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Sealed { digest, alerts, more }))
     }
 }
 
@@ -340,10 +377,23 @@ impl Holds for DynamoHolds {
     fn forget<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), HoldError>> {
         Box::pin(async move {
             let key = format!("group#{id}");
-            match self.client.delete_item().table_name(&self.table).key("pk", s(&key)).send().await {
+            let done = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(&key))
+                .update_expression("SET done = :t")
+                .expression_attribute_values(":t", AttributeValue::Bool(true))
+                .send()
+                .await;
+            match done {
                 Ok(_) => Ok(()),
-                Err(e) => Err(self.error("DeleteItem", &key, &e)),
+                Err(e) => Err(self.error("UpdateItem", &key, &e)),
             }
         })
+    }
+
+    fn again<'a>(&'a self, id: &'a str, at: i64) -> BoxFuture<'a, Result<(), HoldError>> {
+        Box::pin(self.schedules.again(id, at))
     }
 }

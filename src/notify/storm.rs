@@ -25,6 +25,13 @@ pub const DEFAULT_WINDOW_SECS: i64 = 300;
 /// unreadable, and the table's item limit is 400 KB).
 pub const MAX_HELD: usize = 100;
 
+/// The most a group's listed alerts take in the table (their JSON), well inside DynamoDB's 400 KB
+/// item; past it alerts are counted like those past [`MAX_HELD`].
+pub const MAX_GROUP_BYTES: usize = 250_000;
+
+/// An alert larger than this (its JSON) is never held: it goes at once.
+pub const MAX_HELD_BYTES: usize = 64 * 1024;
+
 /// Who an alert groups with: `account#actor` (the actor's ARN, else its name), or `None` when it
 /// names no actor (never grouped).
 pub fn group_key(alert: &EventDetail) -> Option<String> {
@@ -143,6 +150,9 @@ pub fn plan(alerts: &[EventDetail], window_secs: i64) -> Vec<Message> {
     // (send time, message); open windows by group key.
     let mut out: Vec<(i64, Message)> = Vec::new();
     let mut open: std::collections::HashMap<String, (Digest, Vec<usize>)> = std::collections::HashMap::new();
+    // The event that opened each window: its other alerts go with it, as the Lambda sends an
+    // event's alerts together.
+    let mut opener: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
     let close = |digest: Digest, held: Vec<usize>, out: &mut Vec<(i64, Message)>| {
         if !held.is_empty() {
             out.push((digest.end, Message::Digest(digest, held)));
@@ -155,8 +165,10 @@ pub fn plan(alerts: &[EventDetail], window_secs: i64) -> Vec<Message> {
             continue;
         };
         match open.get_mut(&key) {
+            Some(_) if opener.get(&key) == Some(&&*alert.event_id) => out.push((t, Message::Now(i))),
             Some((digest, held)) if t < digest.end => held.push(i),
             _ => {
+                opener.insert(key.clone(), &alert.event_id);
                 if let Some((digest, held)) = open.remove(&key) {
                     close(digest, held, &mut out);
                 }
@@ -189,6 +201,27 @@ pub struct Sealed {
     pub digest: Digest,
     /// Held alerts in time order, each with the channels it is held for.
     pub alerts: Vec<(EventDetail, Vec<String>)>,
+    /// Alerts past the cap, counted: `(channel, rule id, count)`.
+    pub more: Vec<(String, String, u64)>,
+}
+
+impl Sealed {
+    /// What `channel`'s digest holds: its alerts, and the digest with its own "and N more".
+    pub fn for_channel(&self, channel: &str) -> (Vec<EventDetail>, Digest) {
+        let alerts = self.alerts.iter().filter(|(_, cs)| cs.iter().any(|c| c == channel)).map(|(a, _)| a.clone());
+        let mut digest = self.digest.clone();
+        digest.more = self.more.iter().filter(|(c, ..)| c == channel).map(|(_, r, n)| (r.clone(), *n)).collect();
+        (alerts.collect(), digest)
+    }
+
+    /// Every channel the group holds something for, sorted.
+    pub fn channels(&self) -> Vec<&str> {
+        let listed = self.alerts.iter().flat_map(|(_, cs)| cs.iter().map(String::as_str));
+        let mut all: Vec<&str> = listed.chain(self.more.iter().map(|(c, ..)| c.as_str())).collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
 }
 
 /// Why the group store failed. The Lambda fails the invocation (retried) rather than lose a hold.
@@ -213,7 +246,8 @@ pub trait Holds: Send + Sync {
 
     /// Keeps `alert` for `channel` (under its dedupe `key`, so a retried hold keeps it once) in
     /// `digest`'s group, after making sure the group's flush is scheduled at its end.
-    /// `Ok(false)`: the group was already sealed (its digest is going out): send it now instead.
+    /// `Ok(false)`: the group was already sealed (its digest is going out), or the alert is too
+    /// large to keep ([`MAX_HELD_BYTES`]): send it now instead.
     fn hold<'a>(
         &'a self,
         digest: &'a Digest,
@@ -223,10 +257,15 @@ pub trait Holds: Send + Sync {
         now: i64,
     ) -> BoxFuture<'a, Result<bool, HoldError>>;
 
-    /// Seals the group `id` (no more holds) and returns what it holds; `None` when it holds
-    /// nothing (or is gone after its flush).
+    /// Seals the group `id` (no more holds, even when it held nothing yet) and returns what it
+    /// holds; `None` when it holds nothing, or was flushed already.
     fn seal<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Sealed>, HoldError>>;
 
-    /// The flush is done: the group may go.
+    /// The flush is done: the group is marked so (a late hold then sends at once, a late
+    /// flush does nothing) and left to the table's TTL.
     fn forget<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), HoldError>>;
+
+    /// Calls the flush of `id` again at `at` (Unix seconds): a channel failed, or another
+    /// delivery holds its claim.
+    fn again<'a>(&'a self, id: &'a str, at: i64) -> BoxFuture<'a, Result<(), HoldError>>;
 }
