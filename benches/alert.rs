@@ -87,6 +87,8 @@ fn main() {
             d.event_id = format!("e3b0c442-98fc-41c4-9a1b-{i:012}");
             d.event_time = format!("2026-03-14T09:{:02}:{:02}Z", 26 + i * 7 / 60, i * 7 % 60);
             d.resource.id = format!("sg-{i:017}");
+            // The event opens SSH to the world (Critical, never held): as a High alert it groups.
+            d.severity = trailwarden::Severity::High;
             d
         })
         .collect();
