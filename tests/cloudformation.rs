@@ -507,3 +507,20 @@ fn the_backfill_state_machine_is_a_distributed_map_whose_steps_the_function_take
     assert!(f_policy.contains("${ReportBucket.Arn}/reports/*"));
     assert!(!f_policy.contains("s3:*") && !f_policy.contains("s3:DeleteObject"));
 }
+
+/// A claim must outlast any live send (the function's timeout) and lapse before the retry that
+/// follows a delivery that died mid-send, in both stacks that send alerts.
+#[test]
+fn the_claim_lease_outlasts_the_function_and_lapses_before_its_retries() {
+    for path in [TEMPLATE, concat!(env!("CARGO_MANIFEST_DIR"), "/cloudformation/org-trail.yaml")] {
+        let t = load(path);
+        let f = &t["Resources"]["Function"]["Properties"];
+        let timeout = f["Timeout"].as_i64().unwrap();
+        let lease: i64 =
+            f["Environment"]["Variables"]["TRAILWARDEN_CLAIM_LEASE_SECONDS"].as_str().unwrap().parse().unwrap();
+        assert!(lease > timeout, "{path}: lease {lease} s, timeout {timeout} s");
+        // Lambda's second asynchronous retry comes about 3 minutes after the first try (the org
+        // trail's queue redelivers after its visibility timeout, later still).
+        assert!(lease <= 180, "{path}: lease {lease} s");
+    }
+}

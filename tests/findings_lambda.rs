@@ -145,10 +145,54 @@ mod dedupe_table {
         let engine = Engine::new(Config::default()).unwrap();
         let options = Options { ledger: Some(&ledger), ..Options::default() };
         let (gd, sh) = (event(0), event(2));
-        let (a, b) = tokio::join!(deliver(&engine, &mailer, options, &gd), deliver(&engine, &mailer, options, &sh));
-        assert_eq!(a.alerts.len() + b.alerts.len(), 1, "{a:?} {b:?}");
-        assert_eq!(a.repeats.len() + b.repeats.len(), 1);
+        let facts = Facts::default();
+        let handle = |payload| handle_with(&engine, &mailer, &facts, "prod", payload, options);
+        let (a, b) = tokio::join!(handle(&gd), handle(&sh));
+        // One sends. The other finds it sent (a repeat), or still being sent: then it fails, so
+        // it is retried, and its retry is a repeat.
+        let sent = [&a, &b].iter().filter(|o| o.as_ref().is_ok_and(|s| s.alerts.len() == 1)).count();
+        assert_eq!(sent, 1, "{a:?} {b:?}");
+        for (outcome, payload) in [(a, &gd), (b, &sh)] {
+            match outcome {
+                Ok(s) if s.alerts.len() == 1 => {}
+                Ok(s) => assert_eq!(s.repeats.len(), 1, "{s:?}"),
+                Err(e) => {
+                    assert!(e.to_string().contains("is being sent by another delivery"), "{e}");
+                    let retry = deliver(&engine, &mailer, options, payload).await;
+                    assert_eq!((retry.alerts.len(), retry.repeats.len()), (0, 1), "{retry:?}");
+                }
+            }
+        }
         assert_eq!(moto.sent_messages().len(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_delivery_that_died_mid_send_is_sent_by_the_retry_after_its_lease() {
+        const T: i64 = 1_780_272_000;
+        let moto = Moto::start();
+        let mailer = mailer(&moto).await;
+        let ledger = table(&moto).await.with_lease_secs(180);
+        let engine = Engine::new(Config::default()).unwrap();
+        let record = fixture("cloudtrail-logging-stopped/fires_stratus.json");
+        // The claim a delivery took before it died (a timeout, a crash) and never settled.
+        let key = "cloudtrail#10163ed2-2253-469d-a5ee-cbc6651f8934#cloudtrail-logging-stopped@email";
+        use trailwarden::dedupe::{Claim, Ledger};
+        let dead = ledger.claim(key, trailwarden::Severity::Critical, T).await.unwrap();
+        assert!(matches!(dead, Claim::Fresh(_)), "{dead:?}");
+        // Lambda's first retry, a minute later: the claim still holds, so the invocation fails
+        // (not a silent repeat) and Lambda retries again.
+        let early = Options { ledger: Some(&ledger), now: Some(T + 65), ..Options::default() };
+        let failed = handle_with(&engine, &mailer, &Facts::default(), "prod", &record, early).await;
+        let error = failed.expect_err("a claim still held fails the invocation").to_string();
+        assert!(error.contains("is being sent by another delivery"), "{error}");
+        assert!(moto.sent_messages().is_empty());
+        // The second retry, after the lease: sent, once.
+        let late = Options { ledger: Some(&ledger), now: Some(T + 185), ..Options::default() };
+        let sent = deliver(&engine, &mailer, late, &record).await;
+        assert_eq!(sent.alerts, ["cloudtrail-logging-stopped"]);
+        assert_eq!(moto.sent_messages().len(), 1);
+        let again = Options { ledger: Some(&ledger), now: Some(T + 300), ..Options::default() };
+        assert_eq!(deliver(&engine, &mailer, again, &record).await.repeats.len(), 1);
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -218,8 +218,15 @@ fn delivery_settings_and_their_problems() {
         ("TRAILWARDEN_ROUTES", "critical=webhook,email;medium+=email;low=amazon-q@daily"),
         ("TRAILWARDEN_STORM_WINDOW_MINUTES", "10"),
         ("TRAILWARDEN_DIGEST_SCHEDULE_ROLE_ARN", "arn:aws:iam::111122223333:role/flush"),
+        ("TRAILWARDEN_CLAIM_LEASE_SECONDS", "180"),
     ])
     .unwrap();
+    assert_eq!(cfg.claim_lease_secs, 180);
+    assert_eq!(with(&[]).unwrap().claim_lease_secs, trailwarden::dedupe::DEFAULT_LEASE_SECS);
+    assert_eq!(
+        with(&[("TRAILWARDEN_CLAIM_LEASE_SECONDS", "30")]).unwrap_err(),
+        "environment variable TRAILWARDEN_CLAIM_LEASE_SECONDS: `30` is not a number of seconds from 60 to 3600"
+    );
     assert_eq!(cfg.channel_names(), ["email", "webhook", "amazon-q"]);
     assert_eq!(
         cfg.webhook.as_ref().map(|(s, spec)| (s.as_str(), spec.kind.as_str())),

@@ -86,7 +86,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let ledger: Box<dyn Ledger> = match &cfg.dedupe_table {
         Some(table) => Box::new(
             trailwarden::dedupe::dynamodb::DynamoLedger::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone())
-                .with_ttl_days(cfg.dedupe_ttl_days),
+                .with_ttl_days(cfg.dedupe_ttl_days)
+                .with_lease_secs(cfg.claim_lease_secs),
         ),
         None => Box::new(InMemory::new()),
     };

@@ -31,6 +31,10 @@ pub struct LambdaConfig {
     pub dedupe_table: Option<String>,
     /// `TRAILWARDEN_DEDUPE_TTL_DAYS`: how long an entry blocks repeats (30 days).
     pub dedupe_ttl_days: u32,
+    /// `TRAILWARDEN_CLAIM_LEASE_SECONDS`: how long a claim taken before a send holds off other
+    /// deliveries (900; the stacks set their function's timeout plus a minute, since no live send
+    /// outlasts it, so a retry after a delivery that died mid-send finds the claim lapsed).
+    pub claim_lease_secs: i64,
     /// `TRAILWARDEN_SNS_TOPIC_ARN`: also publish every alert batch there.
     pub sns_topic_arn: Option<String>,
     /// `TRAILWARDEN_*` rule settings.
@@ -116,6 +120,12 @@ impl LambdaConfig {
                 env("TRAILWARDEN_DEDUPE_TTL_DAYS", format!("`{v}` is not a number of days from 1 to 365"))
             })?,
         };
+        let claim_lease_secs = match optional("TRAILWARDEN_CLAIM_LEASE_SECONDS") {
+            None => crate::dedupe::DEFAULT_LEASE_SECS,
+            Some(v) => v.parse::<i64>().ok().filter(|d| (60..=3600).contains(d)).ok_or_else(|| {
+                env("TRAILWARDEN_CLAIM_LEASE_SECONDS", format!("`{v}` is not a number of seconds from 60 to 3600"))
+            })?,
+        };
         let mut account_names = std::collections::BTreeMap::new();
         for entry in optional("TRAILWARDEN_ACCOUNT_NAMES").iter().flat_map(|v| v.split(',')) {
             let bad = || {
@@ -197,6 +207,7 @@ impl LambdaConfig {
             securityhub_import,
             dedupe_table: optional("TRAILWARDEN_DEDUPE_TABLE"),
             dedupe_ttl_days,
+            claim_lease_secs,
             sns_topic_arn: sns_topic_arn.clone(),
             account_name: String::new(),
             recipients: recipients.clone(),
@@ -235,6 +246,7 @@ impl LambdaConfig {
             securityhub_import,
             dedupe_table: optional("TRAILWARDEN_DEDUPE_TABLE"),
             dedupe_ttl_days,
+            claim_lease_secs,
             sns_topic_arn,
             account_name: get("ACCOUNTNAME").unwrap_or_default().trim().to_string(),
             recipients,
@@ -440,6 +452,7 @@ async fn send(
     let mut fresh: Vec<(usize, usize, Mode, Option<Ticket>)> = Vec::new();
     let mut decided: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
     let mut all_tickets: Vec<Ticket> = Vec::new();
+    let mut busy: Vec<(String, NotifyError)> = Vec::new();
     for (i, alert) in alerts.iter().enumerate() {
         let deliveries = config.routes.deliveries(alert, &names);
         if deliveries.is_empty() {
@@ -480,9 +493,13 @@ async fn send(
                     all_tickets.push(ticket.clone());
                     fresh.push((i, c, mode, Some(ticket)));
                 }
-                // Busy: being sent by another delivery of the same event (or one that died
-                // mid-send, whose claim lapses after its lease): counted as a repeat.
-                Claim::Seen { .. } | Claim::Busy { .. } => summary.repeats.push(format!("{}: {k}", alert.rule_id)),
+                Claim::Seen { .. } => summary.repeats.push(format!("{}: {k}", alert.rule_id)),
+                // Being sent by another delivery now, or by one that died mid-send: this channel
+                // fails, so the retry finds it sent (a repeat) or its claim lapsed (sent then).
+                Claim::Busy { until, .. } => {
+                    let why = format!("{k} is being sent by another delivery (its claim holds until {until})");
+                    busy.push((channel.clone(), NotifyError::Channels(crate::text::one_line(&why))));
+                }
             }
         }
     }
@@ -490,7 +507,10 @@ async fn send(
     let touched: std::collections::BTreeSet<usize> = fresh.iter().map(|f| f.0).collect();
     summary.alerts = touched.iter().map(|&i| alerts[i].rule_id.to_string()).collect();
     if fresh.is_empty() {
-        return Ok(());
+        return match busy.len() {
+            0 => Ok(()),
+            _ => Err(failure(busy)),
+        };
     }
     // The response is planned (and, in apply mode, applied) before the send so that the message
     // carries its outcome; it never fails the invocation, and never holds the alert back.
@@ -510,7 +530,7 @@ async fn send(
     }
     // Storms: one join per actor in this invocation (an event's alerts go together).
     let mut joined: std::collections::HashMap<String, Joined> = std::collections::HashMap::new();
-    let mut failed: Vec<(String, NotifyError)> = Vec::new();
+    let mut failed: Vec<(String, NotifyError)> = busy;
     let mut settle: Vec<(Ticket, bool)> = Vec::new();
     let mut now_send: Vec<Vec<(usize, Option<Ticket>)>> = vec![Vec::new(); channels.len()];
     for (i, c, mode, ticket) in fresh {
@@ -616,13 +636,18 @@ async fn send(
     summary.message_id = first_id;
     match failed.len() {
         0 => Ok(()),
+        _ => Err(failure(failed)),
+    }
+}
+
+/// The invocation's error for the channels that failed: the one, or all of them named.
+fn failure(mut failed: Vec<(String, NotifyError)>) -> HandlerError {
+    match failed.len() {
         1 => {
             let (channel, error) = failed.remove(0);
-            Err(HandlerError::Notify { channel, error })
+            HandlerError::Notify { channel, error }
         }
-        _ => {
-            Err(HandlerError::Channels(failed.iter().map(|(c, e)| format!("{c}: {e}")).collect::<Vec<_>>().join("; ")))
-        }
+        _ => HandlerError::Channels(failed.iter().map(|(c, e)| format!("{c}: {e}")).collect::<Vec<_>>().join("; ")),
     }
 }
 
@@ -753,13 +778,7 @@ pub async fn flush(
             Ok(summary)
         }
         0 => Ok(summary),
-        1 => {
-            let (channel, error) = failed.remove(0);
-            Err(HandlerError::Notify { channel, error })
-        }
-        _ => {
-            Err(HandlerError::Channels(failed.iter().map(|(c, e)| format!("{c}: {e}")).collect::<Vec<_>>().join("; ")))
-        }
+        _ => Err(failure(failed)),
     }
 }
 
