@@ -155,7 +155,8 @@ pub fn teams(batch: &Batch) -> Value {
                 && actions.len() < 5
             {
                 actions.push(
-                    json!({"type": "Action.OpenUrl", "title": md(&format!("Open {}", a.resource.id), 40), "url": url}),
+                    // A button's title is plain text (no Markdown), and the link exists only for a checked id.
+                    json!({"type": "Action.OpenUrl", "title": bounded(&one_line(&format!("Open {}", a.resource.id)), 40), "url": url}),
                 );
             }
         }
