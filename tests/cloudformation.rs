@@ -524,3 +524,40 @@ fn the_claim_lease_outlasts_the_function_and_lapses_before_its_retries() {
         assert!(lease <= 180, "{path}: lease {lease} s");
     }
 }
+
+/// Both stacks that send alerts group storms: the function may schedule its own flush and pass
+/// the schedule's role, which may invoke exactly that function; flushes that fail every try end
+/// in a dead-letter queue.
+#[test]
+fn both_stacks_let_scheduler_flush_digests_into_their_own_function() {
+    for path in [TEMPLATE, ORG_TRAIL] {
+        let t = load(path);
+        let r = &t["Resources"];
+        let f = &r["Function"]["Properties"];
+        let env = &f["Environment"]["Variables"];
+        assert_eq!(
+            env["TRAILWARDEN_DIGEST_SCHEDULE_ROLE_ARN"],
+            serde_json::json!({"Fn::GetAtt": ["DigestScheduleRole", "Arn"]})
+        );
+        assert!(env["TRAILWARDEN_DIGEST_DEAD_LETTER_ARN"].is_object(), "{path}");
+        assert!(env["TRAILWARDEN_STORM_WINDOW_MINUTES"].is_object(), "{path}");
+        // The role invokes the function by its name, with or without a qualifier.
+        let name = f["FunctionName"]["Fn::Sub"].as_str().unwrap();
+        let role = r["DigestScheduleRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].to_string();
+        assert!(
+            role.contains(&format!(":function:{name}\"")) && role.contains(&format!(":function:{name}:*")),
+            "{path}: {role}"
+        );
+        assert!(r["DigestScheduleRole"].to_string().contains("scheduler.amazonaws.com"));
+        let statements = r["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].to_string();
+        assert!(
+            statements.contains("scheduler:CreateSchedule") && statements.contains("schedule/default/tw-*"),
+            "{path}"
+        );
+        assert!(
+            statements.contains("iam:PassedToService") && statements.contains("\"scheduler.amazonaws.com\""),
+            "{path}"
+        );
+        assert!(f["DeadLetterConfig"]["TargetArn"].is_object(), "{path}: asynchronous invocations keep a DLQ");
+    }
+}

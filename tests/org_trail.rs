@@ -228,3 +228,64 @@ async fn alerts_name_accounts_from_organizations_where_the_function_may_list_the
     assert!(sent.iter().any(|m| m.contains("in payments-prod")), "{sent:?}");
     assert!(sent.iter().any(|m| m.contains("in logging")), "{sent:?}");
 }
+
+/// An organisation's burst through the bucket path: one object holding one actor's 12 security
+/// groups opened to the world is one email at once and one digest at the window's end, flushed
+/// by the schedule the handler made (moto's Scheduler), as in the EventBridge stack.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_in_one_object_is_one_email_and_one_digest() {
+    use trailwarden::notify::hold::{DynamoHolds, Schedules, flush_call};
+    const T0: i64 = 1_780_272_000;
+    let moto = Moto::start();
+    let (mailer, s3) = setup(&moto).await;
+    let sdk = moto.sdk().await;
+    let engine = Engine::new(Config::default()).unwrap();
+    let fixture = support::fixture("ec2-sg-ingress-open-to-world/fires_high_port_range.json");
+    let records: Vec<serde_json::Value> = (0..12)
+        .map(|i| {
+            let mut r: serde_json::Value = serde_json::from_str(&fixture).unwrap();
+            r["eventID"] = format!("00000000-0000-4000-8000-{i:012}").into();
+            r["userIdentity"] = serde_json::json!({"type": "IAMUser", "accountId": ACCOUNTS[0],
+                "arn": format!("arn:aws:iam::{}:user/terraform", ACCOUNTS[0]), "userName": "terraform"});
+            r["recipientAccountId"] = ACCOUNTS[0].into();
+            r
+        })
+        .collect();
+    let key = format!(
+        "AWSLogs/o-abc123/{0}/CloudTrail/eu-west-1/2026/06/01/{0}_CloudTrail_eu-west-1_20260601T0000Z_burst.json.gz",
+        ACCOUNTS[0]
+    );
+    let body = gzip(&serde_json::to_vec(&serde_json::json!({ "Records": records })).unwrap());
+    s3.put_object().bucket(BUCKET).key(&key).body(body.into()).send().await.unwrap();
+    let event: SqsEvent = serde_json::from_value(serde_json::json!({"Records": [message(0, &key)]})).unwrap();
+
+    let dynamo = moto.ledger_table("trailwarden-sent").await;
+    let ledger = DynamoLedger::new(dynamo.clone(), "trailwarden-sent");
+    let schedules =
+        Schedules::new(aws_sdk_scheduler::Client::new(&sdk), "default", "arn:aws:iam::123456789012:role/flush");
+    schedules.set_target("arn:aws:lambda:us-east-1:123456789012:function:trailwarden-org");
+    let holds = DynamoHolds::new(dynamo, "trailwarden-sent", schedules);
+    let store = S3Objects::new(s3.clone(), 64 << 20);
+    let settings = ObjectSettings::default();
+    let options = Options { ledger: Some(&ledger), holds: Some(&holds), now: Some(T0), ..Options::default() };
+    let response = handle_sqs(&engine, &mailer, &Facts::default(), &store, &settings, &event, options).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(moto.sent_messages().len(), 1, "the burst's first alert only");
+
+    let scheduler = aws_sdk_scheduler::Client::new(&sdk);
+    let listed = scheduler.list_schedules().send().await.unwrap();
+    assert_eq!(listed.schedules().len(), 1, "one flush for the group");
+    let name = listed.schedules()[0].name().unwrap();
+    let got = scheduler.get_schedule().name(name).group_name("default").send().await.unwrap();
+    let id = flush_call(got.target().unwrap().input().unwrap()).unwrap();
+    let options = Options { ledger: Some(&ledger), holds: Some(&holds), now: Some(T0 + 300), ..Options::default() };
+    let flushed = trailwarden::lambda::flush(&mailer, "organisation", &id, options).await.unwrap();
+    assert_eq!(flushed.alerts, 11, "{flushed:?}");
+    let sent = moto.sent_messages();
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent[1].to_string().contains("Digest: 11 more alert(s) by arn:aws:iam::111122223333:user/terraform"),
+        "{}",
+        sent[1]
+    );
+}
