@@ -991,37 +991,31 @@ pub fn write_grouped_previews(
     seq: &mut u64,
 ) -> io::Result<()> {
     use crate::notify::storm::{Message, plan};
-    let messages = plan(details, window_secs);
+    // Alerts sent at once, written per event by `write_previews` when a digest (or the end) comes.
     let mut pending: Vec<EventDetail> = Vec::new();
-    let flush = |pending: &mut Vec<EventDetail>, seq: &mut u64| -> io::Result<()> {
-        if !pending.is_empty() {
-            write_previews(dir, pending, account_name, seq)?;
-            pending.clear();
-        }
-        Ok(())
-    };
-    for m in messages {
+    for m in plan(details, window_secs) {
         match m {
-            Message::Now(i) => {
-                let d = &details[i];
-                if pending.last().is_some_and(|p| p.event_id != d.event_id || p.event_time != d.event_time) {
-                    flush(&mut pending, seq)?;
-                }
-                pending.push(d.clone());
-            }
+            Message::Now(i) => pending.push(details[i].clone()),
             Message::Digest(digest, held) => {
-                flush(&mut pending, seq)?;
+                write_previews(dir, &pending, account_name, seq)?;
+                pending.clear();
                 let alerts: Vec<EventDetail> = held.iter().map(|&i| details[i].clone()).collect();
                 let email =
                     crate::notify::render::render_digest(&alerts, account_name, &digest).map_err(io::Error::other)?;
-                *seq += 1;
-                let stem = dir.join(format!("{:04}-digest-{}", *seq, digest.id));
-                std::fs::write(stem.with_extension("html"), &email.html)?;
-                std::fs::write(stem.with_extension("txt"), format!("Subject: {}\n\n{}", email.subject, email.text))?;
+                write_email(dir, &format!("digest-{}", digest.id), &email, seq)?;
             }
         }
     }
-    flush(&mut pending, seq)
+    write_previews(dir, &pending, account_name, seq)
+}
+
+/// Writes `email` as `NNNN-<name>.html` and `.txt` (subject line, blank line, text body), `NNNN`
+/// the next of `seq`.
+fn write_email(dir: &Path, name: &str, email: &crate::notify::render::Email, seq: &mut u64) -> io::Result<()> {
+    *seq += 1;
+    let stem = dir.join(format!("{:04}-{name}", *seq));
+    std::fs::write(stem.with_extension("html"), &email.html)?;
+    std::fs::write(stem.with_extension("txt"), format!("Subject: {}\n\n{}", email.subject, email.text))
 }
 
 /// Writes each event's alert email as it would be sent: `NNNN-<event id>.html` (the subject is
@@ -1029,12 +1023,9 @@ pub fn write_grouped_previews(
 pub fn write_previews(dir: &Path, details: &[EventDetail], account_name: &str, seq: &mut u64) -> io::Result<()> {
     for group in crate::notify::render::per_event(details) {
         let email = crate::notify::render::render(group, account_name).map_err(io::Error::other)?;
-        *seq += 1;
         let id: String =
             group[0].event_id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(64).collect();
-        let stem = dir.join(format!("{:04}-{id}", *seq));
-        std::fs::write(stem.with_extension("html"), &email.html)?;
-        std::fs::write(stem.with_extension("txt"), format!("Subject: {}\n\n{}", email.subject, email.text))?;
+        write_email(dir, &id, &email, seq)?;
     }
     Ok(())
 }

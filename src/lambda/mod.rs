@@ -201,40 +201,6 @@ impl LambdaConfig {
             return Err(env("TRAILWARDEN_DIGEST_SCHEDULE_ROLE_ARN", what));
         }
         let built = LambdaConfig {
-            objects: objects.clone(),
-            max_object_bytes,
-            account_names_from_organizations,
-            securityhub_import,
-            dedupe_table: optional("TRAILWARDEN_DEDUPE_TABLE"),
-            dedupe_ttl_days,
-            claim_lease_secs,
-            sns_topic_arn: sns_topic_arn.clone(),
-            account_name: String::new(),
-            recipients: recipients.clone(),
-            secret_name: String::new(),
-            secret_region: None,
-            rules: rules.clone(),
-            webhook: webhook.clone(),
-            amazon_q_topic_arn: amazon_q_topic_arn.clone(),
-            digest_schedule_role_arn: digest_schedule_role_arn.clone(),
-            digest_schedule_group: String::new(),
-            digest_dead_letter_arn: None,
-        };
-        // Channel names are unique, and every route names one.
-        let names = built.channel_names();
-        for (i, n) in names.iter().enumerate() {
-            if names[..i].contains(n) {
-                return Err(ConfigError::Invalid(format!("two channels are named `{}`", crate::text::one_line(n))));
-            }
-        }
-        if let Some(unknown) = rules.routes.channel_names().find(|r| !names.iter().any(|n| n == r)) {
-            return Err(ConfigError::Invalid(format!(
-                "a route names channel `{}`, which is not configured (channels: {})",
-                crate::text::one_line(unknown),
-                names.join(", ")
-            )));
-        }
-        Ok(LambdaConfig {
             webhook,
             amazon_q_topic_arn,
             digest_schedule_role_arn,
@@ -253,7 +219,22 @@ impl LambdaConfig {
             secret_name: required("SECRETNAME")?,
             secret_region: get("SECRETREGION").map(|r| r.trim().to_string()).filter(|r| !r.is_empty()),
             rules,
-        })
+        };
+        // Channel names are unique, and every route names one.
+        let names = built.channel_names();
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                return Err(ConfigError::Invalid(format!("two channels are named `{}`", crate::text::one_line(n))));
+            }
+        }
+        if let Some(unknown) = built.rules.routes.channel_names().find(|r| !names.iter().any(|n| n == r)) {
+            return Err(ConfigError::Invalid(format!(
+                "a route names channel `{}`, which is not configured (channels: {})",
+                crate::text::one_line(unknown),
+                names.join(", ")
+            )));
+        }
+        Ok(built)
     }
 }
 
@@ -622,9 +603,7 @@ async fn send(
         }
     }
     for &i in &sent_any {
-        let alert = &alerts[i];
-        let input = if alert.origin.is_cloudtrail() { "cloudtrail" } else { "finding" };
-        tracing::info!(severity = %alert.severity, input, rule = %alert.rule_id, "alert sent");
+        log_sent(&alerts[i]);
     }
     let sent: Vec<crate::detail::EventDetail> = sent_any.iter().map(|&i| alerts[i].clone()).collect();
     if let Some(id) = &first_id
@@ -744,10 +723,7 @@ pub async fn flush(
         match sent {
             Ok(message_id) => {
                 summary.channels.push(format!("{name}: {message_id}"));
-                for alert in &alerts {
-                    let input = if alert.origin.is_cloudtrail() { "cloudtrail" } else { "finding" };
-                    tracing::info!(severity = %alert.severity, input, rule = %alert.rule_id, "alert sent");
-                }
+                alerts.iter().for_each(log_sent);
             }
             // Tried again every RETRY_SECS for a day past the window; after that the
             // invocation fails (the function's retries, then the dead-letter queue).
@@ -784,6 +760,12 @@ pub async fn flush(
 
 /// How long a digest whose channel failed waits before its flush is called again.
 pub const FLUSH_RETRY_SECS: i64 = 600;
+
+/// The "alert sent" log line the stack's metric filter counts, by severity and input kind.
+fn log_sent(alert: &crate::detail::EventDetail) {
+    let input = if alert.origin.is_cloudtrail() { "cloudtrail" } else { "finding" };
+    tracing::info!(severity = %alert.severity, input, rule = %alert.rule_id, "alert sent");
+}
 
 /// Releases claims after a failure, logging (not failing on) a release that did not go through:
 /// the claim then lapses after its lease.
