@@ -158,6 +158,14 @@ fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_string())
 }
 
+/// Whether an update was refused by its condition (rather than failing).
+fn condition_failed<R>(
+    e: &aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>,
+) -> bool {
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+    matches!(e.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_)))
+}
+
 fn digest_of(item: &HashMap<String, AttributeValue>) -> Option<Digest> {
     item.get("digest").and_then(|v| v.as_s().ok()).and_then(|t| serde_json::from_str(t).ok())
 }
@@ -234,9 +242,6 @@ impl DynamoHolds {
         self.schedules.ensure(digest, now).await?;
         let key = format!("group#{}", digest.id);
         let h = short_hash(alert_key);
-        let fails = |e: &aws_sdk_dynamodb::error::SdkError<UpdateItemError, _>| {
-            matches!(e.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_)))
-        };
         // A new alert, listed while the group has room (by count and by size).
         let held = self
             .client
@@ -292,13 +297,12 @@ impl DynamoHolds {
         };
         match update.send().await {
             Ok(_) => Ok(true),
-            Err(e) if fails(&e) => Ok(false),
+            Err(e) if condition_failed(&e) => Ok(false),
             Err(e) => Err(self.error("UpdateItem", &key, &e)),
         }
     }
 
     async fn seal_now(&self, id: &str) -> Result<Option<Sealed>, HoldError> {
-        use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
         let key = format!("group#{id}");
         let sealed = self
             .client
@@ -314,9 +318,7 @@ impl DynamoHolds {
             .await;
         let item = match sealed {
             Ok(out) => out.attributes().cloned().unwrap_or_default(),
-            Err(e) if matches!(e.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) => {
-                return Ok(None);
-            }
+            Err(e) if condition_failed(&e) => return Ok(None),
             Err(e) => return Err(self.error("UpdateItem", &key, &e)),
         };
         // Sealed before anything was held: the mark stops a late hold, which then sends at once.
